@@ -1,0 +1,15 @@
+// Operator settings that change what is rendered. Runtime settings (addresses, log level,
+// concurrency) live with the runtime; the renderers only ever see this.
+import type { IssuerReference } from "./api/types.js";
+
+export interface RenderConfig {
+  /** SPIFFE trust domain of the mesh, e.g. cluster.local. */
+  trustDomain: string;
+  /** Issuer for EngineIdentities that name none. */
+  defaultIssuer: Required<IssuerReference>;
+}
+
+export const defaultRenderConfig: RenderConfig = {
+  trustDomain: "cluster.local",
+  defaultIssuer: { name: "nexus-ca", kind: "ClusterIssuer", group: "cert-manager.io" },
+};
