@@ -1,14 +1,28 @@
 import { defineConfig } from "vitest/config";
 
-// Integration tests share one real control plane started by the global setup; files run
-// one at a time so a two-core machine is not oversubscribed by parallel apiserver load.
+// Two projects: "unit" runs pure tests with no cluster; "integration" shares one real
+// control plane started by the global setup. Integration files run one at a time so a
+// two-core machine is not oversubscribed by parallel apiserver load.
 export default defineConfig({
   test: {
-    include: ["operator/**/*.test.ts", "test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
     reporters: ["default"],
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["operator/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 240_000,
+        },
+      },
+    ],
   },
 });

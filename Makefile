@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install what they
+# need (npm packages, the local control plane binaries) on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: help
+help:
+	@echo "make demo      start a local control plane, run the operator on examples/, show the result"
+	@echo "make test      the whole test suite (unit + integration against a real apiserver)"
+	@echo "make bench     the scale benchmark"
+	@echo "make generate  regenerate operator/api/generated.ts from crds/"
+	@echo "make verify    generated types current + type check"
+
+.PHONY: control-plane
+control-plane:
+	@if [ -z "$$KUBEBUILDER_ASSETS" ]; then bash hack/build-control-plane.sh >/dev/null; fi
+
+.PHONY: generate
+generate: node_modules/.installed
+	npx tsx hack/generate-types.ts
+
+.PHONY: verify
+verify: node_modules/.installed
+	npx tsx hack/generate-types.ts --check
+	npx tsc -p tsconfig.json --noEmit
+
+.PHONY: test
+test: node_modules/.installed control-plane verify
+	bash hack/run-tests.sh
+
+.PHONY: demo
+demo: node_modules/.installed control-plane
+	npx tsx hack/demo.ts
+
+.PHONY: bench
+bench: node_modules/.installed control-plane
+	npx tsx bench/scale.ts
+
+.PHONY: build
+build: node_modules/.installed
+	npx tsc -p tsconfig.build.json

@@ -1,0 +1,113 @@
+// Live indexes over EngineIdentities and AccessPolicies, kept current from informer events.
+// They answer the renderer's questions (who is in tenant X?) and the reverse question the
+// reconciler needs: which policies must be rendered again when this identity changes?
+import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import { serviceAccountOf } from "../identity/identity-facts.js";
+import { policyReferences, type IdentityFacts, type IdentityLookup } from "../policy/index.js";
+import { objectKey } from "../runtime/controller.js";
+
+export function factsOf(identity: EngineIdentity): IdentityFacts {
+  return {
+    namespace: identity.metadata.namespace,
+    name: identity.metadata.name,
+    serviceAccount: serviceAccountOf(identity),
+    ...(identity.spec.tenant ? { tenant: identity.spec.tenant } : {}),
+    ...(identity.spec.workloadSelector ? { workloadSelector: identity.spec.workloadSelector.matchLabels } : {}),
+  };
+}
+
+class MultiMap {
+  private readonly map = new Map<string, Set<string>>();
+  add(key: string, value: string): void {
+    let set = this.map.get(key);
+    if (!set) this.map.set(key, (set = new Set()));
+    set.add(value);
+  }
+  remove(key: string, value: string): void {
+    const set = this.map.get(key);
+    if (!set) return;
+    set.delete(value);
+    if (set.size === 0) this.map.delete(key);
+  }
+  get(key: string): ReadonlySet<string> {
+    return this.map.get(key) ?? new Set();
+  }
+}
+
+export class IdentityIndex implements IdentityLookup {
+  private readonly facts = new Map<string, IdentityFacts>();
+  private readonly byTenant = new MultiMap();
+  private readonly byNamespace = new MultiMap();
+
+  get(namespace: string, name: string): IdentityFacts | undefined {
+    return this.facts.get(objectKey(namespace, name));
+  }
+
+  withTenant(tenant: string): IdentityFacts[] {
+    return this.collect(this.byTenant.get(tenant));
+  }
+
+  inNamespace(namespace: string): IdentityFacts[] {
+    return this.collect(this.byNamespace.get(namespace));
+  }
+
+  /** Records the identity (or its removal) and returns its facts before the change. */
+  update(key: string, next: IdentityFacts | undefined): IdentityFacts | undefined {
+    const previous = this.facts.get(key);
+    if (previous) {
+      if (previous.tenant) this.byTenant.remove(previous.tenant, key);
+      this.byNamespace.remove(previous.namespace, key);
+      this.facts.delete(key);
+    }
+    if (next) {
+      this.facts.set(key, next);
+      if (next.tenant) this.byTenant.add(next.tenant, key);
+      this.byNamespace.add(next.namespace, key);
+    }
+    return previous;
+  }
+
+  private collect(keys: ReadonlySet<string>): IdentityFacts[] {
+    const out: IdentityFacts[] = [];
+    for (const key of keys) {
+      const facts = this.facts.get(key);
+      if (facts) out.push(facts);
+    }
+    return out;
+  }
+}
+
+/** Which policies depend on which identities, tenants and namespaces. */
+export class PolicyDependents {
+  private readonly byIdentity = new MultiMap();
+  private readonly byTenant = new MultiMap();
+  private readonly byNamespace = new MultiMap();
+  private readonly recorded = new Map<string, ReturnType<typeof policyReferences>>();
+
+  update(policyKey: string, policy: AccessPolicy | undefined): void {
+    const previous = this.recorded.get(policyKey);
+    if (previous) {
+      previous.identities.forEach((k) => this.byIdentity.remove(k, policyKey));
+      previous.tenants.forEach((t) => this.byTenant.remove(t, policyKey));
+      previous.namespaces.forEach((n) => this.byNamespace.remove(n, policyKey));
+      this.recorded.delete(policyKey);
+    }
+    if (!policy) return;
+    const refs = policyReferences(policy);
+    refs.identities.forEach((k) => this.byIdentity.add(k, policyKey));
+    refs.tenants.forEach((t) => this.byTenant.add(t, policyKey));
+    refs.namespaces.forEach((n) => this.byNamespace.add(n, policyKey));
+    this.recorded.set(policyKey, refs);
+  }
+
+  /** Policies whose rendering may change when an identity goes from `before` to `after`. */
+  affectedBy(identityKey: string, before: IdentityFacts | undefined, after: IdentityFacts | undefined): Set<string> {
+    const out = new Set<string>(this.byIdentity.get(identityKey));
+    for (const facts of [before, after]) {
+      if (!facts) continue;
+      if (facts.tenant) this.byTenant.get(facts.tenant).forEach((p) => out.add(p));
+      this.byNamespace.get(facts.namespace).forEach((p) => out.add(p));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+// Routes cache events to the AccessPolicy and namespace-baseline controllers. An identity
+// change re-renders exactly the policies that depend on it, found through the indexes.
+import type { Logger } from "pino";
+import type { Caches } from "../caches.js";
+import type { RenderConfig } from "../config.js";
+import { canonicalJson } from "../render/hash.js";
+import { BASELINE_LABEL } from "../render/metadata.js";
+import { Controller, objectKey } from "../runtime/controller.js";
+import type { EventRecorder } from "../runtime/events.js";
+import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
+import type { OperatorMetrics } from "../runtime/metrics.js";
+import { BaselineReconciler } from "./baseline-reconciler.js";
+import { factsOf, IdentityIndex, PolicyDependents } from "./identity-index.js";
+import { PolicyReconciler } from "./policy-reconciler.js";
+import { renderedCaches } from "./rendered-caches.js";
+
+export interface AccessWiringDeps {
+  client: KubeClient;
+  caches: Caches;
+  events: EventRecorder;
+  config: RenderConfig;
+  metrics: OperatorMetrics;
+  log: Logger;
+  concurrency: number;
+}
+
+export class AccessWiring {
+  readonly identities = new IdentityIndex();
+  readonly dependents = new PolicyDependents();
+  readonly policyController: Controller;
+  readonly baselineController: Controller;
+
+  constructor(private readonly deps: AccessWiringDeps) {
+    const { client, caches, events, config, metrics, log, concurrency } = deps;
+    const policyReconciler = new PolicyReconciler({
+      client,
+      caches,
+      identities: this.identities,
+      events,
+      config,
+      metrics,
+      afterRender: (namespace) => this.baselineController.enqueue(namespace),
+    });
+    this.policyController = new Controller(policyReconciler, { concurrency, metrics, log });
+    this.baselineController = new Controller(
+      new BaselineReconciler({ client, caches, events, namespaceSettled: (ns) => policyReconciler.namespaceSettled(ns) }),
+      { concurrency: Math.max(1, Math.floor(concurrency / 2)), metrics, log },
+    );
+    this.route();
+  }
+
+  start(): void {
+    this.policyController.start();
+    this.baselineController.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.policyController.stop(), this.baselineController.stop()]);
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all([this.policyController.queue.idle(), this.baselineController.queue.idle()]);
+  }
+
+  private route(): void {
+    const { caches } = this.deps;
+    const enqueuePolicy = (key: string) => this.policyController.enqueue(key);
+    caches.identities.on((identity, event) => {
+      const key = objectKey(identity.metadata.namespace, identity.metadata.name);
+      const next = event === "delete" ? undefined : factsOf(identity);
+      const previous = this.identities.update(key, next);
+      if (event !== "update") this.baselineController.enqueue(identity.metadata.namespace);
+      // Status updates of an identity do not change what any policy renders.
+      if (canonicalJson(previous) === canonicalJson(next)) return;
+      this.dependents.affectedBy(key, previous, next).forEach(enqueuePolicy);
+    });
+    caches.policies.on((policy, event) => {
+      const key = objectKey(policy.metadata.namespace, policy.metadata.name);
+      this.dependents.update(key, event === "delete" ? undefined : policy);
+      enqueuePolicy(key);
+    });
+    const routeRendered = (object: KubeObject) => {
+      if (object.metadata.labels?.[BASELINE_LABEL] === "true") {
+        this.baselineController.enqueue(object.metadata.namespace ?? "");
+        return;
+      }
+      for (const ref of object.metadata.ownerReferences ?? []) {
+        if (ref.kind === "AccessPolicy" && ref.controller) enqueuePolicy(objectKey(object.metadata.namespace, ref.name));
+      }
+    };
+    for (const informer of renderedCaches(caches)) {
+      informer.on(routeRendered);
+      // When Istio's CRDs appear (or vanish), every policy and baseline is due again.
+      informer.onAvailability(() => {
+        for (const policy of caches.policies.list()) enqueuePolicy(objectKey(policy.metadata.namespace, policy.metadata.name));
+        for (const ns of caches.namespaces.list()) this.baselineController.enqueue(ns.metadata.name);
+      });
+    }
+    caches.namespaces.on((ns) => this.baselineController.enqueue(ns.metadata.name));
+  }
+}

@@ -1,0 +1,34 @@
+// The informer caches every reconciler reads from. Reconcilers never list the apiserver:
+// they read here and write through the client.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { AccessPolicy, EngineIdentity } from "./api/types.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
+import { SupervisedInformer } from "./runtime/informer.js";
+import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
+import { resources } from "./runtime/resources.js";
+
+const managedSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+export type Caches = ReturnType<typeof createCaches>;
+
+export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Logger) {
+  const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string) =>
+    new SupervisedInformer<T>(kubeConfig, client, type, log, labelSelector ? { labelSelector } : {});
+  return {
+    identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
+    policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),
+    certificates: informer<KubeObject>(resources.certificate, managedSelector),
+    issuers: informer<KubeObject>(resources.issuer),
+    clusterIssuers: informer<KubeObject>(resources.clusterIssuer),
+    serviceAccounts: informer<KubeObject>(resources.serviceAccount),
+    namespaces: informer<KubeObject>(resources.namespace),
+    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector),
+    peerAuthentications: informer<KubeObject>(resources.peerAuthentication, managedSelector),
+    requestAuthentications: informer<KubeObject>(resources.requestAuthentication, managedSelector),
+  };
+}
+
+export function allInformers(caches: Caches): SupervisedInformer<KubeObject>[] {
+  return Object.values(caches) as SupervisedInformer<KubeObject>[];
+}

@@ -1,0 +1,106 @@
+// Wires caches, controllers and event routing together: the operator process in one object,
+// so the binary, the demo and the tests all run exactly the same thing.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { allInformers, createCaches, type Caches } from "./caches.js";
+import type { RenderConfig } from "./config.js";
+import { IdentityReconciler } from "./identity/reconciler.js";
+import { serviceAccountOf } from "./identity/identity-facts.js";
+import { Controller, objectKey } from "./runtime/controller.js";
+import { EventRecorder } from "./runtime/events.js";
+import { KubeClient, type KubeObject } from "./runtime/kube-client.js";
+import { OperatorMetrics } from "./runtime/metrics.js";
+import { AccessWiring } from "./access/wiring.js";
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  render: RenderConfig;
+  log: Logger;
+  concurrency?: number;
+  metrics?: OperatorMetrics;
+  /** Counts every request the operator sends, for tests and benchmarks. */
+  onRequest?: (verb: string) => void;
+}
+
+export class Operator {
+  readonly client: KubeClient;
+  readonly caches: Caches;
+  readonly metrics: OperatorMetrics;
+  readonly identityController: Controller;
+  readonly access: AccessWiring;
+  private started = false;
+
+  constructor(private readonly options: OperatorOptions) {
+    const { kubeConfig, log } = options;
+    this.metrics = options.metrics ?? new OperatorMetrics();
+    this.client = new KubeClient(kubeConfig, { onRequest: options.onRequest, maxSockets: (options.concurrency ?? 8) * 2 });
+    this.caches = createCaches(kubeConfig, this.client, log);
+    const events = new EventRecorder(this.client, log);
+    const concurrency = options.concurrency ?? 8;
+    this.identityController = new Controller(
+      new IdentityReconciler({ client: this.client, caches: this.caches, events, config: options.render, metrics: this.metrics }),
+      { concurrency, metrics: this.metrics, log },
+    );
+    this.access = new AccessWiring({ client: this.client, caches: this.caches, events, config: options.render, metrics: this.metrics, log, concurrency });
+    this.routeIdentityEvents();
+  }
+
+  /** Starts the caches, waits for their first sync, then the controllers. */
+  async start(): Promise<void> {
+    for (const informer of allInformers(this.caches)) informer.start();
+    await Promise.all(allInformers(this.caches).map((i) => i.waitForSync()));
+    this.identityController.start();
+    this.access.start();
+    this.started = true;
+    this.options.log.info("operator started");
+  }
+
+  /** Ready once every cache that is served has synced and the controllers run. */
+  ready(): boolean {
+    return this.started && allInformers(this.caches).every((i) => i.synced || i.availability === "absent");
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(allInformers(this.caches).map((i) => i.stop()));
+    await Promise.all([this.identityController.stop(), this.access.stop()]);
+    this.client.close();
+  }
+
+  /** Resolves when no controller has queued or running work. */
+  async idle(): Promise<void> {
+    await Promise.all([this.identityController.queue.idle(), this.access.idle()]);
+  }
+
+  private routeIdentityEvents(): void {
+    const { caches } = this;
+    const enqueue = (namespace: string | undefined, name: string) => this.identityController.enqueue(objectKey(namespace, name));
+    const enqueueAll = (filter: (identity: KubeObject & { spec: { certificate?: unknown } }) => boolean) => {
+      for (const identity of caches.identities.list()) {
+        if (filter(identity)) enqueue(identity.metadata.namespace, identity.metadata.name);
+      }
+    };
+    caches.identities.on((identity) => enqueue(identity.metadata.namespace, identity.metadata.name));
+    caches.certificates.on((certificate) => {
+      for (const ref of certificate.metadata.ownerReferences ?? []) {
+        if (ref.kind === "EngineIdentity" && ref.controller) enqueue(certificate.metadata.namespace, ref.name);
+      }
+    });
+    caches.certificates.onAvailability(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
+    caches.serviceAccounts.on((sa) => {
+      for (const identity of caches.identities.list(sa.metadata.namespace)) {
+        const owned = (sa.metadata.ownerReferences ?? []).some((ref) => ref.uid === identity.metadata.uid);
+        if (owned || serviceAccountOf(identity) === sa.metadata.name) enqueue(identity.metadata.namespace, identity.metadata.name);
+      }
+    });
+    const byIssuer = (kind: string, issuer: KubeObject) =>
+      enqueueAll((identity) => {
+        const ref = (identity.spec.certificate as { issuerRef?: { name: string; kind?: string } } | undefined)?.issuerRef;
+        const name = ref?.name ?? this.options.render.defaultIssuer.name;
+        const refKind = ref ? (ref.kind ?? "Issuer") : this.options.render.defaultIssuer.kind;
+        const sameNamespace = kind === "ClusterIssuer" || identity.metadata.namespace === issuer.metadata.namespace;
+        return identity.spec.certificate !== undefined && refKind === kind && name === issuer.metadata.name && sameNamespace;
+      });
+    caches.issuers.on((issuer) => byIssuer("Issuer", issuer));
+    caches.clusterIssuers.on((issuer) => byIssuer("ClusterIssuer", issuer));
+  }
+}

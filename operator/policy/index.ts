@@ -1,0 +1,25 @@
+// The pure AccessPolicy renderer: what the reconciler, the CLI and the evaluator use.
+export { identityLookupOf, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
+export { policyReferences, type PolicyReferences } from "./policy-references.js";
+export { renderAccessPolicy, renderedName, requireJwtName, type PolicyRenderResult } from "./render-access-policy.js";
+export { renderNamespaceBaseline, DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "./namespace-baseline.js";
+export { ISTIO_DRY_RUN_ANNOTATION } from "./policy-metadata.js";
+export { SourceReason, TargetReason } from "./reasons.js";
+export type {
+  AuthorizationPolicySpec,
+  IstioAction,
+  IstioCondition,
+  IstioJwtRule,
+  IstioOperation,
+  IstioRule,
+  IstioSource,
+  PeerAuthenticationSpec,
+  RenderedAuthorizationPolicy,
+  RenderedMetadata,
+  RenderedObject,
+  RenderedPeerAuthentication,
+  RenderedRequestAuthentication,
+  RequestAuthenticationSpec,
+  WorkloadSelectorSpec,
+} from "./istio-types.js";
+export { ISTIO_SECURITY_API_VERSION } from "./istio-types.js";

@@ -1,0 +1,32 @@
+// Metadata of every object rendered from an AccessPolicy: who owns it, which version of
+// the policy produced it, and whether Istio enforces it or only logs it.
+import type { AccessPolicy } from "../api/types.js";
+import {
+  controllerReference,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  POLICY_HASH_ANNOTATION,
+  POLICY_LABEL,
+  SOURCE_GENERATION_ANNOTATION,
+} from "../render/metadata.js";
+import type { RenderedMetadata, RenderedSpec } from "./istio-types.js";
+
+/** Istio's annotation for evaluating an AuthorizationPolicy without enforcing it. */
+export const ISTIO_DRY_RUN_ANNOTATION = "istio.io/dry-run";
+
+export function policyObjectMetadata(policy: AccessPolicy, rendered: RenderedSpec, policyHash: string): Omit<RenderedMetadata, "name"> {
+  // Istio honours dry-run on AuthorizationPolicy only; elsewhere it would suggest a safety that is not there.
+  const dryRun = policy.spec.dryRun === true && rendered.kind === "AuthorizationPolicy";
+  return {
+    namespace: policy.metadata.namespace,
+    labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_LABEL]: policy.metadata.name },
+    annotations: {
+      [POLICY_HASH_ANNOTATION]: policyHash,
+      [SOURCE_GENERATION_ANNOTATION]: String(policy.metadata.generation ?? 0),
+      ...(dryRun ? { [ISTIO_DRY_RUN_ANNOTATION]: "true" } : {}),
+    },
+    // A policy read from a file (CLI, evaluator) has no uid and so no owner to point at;
+    // one read from the API always has.
+    ...(policy.metadata.uid ? { ownerReferences: [controllerReference(policy)] } : {}),
+  };
+}

@@ -1,0 +1,16 @@
+// Reasons a program can switch on, for sources left out of a policy and for a target
+// that does not resolve. They end up in AccessPolicy status.unresolved and conditions.
+
+export const SourceReason = {
+  IdentityNotFound: "IdentityNotFound",
+  TenantEmpty: "TenantEmpty",
+  CrossTenant: "CrossTenant",
+  IssuerNotDeclared: "IssuerNotDeclared",
+  InvalidPrincipal: "InvalidPrincipal",
+  InvalidSource: "InvalidSource",
+} as const;
+
+export const TargetReason = {
+  TargetNotFound: "TargetNotFound",
+  TargetHasNoWorkloadSelector: "TargetHasNoWorkloadSelector",
+} as const;

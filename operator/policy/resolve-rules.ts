@@ -1,0 +1,29 @@
+// All rules of a policy -> Istio rules, plus the sources left out and how many resolved.
+import type { AccessRule, UnresolvedSource } from "../api/types.js";
+import { istioRulesFor, type PolicyAction } from "./istio-rules.js";
+import type { IstioRule } from "./istio-types.js";
+import { resolveSource, type ResolvedSource, type SourceContext } from "./resolve-source.js";
+
+export interface ResolvedRules {
+  rules: IstioRule[];
+  unresolved: UnresolvedSource[];
+  resolvedSources: number;
+}
+
+export function resolveRules(rules: AccessRule[], action: PolicyAction, context: SourceContext): ResolvedRules {
+  const result: ResolvedRules = { rules: [], unresolved: [], resolvedSources: 0 };
+  rules.forEach((rule, ruleIndex) => {
+    const resolved: ResolvedSource[] = [];
+    (rule.from ?? []).forEach((source, sourceIndex) => {
+      const outcome = resolveSource(source, `rules[${ruleIndex}].from[${sourceIndex}]`, context);
+      if (outcome.kind === "left-out") {
+        result.unresolved.push({ rule: ruleIndex, source: sourceIndex, reason: outcome.reason, message: outcome.message });
+      } else {
+        resolved.push(outcome);
+      }
+    });
+    result.resolvedSources += resolved.length;
+    result.rules.push(...istioRulesFor(rule, resolved, action));
+  });
+  return result;
+}

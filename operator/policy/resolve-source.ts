@@ -1,0 +1,120 @@
+// One NEXUS source -> what Istio can match, or the reason it is left out. Every path that
+// cannot prove who the caller is leaves the source out: fail closed, never "anyone".
+import type { AccessSource, IdentityReference, JwtCaller } from "../api/types.js";
+import { principal as principalOf, principalOfSpiffeId } from "../identity/spiffe.js";
+import type { IdentityFacts, IdentityLookup } from "./identity-lookup.js";
+import { isSpiffeId } from "./managed-principal.js";
+import { SourceReason } from "./reasons.js";
+import { sortedUnique } from "./sorted.js";
+import {
+  otherTenantIdentitiesInNamespace,
+  otherTenantIdentitiesWithPrincipal,
+  type TenantIsolation,
+} from "./tenant-isolation.js";
+
+export type ResolvedSource =
+  | { kind: "principals"; principals: string[] }
+  | { kind: "namespace"; namespace: string }
+  | { kind: "jwt"; caller: JwtCaller }
+  | { kind: "left-out"; reason: string; message: string };
+
+export interface SourceContext {
+  policyNamespace: string;
+  identities: IdentityLookup;
+  trustDomain: string;
+  /** Issuers of authentication.jwt: a token from any other issuer is never validated. */
+  declaredIssuers: ReadonlySet<string>;
+  isolation?: TenantIsolation;
+}
+
+/** `at` locates the source for people, e.g. rules[0].from[2]. */
+export function resolveSource(source: AccessSource, at: string, context: SourceContext): ResolvedSource {
+  const kinds = (["identity", "tenant", "namespace", "principal", "jwt"] as const).filter((k) => source[k] !== undefined);
+  if (kinds.length !== 1) {
+    return leftOut(SourceReason.InvalidSource, `${at} sets ${kinds.length === 0 ? "none" : kinds.join(", ")} of identity, tenant, namespace, principal, jwt; set exactly one`);
+  }
+  if (source.identity) return resolveIdentity(source.identity, at, context);
+  if (source.tenant !== undefined) return resolveTenant(source.tenant, at, context);
+  if (source.namespace !== undefined) return resolveNamespace(source.namespace, at, context);
+  if (source.principal !== undefined) return resolvePrincipal(source.principal, at, context);
+  return resolveJwt(source.jwt as JwtCaller, at, context);
+}
+
+function resolveIdentity(reference: IdentityReference, at: string, context: SourceContext): ResolvedSource {
+  const namespace = reference.namespace ?? context.policyNamespace;
+  const identity = context.identities.get(namespace, reference.name);
+  if (!identity) {
+    return leftOut(SourceReason.IdentityNotFound, `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; create it or correct the reference`);
+  }
+  const principal = principalOfIdentity(identity, context.trustDomain);
+  if (context.isolation) {
+    const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
+    if (others.some((other) => other.namespace === identity.namespace && other.name === identity.name)) {
+      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name} of tenant ${identity.tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`);
+    }
+    if (others.length > 0) {
+      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name}, whose service account ${identity.serviceAccount} is shared with ${describe(others)}, so admitting it would admit another tenant; give it a service account of its own`);
+    }
+  }
+  return { kind: "principals", principals: [principal] };
+}
+
+function resolveTenant(tenant: string, at: string, context: SourceContext): ResolvedSource {
+  if (context.isolation && tenant !== context.isolation.tenant) {
+    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`);
+  }
+  const members = context.identities.withTenant(tenant);
+  if (members.length === 0) {
+    return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; set spec.tenant on its identities or correct the name`);
+  }
+  return { kind: "principals", principals: sortedUnique(members.map((m) => principalOfIdentity(m, context.trustDomain))) };
+}
+
+function resolveNamespace(namespace: string, at: string, context: SourceContext): ResolvedSource {
+  if (context.isolation) {
+    const others = otherTenantIdentitiesInNamespace(context.isolation, namespace);
+    if (others.length > 0) {
+      return leftOut(SourceReason.CrossTenant, `${at} names namespace ${namespace}, which holds ${describe(others)}; name the identities or the tenant ${context.isolation.tenant} instead, or set allowCrossTenant: true`);
+    }
+  }
+  return { kind: "namespace", namespace };
+}
+
+function resolvePrincipal(spiffeId: string, at: string, context: SourceContext): ResolvedSource {
+  if (!isSpiffeId(spiffeId)) {
+    return leftOut(SourceReason.InvalidPrincipal, `${at} is not a SPIFFE ID; write it as spiffe://<trust-domain>/<path>`);
+  }
+  const principal = principalOfSpiffeId(spiffeId);
+  if (context.isolation) {
+    const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
+    if (others.length > 0) {
+      return leftOut(SourceReason.CrossTenant, `${at} is the identity of ${describe(others)}; set allowCrossTenant: true to admit other tenants`);
+    }
+  }
+  return { kind: "principals", principals: [principal] };
+}
+
+function resolveJwt(caller: JwtCaller, at: string, context: SourceContext): ResolvedSource {
+  if (!context.declaredIssuers.has(caller.issuer)) {
+    return leftOut(SourceReason.IssuerNotDeclared, `${at} accepts tokens of issuer ${caller.issuer}, which authentication.jwt does not declare, so no such token is ever validated; declare the issuer or correct it`);
+  }
+  // Dropping the condition of a claim with no accepted value would accept any value.
+  const claimsWithoutValues = Object.keys(caller.claims ?? {}).filter((name) => !caller.claims?.[name]?.length);
+  if (claimsWithoutValues.length > 0) {
+    return leftOut(SourceReason.InvalidSource, `${at} requires claims ${sortedUnique(claimsWithoutValues).join(", ")} without any accepted value; list the accepted values`);
+  }
+  return { kind: "jwt", caller };
+}
+
+function principalOfIdentity(identity: IdentityFacts, trustDomain: string): string {
+  return principalOf(trustDomain, identity.namespace, identity.serviceAccount);
+}
+
+function describe(identities: IdentityFacts[]): string {
+  const names = identities.map((i) => `EngineIdentity ${i.namespace}/${i.name} of tenant ${i.tenant}`);
+  return names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+}
+
+function leftOut(reason: string, message: string): ResolvedSource {
+  return { kind: "left-out", reason, message };
+}

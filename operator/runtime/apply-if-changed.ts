@@ -1,0 +1,39 @@
+// Decides whether a server-side apply would change anything, from the cached live object,
+// so a reconcile with nothing to do sends no write at all. The live object must contain
+// every field we want (drift shows up here), and must carry the hash of exactly what we
+// last applied (a field we stopped setting only shows up there).
+import { canonicalJson, sha256Hex } from "../render/hash.js";
+import type { KubeObject } from "./kube-client.js";
+
+export const APPLIED_HASH_ANNOTATION = "security.nexus.io/applied-hash";
+
+/** The desired object with the applied-hash annotation that records its own content. */
+export function withAppliedHash<T extends KubeObject>(desired: T): T {
+  const annotations = { ...(desired.metadata.annotations ?? {}) };
+  delete annotations[APPLIED_HASH_ANNOTATION];
+  const hash = sha256Hex(canonicalJson({ ...desired, metadata: { ...desired.metadata, annotations } })).slice(0, 32);
+  return { ...desired, metadata: { ...desired.metadata, annotations: { ...annotations, [APPLIED_HASH_ANNOTATION]: hash } } };
+}
+
+export function needsApply(desiredWithHash: KubeObject, live: KubeObject | undefined): boolean {
+  if (!live) return true;
+  const want = desiredWithHash.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+  if (live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
+  return !contains(live, desiredWithHash, []);
+}
+
+// Lists under metadata (ownerReferences, finalizers) are shared with other controllers,
+// so there it is enough that ours are present; everywhere else a list must match exactly.
+function contains(live: unknown, desired: unknown, path: string[]): boolean {
+  if (desired === undefined) return true;
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live)) return false;
+    if (path[0] === "metadata") return desired.every((d) => live.some((l) => contains(l, d, path)));
+    return live.length === desired.length && desired.every((d, i) => contains(live[i], d, path));
+  }
+  if (desired !== null && typeof desired === "object") {
+    if (live === null || typeof live !== "object" || Array.isArray(live)) return false;
+    return Object.entries(desired).every(([k, v]) => contains((live as Record<string, unknown>)[k], v, [...path, k]));
+  }
+  return live === desired;
+}

@@ -1,0 +1,146 @@
+// A supervised informer: client-node's ListWatch keeps the cache and relists on 410 Gone;
+// this wrapper restarts it with backoff after any other failure, tells whether the kind is
+// served at all (a missing CRD is a state to report, not a crash), and reports sync.
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { KubeApiError, type KubeClient, type KubeObject } from "./kube-client.js";
+import { collectionPath, type ResourceType } from "./resources.js";
+
+export type InformerEvent = "add" | "update" | "delete";
+export type InformerHandler<T> = (object: T, event: InformerEvent, previous?: T) => void;
+export type Availability = "unknown" | "served" | "absent";
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class SupervisedInformer<T extends KubeObject> {
+  private listWatch: ListWatch<KubernetesObject> | undefined;
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly availabilityHandlers: Array<(availability: Availability) => void> = [];
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private hasSynced = false;
+  private lastError = "";
+  availability: Availability = "unknown";
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly client: KubeClient,
+    readonly type: ResourceType,
+    private readonly log: Logger,
+    private readonly options: InformerOptions = {},
+  ) {}
+
+  on(handler: InformerHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  onAvailability(handler: (availability: Availability) => void): void {
+    this.availabilityHandlers.push(handler);
+  }
+
+  get synced(): boolean {
+    return this.hasSynced;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.listWatch?.get(name, namespace) as T | undefined;
+  }
+
+  list(namespace?: string): T[] {
+    return (this.listWatch?.list(namespace) ?? []) as T[];
+  }
+
+  start(): void {
+    this.stopped = false;
+    const path = collectionPath(this.type, this.options.namespace);
+    const listFn = async () => {
+      const list = await this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector);
+      this.setAvailability("served");
+      return list as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+    };
+    const lw = new ListWatch<KubernetesObject>(
+      path,
+      new Watch(this.kubeConfig),
+      listFn as never,
+      false,
+      this.options.labelSelector,
+    );
+    lw.on("add", (o) => this.emit(o as T, "add"));
+    lw.on("update", (o) => this.emit(o as T, "update"));
+    lw.on("delete", (o) => this.emit(o as T, "delete"));
+    lw.on("connect", () => {
+      if (lw.latestResourceVersion()) this.markHealthy();
+    });
+    lw.on("error", (err) => this.failed(lw, err));
+    this.listWatch = lw;
+    void lw.start().then(() => {
+      if (lw.latestResourceVersion()) this.markHealthy();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.listWatch?.stop();
+  }
+
+  /** Resolves once the first list has filled the cache. */
+  async waitForSync(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.hasSynced) {
+      if (this.availability === "absent") return;
+      if (Date.now() > deadline) throw new Error(`${this.type.kind} informer did not sync within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private markHealthy(): void {
+    if (!this.hasSynced) this.hasSynced = true;
+    if (this.failures > 0) this.log.info({ kind: this.type.kind }, "watch re-established");
+    this.failures = 0;
+    this.lastError = "";
+  }
+
+  private emit(object: T, event: InformerEvent): void {
+    for (const handler of this.handlers) handler(object, event);
+  }
+
+  private failed(lw: ListWatch<KubernetesObject>, err: unknown): void {
+    if (this.stopped || lw !== this.listWatch) return;
+    const status = statusOf(err);
+    if (status === 404) this.setAvailability("absent");
+    this.failures++;
+    const min = this.options.minBackoffMs ?? 500;
+    const max = this.options.maxBackoffMs ?? 10_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
+    const message = err instanceof Error ? err.message : String(err);
+    // One log line per distinct failure, not one per retry.
+    if (message !== this.lastError) {
+      this.lastError = message;
+      this.log.warn({ kind: this.type.kind, retryInMs: delay, err: message }, "watch failed; restarting with backoff");
+    }
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      void lw.start();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private setAvailability(availability: Availability): void {
+    if (this.availability === availability) return;
+    this.availability = availability;
+    for (const handler of this.availabilityHandlers) handler(availability);
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof KubeApiError) return err.statusCode;
+  const e = err as { statusCode?: number; code?: number } | undefined;
+  return e?.statusCode ?? (typeof e?.code === "number" ? e.code : undefined);
+}

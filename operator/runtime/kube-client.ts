@@ -1,0 +1,212 @@
+// A small REST client for the few verbs the operator needs (get, list, server-side apply,
+// status apply, delete, create), over one keep-alive connection pool. Errors carry the
+// apiserver's Status reason and message, never the request body, so no secret can leak
+// into a log line through an error.
+import https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { FIELD_MANAGER } from "../render/metadata.js";
+import { collectionPath, objectPath, resourceOf, type ResourceType } from "./resources.js";
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface KubeList<T> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+export class KubeApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KubeApiError";
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 409;
+}
+
+export interface RequestCounter {
+  (verb: string): void;
+}
+
+export class KubeClient {
+  private readonly agent: https.Agent;
+  private readonly server: URL;
+  private tlsOptions: https.RequestOptions = {};
+  private ready: Promise<void>;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    options: { maxSockets?: number; onRequest?: RequestCounter } = {},
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig names no current cluster");
+    this.server = new URL(cluster.server);
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
+    this.onRequest = options.onRequest;
+    this.ready = this.loadCredentials();
+  }
+
+  private readonly onRequest: RequestCounter | undefined;
+
+  private async loadCredentials(): Promise<void> {
+    const opts: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    this.tlsOptions = opts;
+  }
+
+  async get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T> {
+    return this.request<T>("GET", objectPath(type, name, namespace));
+  }
+
+  async list<T extends KubeObject>(type: ResourceType, namespace?: string, labelSelector?: string): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const query = new URLSearchParams({ limit: "500" });
+      if (continueToken) query.set("continue", continueToken);
+      if (labelSelector) query.set("labelSelector", labelSelector);
+      const page = await this.request<KubeList<T>>("GET", `${collectionPath(type, namespace)}?${query}`);
+      const kind = type.kind;
+      for (const item of page.items ?? []) items.push({ ...item, apiVersion: type.apiVersion, kind });
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion;
+    } while (continueToken);
+    return { items, metadata: { resourceVersion } };
+  }
+
+  /** Server-side apply of the whole object with the operator's one field manager. */
+  async apply<T extends KubeObject>(desired: KubeObject): Promise<T> {
+    const type = resourceOf(desired.apiVersion, desired.kind);
+    const path = objectPath(type, desired.metadata.name, desired.metadata.namespace);
+    return this.request<T>("PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, desired, "application/apply-patch+yaml");
+  }
+
+  /** Server-side apply of the status subresource. */
+  async applyStatus<T extends KubeObject>(object: KubeObject, status: unknown): Promise<T> {
+    const type = resourceOf(object.apiVersion, object.kind);
+    const path = objectPath(type, object.metadata.name, object.metadata.namespace);
+    const body = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: object.metadata.name, namespace: object.metadata.namespace },
+      status,
+    };
+    return this.request<T>("PATCH", `${path}/status?fieldManager=${FIELD_MANAGER}&force=true`, body, "application/apply-patch+yaml");
+  }
+
+  /** A JSON merge patch, as `kubectl patch --type merge` sends it. */
+  async mergePatch<T extends KubeObject>(type: ResourceType, name: string, namespace: string | undefined, patch: unknown, fieldManager: string): Promise<T> {
+    return this.request<T>("PATCH", `${objectPath(type, name, namespace)}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, "application/merge-patch+json");
+  }
+
+  async create<T extends KubeObject>(object: KubeObject): Promise<T> {
+    const type = resourceOf(object.apiVersion, object.kind);
+    return this.request<T>("POST", collectionPath(type, object.metadata.namespace), object);
+  }
+
+  async createRaw<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>("POST", path, body);
+  }
+
+  /** Deletes only the object with the given uid, so a newer object of the same name survives. */
+  async delete(type: ResourceType, name: string, namespace?: string, uid?: string): Promise<void> {
+    const body = { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Background", ...(uid ? { preconditions: { uid } } : {}) };
+    try {
+      await this.request("DELETE", objectPath(type, name, namespace), body);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async getRaw<T>(path: string): Promise<T> {
+    return this.request<T>("GET", path);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    await this.ready;
+    this.onRequest?.(method);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = https.request(
+        {
+          ...this.tlsOptions,
+          agent: this.agent,
+          method,
+          protocol: this.server.protocol,
+          hostname: this.server.hostname,
+          port: this.server.port,
+          path: `${this.server.pathname.replace(/\/$/, "")}${path}`,
+          headers: {
+            ...(this.tlsOptions.headers ?? {}),
+            accept: "application/json",
+            ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              try {
+                resolve((text ? JSON.parse(text) : undefined) as T);
+              } catch {
+                reject(new KubeApiError(status, "BadResponse", `${method} ${path}: response is not JSON`));
+              }
+              return;
+            }
+            reject(toApiError(method, path, status, text));
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", (err) => reject(new KubeApiError(0, "ConnectionFailed", `${method} ${path}: ${err.message}`)));
+      req.setTimeout(60_000, () => req.destroy(new Error("request timed out after 60s")));
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+}
+
+function toApiError(method: string, path: string, status: number, text: string): KubeApiError {
+  let reason = "Unknown";
+  let message = `${method} ${path}: HTTP ${status}`;
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    reason = parsed.reason ?? reason;
+    if (parsed.message) message = `${method} ${path}: ${parsed.message}`;
+  } catch {
+    // Not a Status object; the HTTP code alone is all we report.
+  }
+  return new KubeApiError(status, reason, message);
+}

@@ -1,0 +1,144 @@
+// A rate-limited work queue in the style of client-go's: a key is queued at most once,
+// processed by at most one worker at a time, and re-queued after the current run when it
+// changed meanwhile. Failures are retried with exponential backoff and jitter.
+
+export interface WorkQueueObserver {
+  added?(queue: string): void;
+  retried?(queue: string): void;
+  depth?(queue: string, depth: number): void;
+  waited?(queue: string, seconds: number): void;
+}
+
+export interface WorkQueueOptions {
+  name: string;
+  concurrency: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  observer?: WorkQueueObserver;
+}
+
+export type KeyHandler = (key: string) => Promise<void>;
+
+export class WorkQueue {
+  private readonly order: string[] = [];
+  private readonly queued = new Map<string, number>();
+  private readonly active = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private handler: KeyHandler | undefined;
+  private running = 0;
+  private stopped = false;
+
+  constructor(private readonly options: WorkQueueOptions) {}
+
+  get depth(): number {
+    return this.order.length;
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    this.options.observer?.added?.(this.options.name);
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.set(key, Date.now());
+    this.order.push(key);
+    this.reportDepth();
+    this.pump();
+  }
+
+  /** Adds the key after a delay; an earlier pending delay for the key wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped) return;
+    if (delayMs <= 0) return this.add(key);
+    const pending = this.delayed.get(key);
+    if (pending) return;
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.delayed.set(key, timer);
+  }
+
+  /** Schedules a retry with exponential backoff and full jitter. */
+  retry(key: string): number {
+    const attempt = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, attempt);
+    const base = this.options.baseDelayMs ?? 10;
+    const max = this.options.maxDelayMs ?? 300_000;
+    const ceiling = Math.min(max, base * 2 ** Math.min(attempt - 1, 30));
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.options.observer?.retried?.(this.options.name);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Resets the backoff of a key after it succeeded. */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  failuresOf(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  start(handler: KeyHandler): void {
+    this.handler = handler;
+    this.pump();
+  }
+
+  /** Resolves once nothing is queued or running (delayed retries do not count). */
+  idle(): Promise<void> {
+    if (this.order.length === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    this.order.length = 0;
+    this.queued.clear();
+    this.reportDepth();
+    await this.idle();
+  }
+
+  private pump(): void {
+    const handler = this.handler;
+    if (!handler) return;
+    while (this.running < this.options.concurrency) {
+      const key = this.order.shift();
+      if (key === undefined) break;
+      const enqueuedAt = this.queued.get(key) ?? Date.now();
+      this.queued.delete(key);
+      this.reportDepth();
+      this.options.observer?.waited?.(this.options.name, (Date.now() - enqueuedAt) / 1000);
+      this.active.add(key);
+      this.running++;
+      void this.run(handler, key);
+    }
+    if (this.order.length === 0 && this.running === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async run(handler: KeyHandler, key: string): Promise<void> {
+    try {
+      await handler(key);
+    } finally {
+      this.active.delete(key);
+      this.running--;
+      if (this.dirty.delete(key)) this.add(key);
+      this.pump();
+    }
+  }
+
+  private reportDepth(): void {
+    this.options.observer?.depth?.(this.options.name, this.order.length);
+  }
+}

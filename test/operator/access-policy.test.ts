@@ -1,0 +1,214 @@
+// The AccessPolicy reconciler against the real apiserver with Istio's real CRDs: rendering,
+// live re-rendering on identity changes, drift repair, garbage collection, the namespace
+// baseline, and no writes when nothing changed (counted in the apiserver's audit log).
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
+import { resources } from "../../operator/runtime/resources.js";
+import { readAuditEvents, WRITE_VERBS } from "../controlplane/audit.js";
+import { credentialsFor } from "../controlplane/credentials.js";
+import { waitFor } from "../controlplane/wait.js";
+import {
+  adminClient,
+  conditionOf,
+  createNamespace,
+  deleteNamespace,
+  getOrUndefined,
+  hasCondition,
+  uniqueName,
+  waitForGone,
+  waitForObject,
+} from "../support/kube.js";
+import { startTestOperator, type TestOperator } from "../support/operator.js";
+
+const OPERATOR_USER = "nexus-operator-under-test";
+
+interface IstioSource {
+  source: { principals?: string[]; namespaces?: string[] };
+}
+interface AuthorizationPolicySpec {
+  action: string;
+  selector?: { matchLabels: Record<string, string> };
+  rules?: Array<{ from?: IstioSource[]; to?: unknown[] }>;
+}
+
+function principalsOf(ap: KubeObject): string[] {
+  const spec = ap.spec as AuthorizationPolicySpec;
+  return (spec.rules ?? []).flatMap((r) => (r.from ?? []).flatMap((f) => f.source.principals ?? []));
+}
+
+function identity(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name, namespace }, spec };
+}
+
+function policy(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", metadata: { name, namespace }, spec };
+}
+
+describe("AccessPolicy reconciler", () => {
+  let client: KubeClient;
+  let running: TestOperator;
+  const ns = uniqueName("ap");
+  const other = uniqueName("ap-other");
+
+  beforeAll(async () => {
+    client = adminClient(inject("kubeconfig"));
+    await createNamespace(client, ns);
+    await createNamespace(client, other);
+    // Its own user, so the audit log tells its writes from the test's.
+    const operatorKubeconfig = await credentialsFor(inject("controlPlane")).mintUserKubeconfig(OPERATOR_USER, ["system:masters"]);
+    running = await startTestOperator(operatorKubeconfig);
+    for (const object of [
+      identity(ns, "ledger", { tenant: "acme", workloadSelector: { matchLabels: { app: "ledger" } } }),
+      identity(ns, "checkout", { tenant: "acme", workloadSelector: { matchLabels: { app: "checkout" } } }),
+      identity(ns, "billing", { tenant: "globex", serviceAccountName: "billing-engine" }),
+      identity(other, "web", { workloadSelector: { matchLabels: { app: "web" } } }),
+      policy(ns, "ledger-callers", {
+        targetIdentity: "ledger",
+        rules: [
+          {
+            from: [{ tenant: "acme" }, { identity: { name: "web", namespace: other } }, { identity: { name: "billing" } }, { identity: { name: "ghost" } }],
+            to: [{ methods: ["GET", "POST"], paths: ["/v1/entries", "/v1/entries/*"] }],
+          },
+        ],
+      }),
+    ]) {
+      await client.create(object);
+    }
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await deleteNamespace(client, ns);
+    await deleteNamespace(client, other);
+    client?.close();
+  });
+
+  it("renders an AuthorizationPolicy that Istio's CRD accepts, with the target's selector and resolved principals", async () => {
+    const ap = await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => principalsOf(o).length > 0, "rendered AuthorizationPolicy");
+    const spec = ap.spec as AuthorizationPolicySpec;
+    expect(spec.action).toBe("ALLOW");
+    expect(spec.selector).toEqual({ matchLabels: { app: "ledger" } });
+    expect(principalsOf(ap)).toEqual([
+      `cluster.local/ns/${other}/sa/web`,
+      `cluster.local/ns/${ns}/sa/checkout`,
+      `cluster.local/ns/${ns}/sa/ledger`,
+    ].sort());
+    expect(ap.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "ledger-callers" });
+    expect(ap.metadata.ownerReferences?.[0]).toMatchObject({ kind: "AccessPolicy", name: "ledger-callers", controller: true });
+    const pa = await waitForObject(client, resources.peerAuthentication, "nexus-ledger-callers", ns, () => true, "rendered PeerAuthentication");
+    expect(pa.spec).toEqual({ selector: { matchLabels: { app: "ledger" } }, mtls: { mode: "STRICT" } });
+  });
+
+  it("reports the left-out sources (cross-tenant and missing) in status and stays enforced", async () => {
+    const ap = await waitForObject(client, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "policy Ready");
+    expect(hasCondition(ap, "Resolved", "False", "SourcesUnresolved")).toBe(true);
+    expect(hasCondition(ap, "Rendered", "True")).toBe(true);
+    const status = ap.status as { policyHash: string; unresolved: Array<{ source: number; reason: string }>; rendered: Array<{ kind: string; name: string }> };
+    expect(status.policyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(status.unresolved.map((u) => [u.source, u.reason])).toEqual([
+      [2, "CrossTenant"],
+      [3, "IdentityNotFound"],
+    ]);
+    expect(status.rendered.map((r) => `${r.kind}/${r.name}`)).toEqual(["AuthorizationPolicy/nexus-ledger-callers", "PeerAuthentication/nexus-ledger-callers"]);
+    const live = await client.get<KubeObject>(resources.authorizationPolicy, "nexus-ledger-callers", ns);
+    expect(live.metadata.annotations?.["security.nexus.io/policy-hash"]).toBe(status.policyHash);
+  });
+
+  it("writes the namespace baseline: allow-nothing and namespace-wide STRICT mTLS", async () => {
+    const deny = await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "default-deny baseline");
+    expect(deny.spec ?? {}).toEqual({});
+    const strict = await waitForObject(client, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "strict mTLS baseline");
+    expect(strict.spec).toEqual({ mtls: { mode: "STRICT" } });
+  });
+
+  it("re-renders a policy when an identity joins the tenant it names, and when it leaves", async () => {
+    await client.create(identity(ns, "payouts", { tenant: "acme" }));
+    const joined = `cluster.local/ns/${ns}/sa/payouts`;
+    await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => principalsOf(o).includes(joined), "new tenant member admitted");
+    await client.mergePatch(resources.engineIdentity, "payouts", ns, { spec: { tenant: "globex" } }, "kubectl-edit");
+    await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => !principalsOf(o).includes(joined), "member that changed tenant dropped");
+  });
+
+  it("restores a rendered object that someone else edits or deletes", async () => {
+    const before = await client.get<KubeObject>(resources.authorizationPolicy, "nexus-ledger-callers", ns);
+    // An edit by another field manager that would admit anyone.
+    await client.mergePatch(resources.authorizationPolicy, "nexus-ledger-callers", ns, { spec: { rules: [{}] } }, "kubectl-edit");
+    await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => principalsOf(o).length === principalsOf(before).length && (o.spec as AuthorizationPolicySpec).rules?.every((r) => r.from) === true, "edited policy restored");
+    await client.delete(resources.authorizationPolicy, "nexus-ledger-callers", ns);
+    await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => o.metadata.uid !== before.metadata.uid && principalsOf(o).length > 0, "deleted policy recreated");
+  });
+
+  it("sends no write when nothing changed: not on a forced resync, not after a restart", async () => {
+    await running.operator.idle();
+    await waitForQuiet(inject("auditLogPath"));
+    const before = await operatorWrites(inject("auditLogPath"));
+    for (const p of running.operator.caches.policies.list()) running.operator.access.policyController.enqueue(`${p.metadata.namespace}/${p.metadata.name}`);
+    for (const i of running.operator.caches.identities.list()) running.operator.identityController.enqueue(`${i.metadata.namespace}/${i.metadata.name}`);
+    for (const n of running.operator.caches.namespaces.list()) running.operator.access.baselineController.enqueue(n.metadata.name);
+    await running.operator.idle();
+    await running.stop();
+    const operatorKubeconfig = await credentialsFor(inject("controlPlane")).mintUserKubeconfig(OPERATOR_USER, ["system:masters"]);
+    running = await startTestOperator(operatorKubeconfig);
+    await running.operator.idle();
+    await waitForQuiet(inject("auditLogPath"));
+    const after = await operatorWrites(inject("auditLogPath"));
+    expect(after.slice(before.length)).toEqual([]);
+  });
+
+  it("fails closed: a rule whose every source is unresolved renders no rule at all", async () => {
+    await client.create(policy(ns, "only-ghosts", { targetIdentity: "ledger", allowCrossTenant: true, rules: [{ from: [{ identity: { name: "nobody" } }, { tenant: "no-such-tenant" }] }] }));
+    const ap = await waitForObject(client, resources.authorizationPolicy, "nexus-only-ghosts", ns, () => true, "fail-closed policy");
+    expect((ap.spec as AuthorizationPolicySpec).action).toBe("ALLOW");
+    expect((ap.spec as AuthorizationPolicySpec).rules ?? []).toEqual([]);
+    const status = await waitForObject(client, resources.accessPolicy, "only-ghosts", ns, (o) => conditionOf(o, "Resolved")?.status === "False", "unresolved status");
+    expect((status.status as { unresolved: Array<{ reason: string }> }).unresolved.map((u) => u.reason)).toEqual(["IdentityNotFound", "TenantEmpty"]);
+  });
+
+  it("reports a missing target and renders nothing for it", async () => {
+    await client.create(policy(ns, "no-target", { targetIdentity: "missing", rules: [{ from: [{ tenant: "acme" }] }] }));
+    const ap = await waitForObject(client, resources.accessPolicy, "no-target", ns, (o) => hasCondition(o, "Ready", "False"), "policy not Ready");
+    expect(conditionOf(ap, "Resolved")?.reason).toBe("TargetNotFound");
+    expect(await getOrUndefined(client, resources.authorizationPolicy, "nexus-no-target", ns)).toBeUndefined();
+  });
+
+  it("removes rendered objects through garbage collection when the policy is deleted", async () => {
+    await waitForObject(client, resources.authorizationPolicy, "nexus-only-ghosts", ns, () => true, "rendered policy");
+    await client.delete(resources.accessPolicy, "only-ghosts", ns);
+    await waitForGone(client, resources.authorizationPolicy, "nexus-only-ghosts", ns, 60_000);
+  });
+
+  it("removes the baseline when the namespace opts out, and puts it back when it opts in", async () => {
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: other, labels: { "security.nexus.io/baseline": "disabled" } } });
+    await waitForGone(client, resources.authorizationPolicy, "nexus-default-deny", other);
+    await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", other);
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: other, labels: {} } });
+    await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", other, () => true, "baseline back");
+  });
+
+  it("removes the baseline once the namespace holds no NEXUS object", async () => {
+    await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", other, () => true, "baseline present");
+    await client.delete(resources.engineIdentity, "web", other);
+    await waitForGone(client, resources.authorizationPolicy, "nexus-default-deny", other);
+    await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", other);
+  });
+});
+
+async function operatorWrites(auditLogPath: string): Promise<string[]> {
+  return (await readAuditEvents(auditLogPath))
+    .filter((e) => e.user.username === OPERATOR_USER && (WRITE_VERBS as readonly string[]).includes(e.verb))
+    .map((e) => `${e.verb} ${e.requestURI}`);
+}
+
+/** The audit log is written asynchronously; waits until its length stops changing. */
+async function waitForQuiet(auditLogPath: string): Promise<void> {
+  let last = -1;
+  await waitFor(
+    async () => {
+      const count = (await readAuditEvents(auditLogPath)).length;
+      const quiet = count === last;
+      last = count;
+      return quiet ? true : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 500, description: "audit log to settle" },
+  );
+}

@@ -1,0 +1,45 @@
+// Runs the real operator in-process against a test apiserver, with its log lines kept in
+// memory so tests can assert on them (and scan them for secrets).
+import { Writable } from "node:stream";
+import { KubeConfig } from "@kubernetes/client-node";
+import { defaultRenderConfig, type RenderConfig } from "../../operator/config.js";
+import { Operator } from "../../operator/manager.js";
+import { createLogger } from "../../operator/runtime/logger.js";
+
+export interface TestOperator {
+  operator: Operator;
+  logLines: string[];
+  requests: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startTestOperator(
+  kubeconfigPath: string,
+  options: { render?: Partial<RenderConfig>; logLevel?: string; concurrency?: number } = {},
+): Promise<TestOperator> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      if (process.env.NEXUS_TEST_OPERATOR_LOGS) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const requests = new Map<string, number>();
+  const operator = new Operator({
+    kubeConfig,
+    render: { ...defaultRenderConfig, ...options.render },
+    log: createLogger(options.logLevel ?? "debug", sink),
+    concurrency: options.concurrency ?? 4,
+    onRequest: (verb) => requests.set(verb, (requests.get(verb) ?? 0) + 1),
+  });
+  await operator.start();
+  return {
+    operator,
+    logLines,
+    requests,
+    stop: () => operator.stop(),
+  };
+}
