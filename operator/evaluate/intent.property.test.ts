@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { evaluateRequest } from "./evaluate.js";
 import { intendedVerdict, validatedIssuersAt, type IntentRequest, type Scenario } from "./testing/intent-oracle.js";
 import { accessRequestOf, renderScenario } from "./testing/render-scenario.js";
-import { requestArb, scenarioArb } from "./testing/scenario-arbitraries.js";
+import { requestsFor, scenarioArb } from "./testing/scenario-arbitraries.js";
 
 // A token the workload does not validate is refused (or ignored) before authorization, so
 // only tokens of issuers some RequestAuthentication at the workload declares are sent.
@@ -18,7 +18,7 @@ function withValidatedToken(scenario: Scenario, request: IntentRequest): IntentR
 describe("rendered policies, as Istio evaluates them, do what the AccessPolicies mean", () => {
   it("the verdict for every request equals the intent of api.md", () => {
     fc.assert(
-      fc.property(scenarioArb, fc.array(requestArb, { minLength: 1, maxLength: 8 }), (scenario, requests) => {
+      fc.property(scenarioArb.chain((scenario) => requestsFor(scenario).map((requests) => ({ scenario, requests }))), ({ scenario, requests }) => {
         const rendered = renderScenario(scenario);
         for (const generated of requests) {
           const request = withValidatedToken(scenario, generated);

@@ -4,10 +4,11 @@
 import type { JwtIssuer } from "../api/types.js";
 import type { AuthorizationPolicySpec, IstioJwtRule, RequestAuthenticationSpec, WorkloadSelectorSpec } from "./istio-types.js";
 import { compareStrings, sortedUnique } from "./sorted.js";
+import { selectorField } from "./target.js";
 
 export function requestAuthenticationSpec(issuers: JwtIssuer[], selector: WorkloadSelectorSpec | undefined): RequestAuthenticationSpec {
   const jwtRules = [...issuers].sort((a, b) => compareStrings(a.issuer, b.issuer)).map(jwtRuleOf);
-  return { ...(selector ? { selector } : {}), jwtRules };
+  return { ...selectorField(selector), jwtRules };
 }
 
 function jwtRuleOf(issuer: JwtIssuer): IstioJwtRule {
@@ -26,7 +27,7 @@ function jwtRuleOf(issuer: JwtIssuer): IstioJwtRule {
 
 export function requireJwtPolicySpec(selector: WorkloadSelectorSpec | undefined): AuthorizationPolicySpec {
   return {
-    ...(selector ? { selector } : {}),
+    ...selectorField(selector),
     action: "DENY",
     rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }],
   };

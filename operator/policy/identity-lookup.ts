@@ -2,6 +2,7 @@
 // the renderer asks about them. The operator answers from its informer cache; tests, the
 // CLI and the evaluator answer from a plain list through identityLookupOf.
 import type { WorkloadSelector } from "../api/types.js";
+import { principal } from "../identity/spiffe.js";
 
 export interface IdentityFacts {
   namespace: string;
@@ -17,6 +18,11 @@ export interface IdentityLookup {
   /** Every identity of that tenant, in any namespace. */
   withTenant(tenant: string): IdentityFacts[];
   inNamespace(namespace: string): IdentityFacts[];
+}
+
+/** The Istio principal the mesh gives the identity's pods. */
+export function principalOfFacts(facts: IdentityFacts, trustDomain: string): string {
+  return principal(trustDomain, facts.namespace, facts.serviceAccount);
 }
 
 export function identityKey(namespace: string, name: string): string {

@@ -2,10 +2,9 @@
 // namespaces), then one per jwt source, each with the rule's operations.
 import type { AccessRule, JwtCaller, Operation } from "../api/types.js";
 import type { IstioCondition, IstioOperation, IstioRule } from "./istio-types.js";
+import type { PolicyAction } from "./policy-action.js";
 import type { ResolvedSource } from "./resolve-source.js";
 import { compareStrings, sortedUnique } from "./sorted.js";
-
-export type PolicyAction = "Allow" | "Deny" | "Audit";
 
 /**
  * Istio rules for one NEXUS rule whose sources were resolved to `resolved` (left-out

@@ -6,12 +6,12 @@ import type { RenderConfig } from "../config.js";
 import { canonicalJson, sha256Hex } from "../render/hash.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
 import type { IdentityLookup } from "./identity-lookup.js";
-import type { PolicyAction } from "./istio-rules.js";
-import type { IstioAction, RenderedObject, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
+import type { RenderedObject, RenderedSpec } from "./istio-types.js";
+import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
-import { resolveTarget } from "./target.js";
+import { resolveTarget, selectorField } from "./target.js";
 import { tenantIsolationFor } from "./tenant-isolation.js";
 
 export interface PolicyRenderResult {
@@ -23,8 +23,6 @@ export interface PolicyRenderResult {
   target: { resolved: boolean; reason?: string; message?: string };
   resolvedSources: number;
 }
-
-const ISTIO_ACTION: Record<PolicyAction, IstioAction> = { Allow: "ALLOW", Deny: "DENY", Audit: "AUDIT" };
 
 export function renderedName(policy: AccessPolicy): string {
   return `nexus-${policy.metadata.name}`;
@@ -39,7 +37,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   if (!target.resolved) {
     return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
   }
-  const action = policy.spec.action ?? "Allow";
+  const action = actionOf(policy);
   const issuers = policy.spec.authentication?.jwt ?? [];
   const resolved = resolveRules(policy.spec.rules ?? [], action, {
     policyNamespace: policy.metadata.namespace,
@@ -56,7 +54,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     specs.push({
       kind: "AuthorizationPolicy",
       name: renderedName(policy),
-      spec: { ...withSelector(selector), action: ISTIO_ACTION[action], ...(resolved.rules.length ? { rules: resolved.rules } : {}) },
+      spec: { ...selectorField(selector), action: istioActionOf(action), ...(resolved.rules.length ? { rules: resolved.rules } : {}) },
     });
   }
   if (policy.spec.authentication?.requireJWT) {
@@ -79,10 +77,6 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     target: { resolved: true },
     resolvedSources: resolved.resolvedSources,
   };
-}
-
-function withSelector(selector: WorkloadSelectorSpec | undefined): { selector?: WorkloadSelectorSpec } {
-  return selector ? { selector } : {};
 }
 
 function hashOf(specs: RenderedSpec[]): string {

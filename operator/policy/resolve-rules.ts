@@ -1,7 +1,8 @@
 // All rules of a policy -> Istio rules, plus the sources left out and how many resolved.
 import type { AccessRule, UnresolvedSource } from "../api/types.js";
-import { istioRulesFor, type PolicyAction } from "./istio-rules.js";
+import { istioRulesFor } from "./istio-rules.js";
 import type { IstioRule } from "./istio-types.js";
+import type { PolicyAction } from "./policy-action.js";
 import { resolveSource, type ResolvedSource, type SourceContext } from "./resolve-source.js";
 
 export interface ResolvedRules {

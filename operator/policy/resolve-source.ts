@@ -1,8 +1,8 @@
 // One NEXUS source -> what Istio can match, or the reason it is left out. Every path that
 // cannot prove who the caller is leaves the source out: fail closed, never "anyone".
 import type { AccessSource, IdentityReference, JwtCaller } from "../api/types.js";
-import { principal as principalOf, principalOfSpiffeId } from "../identity/spiffe.js";
-import type { IdentityFacts, IdentityLookup } from "./identity-lookup.js";
+import { principalOfSpiffeId } from "../identity/spiffe.js";
+import { principalOfFacts, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
 import { isSpiffeId } from "./managed-principal.js";
 import { SourceReason } from "./reasons.js";
 import { sortedUnique } from "./sorted.js";
@@ -46,7 +46,7 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
   if (!identity) {
     return leftOut(SourceReason.IdentityNotFound, `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; create it or correct the reference`);
   }
-  const principal = principalOfIdentity(identity, context.trustDomain);
+  const principal = principalOfFacts(identity, context.trustDomain);
   if (context.isolation) {
     const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
     if (others.some((other) => other.namespace === identity.namespace && other.name === identity.name)) {
@@ -67,7 +67,7 @@ function resolveTenant(tenant: string, at: string, context: SourceContext): Reso
   if (members.length === 0) {
     return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; set spec.tenant on its identities or correct the name`);
   }
-  return { kind: "principals", principals: sortedUnique(members.map((m) => principalOfIdentity(m, context.trustDomain))) };
+  return { kind: "principals", principals: sortedUnique(members.map((member) => principalOfFacts(member, context.trustDomain))) };
 }
 
 function resolveNamespace(namespace: string, at: string, context: SourceContext): ResolvedSource {
@@ -104,10 +104,6 @@ function resolveJwt(caller: JwtCaller, at: string, context: SourceContext): Reso
     return leftOut(SourceReason.InvalidSource, `${at} requires claims ${sortedUnique(claimsWithoutValues).join(", ")} without any accepted value; list the accepted values`);
   }
   return { kind: "jwt", caller };
-}
-
-function principalOfIdentity(identity: IdentityFacts, trustDomain: string): string {
-  return principalOf(trustDomain, identity.namespace, identity.serviceAccount);
 }
 
 function describe(identities: IdentityFacts[]): string {

@@ -10,6 +10,11 @@ export type TargetResolution =
   | { resolved: true; selector?: WorkloadSelectorSpec; identity?: IdentityFacts }
   | { resolved: false; reason: string; message: string };
 
+/** The selector field of a rendered spec: absent, not empty, when the policy is namespace-wide. */
+export function selectorField(selector: WorkloadSelectorSpec | undefined): { selector?: WorkloadSelectorSpec } {
+  return selector ? { selector } : {};
+}
+
 export function resolveTarget(policy: AccessPolicy, identities: IdentityLookup): TargetResolution {
   const name = policy.spec.targetIdentity;
   if (name === undefined) return { resolved: true };

@@ -1,9 +1,9 @@
 // Tenant isolation: when the target belongs to a tenant, an Allow rule must not admit the
 // engines of another tenant. An identity without a tenant is not another tenant's.
 import type { AccessPolicy } from "../api/types.js";
-import { principal as principalOf } from "../identity/spiffe.js";
-import type { IdentityFacts, IdentityLookup } from "./identity-lookup.js";
+import { principalOfFacts, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
 import { parseServiceAccountPrincipal } from "./managed-principal.js";
+import { actionOf } from "./policy-action.js";
 import { compareStrings } from "./sorted.js";
 
 export interface TenantIsolation {
@@ -19,7 +19,7 @@ export function tenantIsolationFor(
   identities: IdentityLookup,
   trustDomain: string,
 ): TenantIsolation | undefined {
-  if ((policy.spec.action ?? "Allow") !== "Allow") return undefined;
+  if (actionOf(policy) !== "Allow") return undefined;
   if (policy.spec.allowCrossTenant || !target?.tenant) return undefined;
   return { tenant: target.tenant, identities, trustDomain };
 }
@@ -38,7 +38,7 @@ export function otherTenantIdentitiesWithPrincipal(isolation: TenantIsolation, p
   return sortedByKey(
     isolation.identities
       .inNamespace(parts.namespace)
-      .filter((facts) => principalOf(isolation.trustDomain, facts.namespace, facts.serviceAccount) === principal)
+      .filter((facts) => principalOfFacts(facts, isolation.trustDomain) === principal)
       .filter((facts) => isOtherTenant(isolation, facts)),
   );
 }

@@ -133,30 +133,93 @@ export async function readNexusObject(kc: KubeConfig, kind: NexusKind, namespace
   })) as Record<string, any>;
 }
 
+export interface RawResponse {
+  status: number;
+  body: string;
+}
+
 /**
- * A GET with the kubeconfig's TLS client credentials, for endpoints the generated client
- * has no method for (OpenAPI v3, Table output). Returns the status and the raw body.
+ * A request with the kubeconfig's TLS client credentials that sends our bytes as they are,
+ * for what the generated client has no method for (OpenAPI v3, Table output, server-side
+ * apply with strict field validation) or would re-serialize through its typed models.
  */
-export async function getRaw(
+export async function kubeRequest(
   kc: KubeConfig,
+  method: string,
   apiPath: string,
-  accept = "application/json",
-): Promise<{ status: number; body: string }> {
+  options: { accept?: string; contentType?: string; body?: string } = {},
+): Promise<RawResponse> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("kubeconfig has no current cluster");
-  const options: https.RequestOptions = { method: "GET", headers: {} };
-  await kc.applyToHTTPSOptions(options);
-  options.headers = { ...options.headers, Accept: accept };
+  const requestOptions: https.RequestOptions = { method, headers: {} };
+  await kc.applyToHTTPSOptions(requestOptions);
+  requestOptions.headers = {
+    ...(requestOptions.headers as Record<string, string> | undefined),
+    Accept: options.accept ?? "application/json",
+    ...(options.contentType ? { "Content-Type": options.contentType } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const request = https.request(new URL(apiPath, cluster.server), options, (response) => {
+    const request = https.request(new URL(apiPath, cluster.server), requestOptions, (response) => {
       let text = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (text += chunk));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
       response.on("error", reject);
     });
-    request.setTimeout(30_000, () => request.destroy(new Error(`GET ${apiPath} timed out`)));
+    request.setTimeout(30_000, () => request.destroy(new Error(`${method} ${apiPath} timed out after 30s`)));
     request.on("error", reject);
-    request.end();
+    request.end(options.body);
+  });
+}
+
+export function getRaw(kc: KubeConfig, apiPath: string, accept?: string): Promise<RawResponse> {
+  return kubeRequest(kc, "GET", apiPath, accept === undefined ? {} : { accept });
+}
+
+export async function getJson<T>(kc: KubeConfig, apiPath: string): Promise<T> {
+  const response = await getRaw(kc, apiPath);
+  if (response.status !== 200) throw new Error(`GET ${apiPath}: HTTP ${response.status}: ${response.body.slice(0, 500)}`);
+  return JSON.parse(response.body) as T;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+}
+
+/** The resources a group version serves, from discovery. */
+export async function discover(kc: KubeConfig, apiVersion: string): Promise<ApiResource[]> {
+  const basePath = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return (await getJson<{ resources: ApiResource[] }>(kc, basePath)).resources;
+}
+
+/** The REST path of an object, its kind resolved through discovery. */
+export async function objectPath(kc: KubeConfig, object: KubeObject): Promise<{ path: string; namespaced: boolean }> {
+  const resource = (await discover(kc, object.apiVersion)).find((r) => r.kind === object.kind && !r.name.includes("/"));
+  if (!resource) throw new Error(`${object.apiVersion} serves no kind ${object.kind}`);
+  const basePath = object.apiVersion.includes("/") ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+  const namespace = resource.namespaced ? `/namespaces/${encodeURIComponent(object.metadata.namespace ?? "default")}` : "";
+  return { path: `${basePath}${namespace}/${resource.name}/${encodeURIComponent(object.metadata.name)}`, namespaced: resource.namespaced };
+}
+
+/**
+ * Server-side apply with strict field validation: a field the schema does not know is an
+ * error (HTTP 422) instead of being pruned without a word.
+ */
+export async function serverSideApplyStrict(kc: KubeConfig, object: KubeObject, fieldManager: string): Promise<RawResponse> {
+  const { path } = await objectPath(kc, object);
+  return kubeRequest(kc, "PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}&fieldValidation=Strict&force=true`, {
+    contentType: "application/apply-patch+yaml",
+    body: JSON.stringify(object),
   });
 }

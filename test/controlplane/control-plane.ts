@@ -30,6 +30,11 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Skips resolution (KUBEBUILDER_ASSETS or the build script) when the caller already has them. */
   binaries?: ControlPlaneBinaries;
+  /**
+   * Keeps the temp dir (component logs, etcd data, kubeconfigs) after stop() for a
+   * post-mortem. Defaults to true when NEXUS_KEEP_CONTROL_PLANE=1.
+   */
+  keepTempDir?: boolean;
 }
 
 export interface ControlPlane extends ControlPlaneCredentials {
@@ -51,7 +56,7 @@ export interface ControlPlane extends ControlPlaneCredentials {
    * resources work at once.
    */
   restartControllerManager(): Promise<void>;
-  /** Terminates every component and removes the temp dir. Safe to call twice. */
+  /** Terminates every component and removes the temp dir (unless kept). Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -68,6 +73,7 @@ const BASE_CONTROLLERS = ["garbage-collector-controller", "namespace-controller"
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binaries = options.binaries ?? (await resolveControlPlaneBinaries());
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const keepTempDir = options.keepTempDir ?? process.env.NEXUS_KEEP_CONTROL_PLANE === "1";
   const tempDir = await mkdtemp(path.join(os.tmpdir(), "nexus-control-plane-"));
   const dirs = {
     pki: path.join(tempDir, "pki"),
@@ -98,7 +104,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     stopping ??= (async () => {
       await Promise.all([controllerManager.stop(), apiserver.stop()]);
       await etcd.stop();
-      await rm(tempDir, { recursive: true, force: true });
+      if (keepTempDir) {
+        console.error(`control plane stopped; its logs and data are kept in ${tempDir}`);
+      } else {
+        await rm(tempDir, { recursive: true, force: true });
+      }
       guard.release();
     })();
     return stopping;

@@ -14,7 +14,7 @@ import path from "node:path";
 export interface OrphanGuard {
   /** Records the live child pids where the watchdog can read them. */
   recordPids(pids: readonly number[]): void;
-  /** Normal shutdown done: stop watching. */
+  /** Normal shutdown done (temp dir removed or deliberately kept): stop watching. */
   release(): void;
 }
 
@@ -51,16 +51,16 @@ const WATCHDOG_SCRIPT = `
 trap '' INT HUP TERM
 dir=$1
 while read -r _; do :; done
-[ -d "$dir" ] || exit 0
-if [ -f "$dir/${PIDS_FILE}" ]; then
-  while read -r pid; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; done < "$dir/${PIDS_FILE}"
-fi
+[ -f "$dir/${PIDS_FILE}" ] || exit 0
+while read -r pid; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; done < "$dir/${PIDS_FILE}"
 rm -rf "$dir"
 `;
 
 export function guardAgainstOrphans(tempDir: string, killChildrenNow: () => void): OrphanGuard {
   installProcessHooks();
   const pidsPath = path.join(tempDir, PIDS_FILE);
+  // The watchdog acts only while this file exists; release() removes it.
+  writeFileSync(pidsPath, "");
 
   const watchdog = spawn("bash", ["-c", WATCHDOG_SCRIPT, "nexus-control-plane-watchdog", tempDir], {
     detached: true,
@@ -87,6 +87,7 @@ export function guardAgainstOrphans(tempDir: string, killChildrenNow: () => void
     },
     release() {
       cleanups.delete(cleanup);
+      rmSync(pidsPath, { force: true });
       pipe?.end();
     },
   };

@@ -1,5 +1,7 @@
-// Random NEXUS worlds for the intent property: identities, AccessPolicies and requests,
-// drawn from small pools of names so that references resolve often, but not always, and
+// Random NEXUS worlds for the intent property: identities first, then AccessPolicies and
+// requests built mostly around them (so that targets and sources resolve and requests meet
+// the policies), with enough strays (missing names, unknown tenants, foreign principals,
+// undeclared issuers) that every fail-closed path is taken too. Small pools of names make
 // tenants, shared service accounts and overlapping selectors collide.
 import fc from "fast-check";
 import type { AccessPolicy, AccessRule, AccessSource, JwtCaller, Operation } from "../../api/types.js";
@@ -7,8 +9,8 @@ import type { IntentRequest, Scenario, ScenarioIdentity, Token } from "./intent-
 
 export const TRUST_DOMAIN = "cluster.local";
 const NAMESPACES = ["ns-a", "ns-b", "ns-c"];
-/** Namespaces that only ever appear as a caller's or a source's, never with NEXUS objects. */
-const OTHER_NAMESPACES = ["ns-free"];
+/** Appears only as the namespace of callers, sources and workloads, never with NEXUS objects. */
+const FREE_NAMESPACE = "ns-free";
 const NAMES = ["api", "web", "db"];
 const MISSING_NAME = "ghost";
 const SHARED_SERVICE_ACCOUNT = "shared";
@@ -26,24 +28,24 @@ const PORTS = [8080, 9090];
 
 const option = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const someOf = <T>(values: readonly T[]) => fc.subarray([...values], { minLength: 1 });
+/** Mostly one of `likely`, sometimes anything of `other`. */
+const mostly = <T>(likely: readonly T[], other: fc.Arbitrary<T>) =>
+  likely.length ? fc.oneof({ arbitrary: fc.constantFrom(...likely), weight: 4 }, { arbitrary: other, weight: 1 }) : other;
+/** True about one time in five: often enough to be met, rarely enough not to mask the rest. */
+const rarely = () => fc.integer({ min: 0, max: 4 }).map((n) => n === 0);
 /** Leaves out keys whose value is undefined, as objects read from the API do. */
 const defined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-
-const selectorArb = fc.constantFrom<Record<string, string> | undefined>(
-  undefined,
-  {},
-  { app: "common" },
-  { app: "common", tier: "back" },
-);
 
 const identityArb: fc.Arbitrary<ScenarioIdentity> = fc
   .record({
     namespace: fc.constantFrom(...NAMESPACES),
     name: fc.constantFrom(...NAMES),
     tenant: option(fc.constantFrom(...TENANTS)),
-    sharesServiceAccount: fc.boolean(),
-    selector: fc.oneof(selectorArb, fc.constant("own")),
+    sharesServiceAccount: rarely(),
+    // Own labels mostly; an empty selector or none makes the identity untargetable, and
+    // "common" selectors overlap between identities.
+    selector: fc.constantFrom<"own" | Record<string, string> | undefined>("own", "own", undefined, {}, { app: "common" }, { app: "common", tier: "back" }),
   })
   .map(({ namespace, name, tenant, sharesServiceAccount, selector }) =>
     defined({
@@ -55,14 +57,17 @@ const identityArb: fc.Arbitrary<ScenarioIdentity> = fc
     }),
   );
 
-const serviceAccountArb = fc.constantFrom(...NAMES, SHARED_SERVICE_ACCOUNT, UNMANAGED_SERVICE_ACCOUNT);
 const principalArb = fc
   .record({
     trustDomain: fc.constantFrom(TRUST_DOMAIN, TRUST_DOMAIN, "partner.example"),
-    namespace: fc.constantFrom(...NAMESPACES, ...OTHER_NAMESPACES),
-    serviceAccount: serviceAccountArb,
+    namespace: fc.constantFrom(...NAMESPACES, FREE_NAMESPACE),
+    serviceAccount: fc.constantFrom(...NAMES, SHARED_SERVICE_ACCOUNT, UNMANAGED_SERVICE_ACCOUNT),
   })
   .map(({ trustDomain, namespace, serviceAccount }) => `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`);
+
+function principalOf(identity: ScenarioIdentity): string {
+  return `${TRUST_DOMAIN}/ns/${identity.namespace}/sa/${identity.serviceAccount}`;
+}
 
 const jwtCallerArb: fc.Arbitrary<JwtCaller> = fc
   .record({
@@ -75,69 +80,106 @@ const jwtCallerArb: fc.Arbitrary<JwtCaller> = fc
     defined({ issuer, subjects, audiences, claims: groups ? { group: groups as [string, ...string[]] } : undefined }),
   );
 
-const sourceArb: fc.Arbitrary<AccessSource> = fc.oneof(
-  fc
-    .record({ name: fc.constantFrom(...NAMES, MISSING_NAME), namespace: option(fc.constantFrom(...NAMESPACES)) })
-    .map((identity) => ({ identity: defined(identity) })),
-  fc.constantFrom(...TENANTS, UNKNOWN_TENANT).map((tenant) => ({ tenant })),
-  fc.constantFrom(...NAMESPACES, ...OTHER_NAMESPACES).map((namespace) => ({ namespace })),
-  principalArb.map((principal) => ({ principal: `spiffe://${principal}` })),
-  jwtCallerArb.map((jwt) => ({ jwt })),
-);
+function sourceArb(identities: ScenarioIdentity[]): fc.Arbitrary<AccessSource> {
+  const missing = { name: MISSING_NAME, namespace: NAMESPACES[0] };
+  return fc.oneof(
+    fc
+      .record({ identity: mostly(identities, fc.constant(missing as ScenarioIdentity)), namespaceOmitted: fc.boolean() })
+      // Without a namespace the reference means the policy's own; that is drawn too.
+      .map(({ identity, namespaceOmitted }) => ({ identity: namespaceOmitted ? { name: identity.name } : { name: identity.name, namespace: identity.namespace } })),
+    mostly(identities.flatMap((i) => (i.tenant ? [i.tenant] : [])), fc.constantFrom(...TENANTS, UNKNOWN_TENANT)).map((tenant) => ({ tenant })),
+    mostly(identities.map((i) => i.namespace), fc.constantFrom(...NAMESPACES, FREE_NAMESPACE)).map((namespace) => ({ namespace })),
+    mostly(identities.map(principalOf), principalArb).map((principal) => ({ principal: `spiffe://${principal}` })),
+    jwtCallerArb.map((jwt) => ({ jwt })),
+  );
+}
 
 const operationArb: fc.Arbitrary<Operation> = fc
   .record({ methods: option(someOf(METHODS)), paths: option(someOf(PATH_PATTERNS)), ports: option(someOf(PORTS)) })
   .map(defined);
 
-const ruleArb: fc.Arbitrary<AccessRule> = fc
-  .record({ from: option(fc.array(sourceArb, { minLength: 1, maxLength: 3 })), to: option(fc.array(operationArb, { minLength: 1, maxLength: 2 })) })
-  .map(defined);
+function ruleArb(identities: ScenarioIdentity[]): fc.Arbitrary<AccessRule> {
+  return fc
+    .record({
+      // Mostly with sources: admission refuses a sourceless Allow rule, but the renderer must still fail closed on one.
+      from: fc.oneof({ arbitrary: fc.array(sourceArb(identities), { minLength: 1, maxLength: 3 }), weight: 6 }, { arbitrary: fc.constant(undefined), weight: 1 }),
+      to: option(fc.array(operationArb, { minLength: 1, maxLength: 2 })),
+    })
+    .map(defined);
+}
 
-const policyArb: fc.Arbitrary<AccessPolicy> = fc
-  .record({
-    namespace: fc.constantFrom(...NAMESPACES),
-    name: fc.constantFrom("p1", "p2", "p3"),
-    targetIdentity: option(fc.constantFrom(...NAMES, MISSING_NAME)),
-    action: option(fc.constantFrom("Allow" as const, "Deny" as const, "Audit" as const)),
-    dryRun: fc.boolean(),
-    allowCrossTenant: fc.boolean(),
-    rules: fc.array(ruleArb, { maxLength: 3 }),
-    issuers: fc.subarray(ISSUERS),
-    requireJWT: fc.boolean(),
-  })
-  .map(({ namespace, name, issuers, requireJWT, ...spec }) => ({
-    apiVersion: "security.nexus.io/v1alpha1",
-    kind: "AccessPolicy",
-    metadata: { name, namespace, generation: 1 },
-    spec: defined({
-      ...spec,
-      authentication: issuers.length || requireJWT
-        ? defined({ jwt: issuers.length ? issuers.map((issuer) => ({ issuer, jwksUri: `${issuer}/jwks` })) : undefined, requireJWT: requireJWT || undefined })
-        : undefined,
-    }),
-  }));
+function policyArb(identities: ScenarioIdentity[]): fc.Arbitrary<AccessPolicy> {
+  return fc
+    .record({
+      // The policy sits next to an identity and targets it, or the whole namespace, or a missing one.
+      anchor: mostly(identities, fc.record({ namespace: fc.constantFrom(...NAMESPACES), name: fc.constant(MISSING_NAME) }) as fc.Arbitrary<ScenarioIdentity>),
+      targeting: fc.constantFrom("anchor", "anchor", "namespace"),
+      name: fc.constantFrom("p1", "p2", "p3"),
+      action: fc.constantFrom("Allow" as const, "Allow" as const, "Deny" as const, "Audit" as const, undefined),
+      dryRun: rarely(),
+      allowCrossTenant: rarely(),
+      rules: fc.array(ruleArb(identities), { maxLength: 3 }),
+      issuers: fc.subarray(ISSUERS),
+      requireJWT: rarely(),
+    })
+    .map(({ anchor, targeting, name, issuers, requireJWT, ...spec }) => ({
+      apiVersion: "security.nexus.io/v1alpha1",
+      kind: "AccessPolicy",
+      metadata: { name, namespace: anchor.namespace, generation: 1 },
+      spec: defined({
+        ...spec,
+        targetIdentity: targeting === "anchor" ? anchor.name : undefined,
+        authentication:
+          issuers.length || requireJWT
+            ? defined({ jwt: issuers.length ? issuers.map((issuer) => ({ issuer, jwksUri: `${issuer}/jwks` })) : undefined, requireJWT: requireJWT || undefined })
+            : undefined,
+      }),
+    }));
+}
 
-export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
-  trustDomain: fc.constant(TRUST_DOMAIN),
-  identities: fc.uniqueArray(identityArb, { selector: (i) => `${i.namespace}/${i.name}`, maxLength: 6 }),
-  policies: fc.uniqueArray(policyArb, { selector: (p) => `${p.metadata.namespace}/${p.metadata.name}`, maxLength: 5 }),
-});
+export const scenarioArb: fc.Arbitrary<Scenario> = fc
+  .uniqueArray(identityArb, { selector: (i) => `${i.namespace}/${i.name}`, maxLength: 6 })
+  .chain((identities) =>
+    fc
+      .uniqueArray(policyArb(identities), { selector: (p) => `${p.metadata.namespace}/${p.metadata.name}`, maxLength: 5 })
+      .map((policies) => ({ trustDomain: TRUST_DOMAIN, identities, policies })),
+  );
 
-const tokenArb: fc.Arbitrary<Token> = fc.record({
-  issuer: fc.constantFrom(...ISSUERS),
-  subject: fc.constantFrom(...SUBJECTS),
-  audiences: fc.subarray(AUDIENCES),
-  claims: fc.subarray(GROUPS).map((groups): Record<string, string[]> => (groups.length ? { group: groups } : {})),
-});
+const tokenArb = (issuers: readonly string[]): fc.Arbitrary<Token> =>
+  fc.record({
+    issuer: fc.constantFrom(...issuers),
+    subject: fc.constantFrom(...SUBJECTS),
+    audiences: fc.subarray(AUDIENCES),
+    claims: fc.subarray(GROUPS).map((groups): Record<string, string[]> => (groups.length ? { group: groups } : {})),
+  });
 
-export const requestArb: fc.Arbitrary<IntentRequest> = fc
-  .record({
-    callerPrincipal: principalArb,
-    token: option(tokenArb),
-    workload: fc.record({
-      namespace: fc.constantFrom(...NAMESPACES, ...OTHER_NAMESPACES),
-      labels: fc.constantFrom<Record<string, string>>({ app: "api" }, { app: "web" }, { app: "common" }, { app: "common", tier: "back" }, {}),
-    }),
-    operation: fc.record({ method: fc.constantFrom(...METHODS), path: fc.constantFrom(...REQUEST_PATHS), port: fc.constantFrom(...PORTS) }),
-  })
-  .map(defined);
+/**
+ * Requests aimed at the scenario: mostly to workloads its identities and policies select,
+ * from its identities' principals, with tokens of the issuers it declares; sometimes from
+ * and to anything else.
+ */
+export function requestsFor(scenario: Scenario): fc.Arbitrary<IntentRequest[]> {
+  const declared = scenario.policies.flatMap((p) => (p.spec.authentication?.jwt ?? []).map((j) => j.issuer));
+  const selectorOf = (namespace: string, name: string | undefined) =>
+    scenario.identities.find((i) => i.namespace === namespace && i.name === name)?.workloadSelector ?? {};
+  const workloads = [
+    ...scenario.identities.map((i) => ({ namespace: i.namespace, labels: { ...i.workloadSelector } })),
+    ...scenario.policies.map((p) => ({ namespace: p.metadata.namespace, labels: { ...selectorOf(p.metadata.namespace, p.spec.targetIdentity) } })),
+  ];
+  const principalSources = scenario.policies.flatMap((p) =>
+    (p.spec.rules ?? []).flatMap((r) => (r.from ?? []).flatMap((s) => (s.principal ? [s.principal.slice("spiffe://".length)] : []))),
+  );
+  const anyWorkload = fc.record({
+    namespace: fc.constantFrom(...NAMESPACES, FREE_NAMESPACE),
+    labels: fc.constantFrom<Record<string, string>>({ app: "api" }, { app: "common" }, { app: "common", tier: "back" }, {}),
+  });
+  const request = fc
+    .record({
+      callerPrincipal: mostly([...scenario.identities.map(principalOf), ...principalSources], principalArb),
+      token: fc.option(declared.length ? tokenArb(declared) : tokenArb(ISSUERS), { nil: undefined, freq: 2 }),
+      workload: mostly(workloads, anyWorkload),
+      operation: fc.record({ method: fc.constantFrom(...METHODS), path: fc.constantFrom(...REQUEST_PATHS), port: fc.constantFrom(...PORTS) }),
+    })
+    .map(defined);
+  return fc.array(request, { minLength: 1, maxLength: 8 });
+}
