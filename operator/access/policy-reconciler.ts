@@ -141,7 +141,7 @@ function resolvedCondition(result: PolicyRenderResult): DesiredCondition {
   if (result.unresolved.length === 0) {
     return condition("Resolved", "True", PolicyReason.Resolved, `all ${result.resolvedSources} sources resolved`);
   }
-  const first = result.unresolved.slice(0, 3).map((u) => `rules[${u.rule}].from[${u.source}]: ${u.message}`);
+  const first = result.unresolved.slice(0, 3).map((u) => u.message);
   const more = result.unresolved.length > 3 ? ` (and ${result.unresolved.length - 3} more)` : "";
   return condition(
     "Resolved",

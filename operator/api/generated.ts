@@ -18,7 +18,7 @@ export interface AccessPolicySpec {
    */
   dryRun?: boolean;
   /**
-   * Mutual TLS mode for the target, Strict (default) or Permissive during a migration. There is no Disable.
+   * Mutual TLS mode for the target, Strict (default) or Permissive during a migration. There is no Disable. Permissive requires targetIdentity: a namespace-wide Permissive would undo the namespace's STRICT baseline.
    */
   mtls?: "Strict" | "Permissive";
   /**
@@ -126,7 +126,7 @@ export interface Operation {
     "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" | "CONNECT" | "TRACE"
   )[];
   /**
-   * Paths, at most 64: exact (/v1/items), prefix (/v1/*) or suffix (*.json), as Istio accepts them.
+   * Paths, at most 64, as Istio matches them: exact (/v1/items), prefix (/v1/*, a '/' path ending in one '*'), suffix (*.json, one leading '*') or '*' for any path. No other '*' is allowed.
    *
    * @maxItems 64
    */

@@ -69,7 +69,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     specs.push({ kind: "RequestAuthentication", name: renderedName(policy), spec: requestAuthenticationSpec(issuers, selector) });
   }
   specs.sort(byKindThenName);
-  const policyHash = hashOf(specs);
+  const policyHash = hashOf(specs, policy.spec.dryRun === true);
   return {
     objects: specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered, policyHash))),
     policyHash,
@@ -79,6 +79,8 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   };
 }
 
-function hashOf(specs: RenderedSpec[]): string {
-  return sha256Hex(canonicalJson(specs.map(({ kind, name, spec }) => ({ kind, name, spec }))));
+// Dry-run is part of the version: turning enforcement on is the change an audit must see.
+function hashOf(specs: RenderedSpec[], dryRun = false): string {
+  const rendered = specs.map(({ kind, name, spec }) => ({ kind, name, spec }));
+  return sha256Hex(canonicalJson(dryRun ? { dryRun, rendered } : rendered));
 }

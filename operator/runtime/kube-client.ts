@@ -120,8 +120,16 @@ export class KubeClient {
   }
 
   /** A JSON merge patch, as `kubectl patch --type merge` sends it. */
-  async mergePatch<T extends KubeObject>(type: ResourceType, name: string, namespace: string | undefined, patch: unknown, fieldManager: string): Promise<T> {
-    return this.request<T>("PATCH", `${objectPath(type, name, namespace)}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, "application/merge-patch+json");
+  async mergePatch<T extends KubeObject>(
+    type: ResourceType,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    fieldManager: string,
+    subresource?: "status",
+  ): Promise<T> {
+    const path = `${objectPath(type, name, namespace)}${subresource ? `/${subresource}` : ""}`;
+    return this.request<T>("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, "application/merge-patch+json");
   }
 
   async create<T extends KubeObject>(object: KubeObject): Promise<T> {

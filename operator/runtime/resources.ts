@@ -16,6 +16,7 @@ export const resources = {
   authorizationPolicy: { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", plural: "authorizationpolicies", namespaced: true },
   peerAuthentication: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", plural: "peerauthentications", namespaced: true },
   requestAuthentication: { apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", plural: "requestauthentications", namespaced: true },
+  secret: { apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true },
   serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
   namespace: { apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
 } as const satisfies Record<string, ResourceType>;

@@ -76,6 +76,7 @@ const invalid: InvalidExample[] = [
   { ...identity(withCert({ duration: "1d" })), title: "duration in days (not a Go duration)", field: "spec.certificate.duration", allowed: /duration must be a Go duration such as 24h/ },
   { ...identity(withCert({ duration: "24" })), title: "duration without a unit", field: "spec.certificate.duration", allowed: /duration must be a Go duration such as 24h/ },
   { ...identity(withCert({ duration: "-24h" })), title: "negative duration", field: "spec.certificate.duration", allowed: /duration must be a Go duration such as 24h/ },
+  { ...identity(withCert({ duration: "1d", renewBefore: "8h" })), title: "malformed duration next to a valid renewBefore (no comparison error)", field: "spec.certificate.duration", allowed: /duration must be a Go duration such as 24h/ },
   { ...identity(withCert({ renewBefore: "eight hours" })), title: "malformed renewBefore", field: "spec.certificate.renewBefore", allowed: /renewBefore must be a Go duration such as 8h or 90m, and at least 5m/ },
   { ...identity(withCert({ renewBefore: "1m" })), title: "renewBefore below cert-manager's minimum of 5m", field: "spec.certificate.renewBefore", allowed: /at least 5m/ },
   { ...identity(withCert({ duration: "2h", renewBefore: "2h" })), title: "renewBefore equal to duration", field: "spec.certificate.renewBefore", allowed: /renewBefore must be strictly less than duration/ },

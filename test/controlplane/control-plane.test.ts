@@ -156,7 +156,9 @@ describe("shared control plane", () => {
     const onConfigMap = await waitFor(
       async () => {
         const events = await readAuditEvents(inject("auditLogPath"));
-        const matching = events.filter((e) => e.objectRef?.resource === "configmaps" && e.objectRef.namespace === namespace);
+        const matching = events.filter(
+          (e) => e.objectRef?.resource === "configmaps" && e.objectRef.namespace === namespace,
+        );
         return matching.length > 0 ? matching : undefined;
       },
       { timeoutMs: 5_000, description: "the audit event of the ConfigMap create" },

@@ -118,12 +118,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
     const pki = await writePki(dirs.pki);
 
-    const etcdUrl = await startOnFreePorts(etcd, 2, ([client, peer]) => etcdArgs(dirs.etcdData, client!, peer!), (url) =>
-      waitFor(async () => ((await probe(`${url}/health`)).body.includes('"health":"true"') ? true : undefined), {
-        timeoutMs,
-        description: "etcd /health",
-        abortIf: exitedMessage(etcd),
-      }),
+    const etcdUrl = await startOnFreePorts(
+      etcd,
+      { ports: 2, scheme: "http" },
+      ([client, peer]) => etcdArgs(dirs.etcdData, client!, peer!),
+      (url) =>
+        waitFor(async () => ((await probe(`${url}/health`)).body.includes('"health":"true"') ? true : undefined), {
+          timeoutMs,
+          description: "etcd /health",
+          abortIf: exitedMessage(etcd),
+        }),
     );
 
     let auditArgs: string[] = [];
@@ -137,7 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const waitForApiserver = (server: string) => waitForApiserverReady(server, adminTls, apiserver, timeoutMs);
     const server = await startOnFreePorts(
       apiserver,
-      1,
+      { ports: 1, scheme: "https" },
       ([port]) => [...apiserverArgs({ port: port!, etcdUrl, pkiDir: dirs.pki }), ...auditArgs],
       waitForApiserver,
     );
@@ -148,12 +152,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       userName: ADMIN_USER,
       credentials: pki.admin,
     });
-    const controllerManagerKubeconfig = await writeKubeconfig(path.join(dirs.kubeconfigs, "kube-controller-manager.kubeconfig"), {
-      server,
-      caPem: pki.ca.certPem,
-      userName: CONTROLLER_MANAGER_USER,
-      credentials: pki.controllerManager,
-    });
+    const controllerManagerKubeconfig = await writeKubeconfig(
+      path.join(dirs.kubeconfigs, "kube-controller-manager.kubeconfig"),
+      {
+        server,
+        caPem: pki.ca.certPem,
+        userName: CONTROLLER_MANAGER_USER,
+        credentials: pki.controllerManager,
+      },
+    );
     const controllers = [...BASE_CONTROLLERS, ...(options.extraControllers ?? [])];
     const waitForControllerManager = (url: string) =>
       waitFor(async () => ((await probe(`${url}/healthz`, { insecure: true })).status === 200 ? true : undefined), {
@@ -163,7 +170,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       });
     const controllerManagerUrl = await startOnFreePorts(
       controllerManager,
-      1,
+      { ports: 1, scheme: "https" },
       ([port]) => controllerManagerArgs({ port: port!, kubeconfig: controllerManagerKubeconfig, controllers }),
       waitForControllerManager,
     );
@@ -296,14 +303,13 @@ function controllerManagerArgs(o: { port: number; kubeconfig: string; controller
  */
 async function startOnFreePorts(
   proc: ManagedProcess,
-  portCount: number,
+  listen: { ports: number; scheme: "http" | "https" },
   args: (ports: number[]) => string[],
   waitReady: (url: string) => Promise<unknown>,
 ): Promise<string> {
   for (let attempt = 1; ; attempt++) {
-    const ports = await freeLoopbackPorts(portCount);
-    const scheme = proc.name === "etcd" ? "http" : "https";
-    const url = `${scheme}://127.0.0.1:${ports[0]}`;
+    const ports = await freeLoopbackPorts(listen.ports);
+    const url = `${listen.scheme}://127.0.0.1:${ports[0]}`;
     proc.setArgs(args(ports));
     proc.start();
     try {
@@ -330,7 +336,11 @@ async function waitForApiserverReady(
   const abortIf = exitedMessage(proc);
   // /readyz covers etcd and the post-start hooks (RBAC bootstrap roles among them); the
   // default namespace is created by a controller afterwards, and tests expect it.
-  const mustExist = ["/readyz", "/api/v1/namespaces/default", "/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin"];
+  const mustExist = [
+    "/readyz",
+    "/api/v1/namespaces/default",
+    "/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin",
+  ];
   for (const urlPath of mustExist) {
     await waitFor(
       async () => {

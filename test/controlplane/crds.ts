@@ -1,6 +1,11 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { ApiextensionsV1Api, KubeConfig, type KubernetesObject, type V1CustomResourceDefinition } from "@kubernetes/client-node";
+import {
+  ApiextensionsV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { TEST_FIELD_MANAGER, serverSideApply } from "./server-side-apply.js";
 import { waitFor } from "./wait.js";
@@ -92,6 +97,10 @@ export async function applyManifests(
   await serverSideApply(kc, crds, { timeoutMs });
   const names = crds.map((crd) => crd.metadata!.name!);
   await waitForCrdsEstablished(kc, names, timeoutMs);
-  await serverSideApply(kc, objects.filter((o) => !isCrd(o)), { timeoutMs });
+  await serverSideApply(
+    kc,
+    objects.filter((o) => !isCrd(o)),
+    { timeoutMs },
+  );
   return names;
 }

@@ -26,7 +26,10 @@ describe("a private control plane", () => {
     const kc = new KubeConfig();
     kc.loadFromFile(controlPlane.kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "survivor" }, data: { a: "1" } } });
+    await core.createNamespacedConfigMap({
+      namespace: "default",
+      body: { metadata: { name: "survivor" }, data: { a: "1" } },
+    });
 
     await controlPlane.restartApiServer();
 

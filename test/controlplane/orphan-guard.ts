@@ -83,7 +83,12 @@ export function guardAgainstOrphans(tempDir: string, killChildrenNow: () => void
 
   return {
     recordPids(pids) {
-      writeFileSync(pidsPath, pids.map((pid) => `${pid}\n`).join(""));
+      try {
+        writeFileSync(pidsPath, pids.map((pid) => `${pid}\n`).join(""));
+      } catch (err) {
+        // Once stop() has removed the temp dir there is nothing left to guard.
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
     },
     release() {
       cleanups.delete(cleanup);

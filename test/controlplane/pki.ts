@@ -22,9 +22,13 @@ export interface CertificateAuthority {
 /** The PEM half of a CA is all a test worker process gets; this rebuilds the signing half. */
 export async function importCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
   const certificate = new x509.X509Certificate(certPem);
-  const privateKey = await crypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(keyPem), KEY_ALGORITHM, true, [
-    "sign",
-  ]);
+  const privateKey = await crypto.subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(keyPem),
+    KEY_ALGORITHM,
+    true,
+    ["sign"],
+  );
   const publicKey = await certificate.publicKey.export(crypto);
   return { certPem, keyPem, certificate, keys: { privateKey, publicKey } };
 }
@@ -101,7 +105,10 @@ async function issue(
 }
 
 /** A serving certificate valid for the loopback names the harness binds to. */
-export function createServingCertificate(ca: CertificateAuthority, commonName = "kube-apiserver"): Promise<KeyAndCertificate> {
+export function createServingCertificate(
+  ca: CertificateAuthority,
+  commonName = "kube-apiserver",
+): Promise<KeyAndCertificate> {
   return issue(ca, [{ CN: [commonName] }], x509.ExtendedKeyUsage.serverAuth, [
     new x509.SubjectAlternativeNameExtension([
       { type: "ip", value: "127.0.0.1" },

@@ -9,7 +9,7 @@ export interface ExitInfo {
 /**
  * One control plane binary. Output goes straight to a log file descriptor rather than
  * through Node streams, so a busy or paused test runner can never stall a chatty apiserver
- * on a full pipe, and the log survives for post-mortem reading.
+ * on a full pipe, and the log is there to quote when a start fails.
  */
 export class ManagedProcess {
   private child: ChildProcess | undefined;

@@ -18,7 +18,12 @@ interface DiscoveryList {
  * Resolves a kind to its REST path through discovery. A freshly Established CRD can take
  * a moment to appear in discovery, so a missing kind is retried until the deadline.
  */
-async function resolveResource(kc: KubeConfig, apiVersion: string, kind: string, timeoutMs: number): Promise<ResourceInfo> {
+async function resolveResource(
+  kc: KubeConfig,
+  apiVersion: string,
+  kind: string,
+  timeoutMs: number,
+): Promise<ResourceInfo> {
   const basePath = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   return waitFor(
     async () => {
@@ -46,7 +51,9 @@ export async function serverSideApply(
   for (const object of objects) {
     const { apiVersion, kind, metadata } = object;
     if (!apiVersion || !kind || !metadata?.name) {
-      throw new Error(`cannot apply an object without apiVersion, kind and metadata.name: ${JSON.stringify(object).slice(0, 200)}`);
+      throw new Error(
+        `cannot apply an object without apiVersion, kind and metadata.name: ${JSON.stringify(object).slice(0, 200)}`,
+      );
     }
     const key = `${apiVersion}/${kind}`;
     if (!resources.has(key)) resources.set(key, resolveResource(kc, apiVersion, kind, timeoutMs));

@@ -23,12 +23,21 @@ export async function thirdPartyCrdFiles(): Promise<string[] | undefined> {
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       process.stderr.write(chunk);
-      lastErrorLine = chunk.split("\n").filter((line) => line.trim() !== "").at(-1) ?? lastErrorLine;
+      lastErrorLine =
+        chunk
+          .split("\n")
+          .filter((line) => line.trim() !== "")
+          .at(-1) ?? lastErrorLine;
     });
     child.on("error", (err) => reject(new HarnessError(`cannot run ${script}: ${err.message}`)));
     child.on("close", (code, signal) => {
       if (code === 0) {
-        resolve(stdout.split("\n").map((line) => line.trim()).filter((line) => line !== ""));
+        resolve(
+          stdout
+            .split("\n")
+            .map((line) => line.trim())
+            .filter((line) => line !== ""),
+        );
       } else {
         const reason = lastErrorLine || `exited with ${signal ?? `code ${code}`}`;
         reject(new HarnessError(`hack/third-party-crds.sh failed: ${reason}`));
