@@ -145,41 +145,66 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc
       .map((policies) => ({ trustDomain: TRUST_DOMAIN, identities, policies })),
   );
 
-const tokenArb = (issuers: readonly string[]): fc.Arbitrary<Token> =>
-  fc.record({
-    issuer: fc.constantFrom(...issuers),
-    subject: fc.constantFrom(...SUBJECTS),
-    audiences: fc.subarray(AUDIENCES),
-    claims: fc.subarray(GROUPS).map((groups): Record<string, string[]> => (groups.length ? { group: groups } : {})),
-  });
+/**
+ * A request drawn independently of the scenario and aimed at it afterwards (requestFor):
+ * the picks are indexes into what the scenario holds, so a failing case shrinks the
+ * scenario and the requests separately, down to a small counterexample.
+ */
+export interface RequestDraw {
+  caller: { pick: number } | { principal: string };
+  token?: { issuerPick: number; subject: string; audiences: string[]; groups: string[] };
+  workload: { pick: number } | { namespace: string; labels: Record<string, string> };
+  operation: IntentRequest["operation"];
+}
+
+const pickOr = <T>(other: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: fc.nat().map((pick) => ({ pick })), weight: 4 }, { arbitrary: other, weight: 1 });
+
+export const requestDrawArb: fc.Arbitrary<RequestDraw> = fc
+  .record({
+    caller: pickOr(principalArb.map((principal) => ({ principal }))),
+    token: fc.option(
+      fc.record({ issuerPick: fc.nat(), subject: fc.constantFrom(...SUBJECTS), audiences: fc.subarray(AUDIENCES), groups: fc.subarray(GROUPS) }),
+      { nil: undefined, freq: 2 },
+    ),
+    workload: pickOr(
+      fc.record({
+        namespace: fc.constantFrom(...NAMESPACES, FREE_NAMESPACE),
+        labels: fc.constantFrom<Record<string, string>>({ app: "api" }, { app: "common" }, { app: "common", tier: "back" }, {}),
+      }),
+    ),
+    operation: fc.record({ method: fc.constantFrom(...METHODS), path: fc.constantFrom(...REQUEST_PATHS), port: fc.constantFrom(...PORTS) }),
+  })
+  .map(defined);
 
 /**
- * Requests aimed at the scenario: mostly to workloads its identities and policies select,
- * from its identities' principals, with tokens of the issuers it declares; sometimes from
- * and to anything else.
+ * The request a draw stands for in this scenario: callers are its identities' principals
+ * and the principals its sources name; workloads are those its identities and its
+ * policies' targets select; tokens come from the issuers it declares.
  */
-export function requestsFor(scenario: Scenario): fc.Arbitrary<IntentRequest[]> {
-  const declared = scenario.policies.flatMap((p) => (p.spec.authentication?.jwt ?? []).map((j) => j.issuer));
+export function requestFor(scenario: Scenario, draw: RequestDraw): IntentRequest {
+  const pick = <T>(list: readonly T[], index: number, fallback: T): T => (list.length ? (list[index % list.length] as T) : fallback);
   const selectorOf = (namespace: string, name: string | undefined) =>
     scenario.identities.find((i) => i.namespace === namespace && i.name === name)?.workloadSelector ?? {};
-  const workloads = [
-    ...scenario.identities.map((i) => ({ namespace: i.namespace, labels: { ...i.workloadSelector } })),
-    ...scenario.policies.map((p) => ({ namespace: p.metadata.namespace, labels: { ...selectorOf(p.metadata.namespace, p.spec.targetIdentity) } })),
-  ];
   const principalSources = scenario.policies.flatMap((p) =>
     (p.spec.rules ?? []).flatMap((r) => (r.from ?? []).flatMap((s) => (s.principal ? [s.principal.slice("spiffe://".length)] : []))),
   );
-  const anyWorkload = fc.record({
-    namespace: fc.constantFrom(...NAMESPACES, FREE_NAMESPACE),
-    labels: fc.constantFrom<Record<string, string>>({ app: "api" }, { app: "common" }, { app: "common", tier: "back" }, {}),
+  const callers = [...scenario.identities.map(principalOf), ...principalSources];
+  const workloads = [
+    ...scenario.policies.map((p) => ({ namespace: p.metadata.namespace, labels: { ...selectorOf(p.metadata.namespace, p.spec.targetIdentity) } })),
+    ...scenario.identities.map((i) => ({ namespace: i.namespace, labels: { ...i.workloadSelector } })),
+  ];
+  const declared = scenario.policies.flatMap((p) => (p.spec.authentication?.jwt ?? []).map((j) => j.issuer));
+  const { caller, token, workload, operation } = draw;
+  return defined({
+    callerPrincipal: "pick" in caller ? pick(callers, caller.pick, `${TRUST_DOMAIN}/ns/${FREE_NAMESPACE}/sa/${UNMANAGED_SERVICE_ACCOUNT}`) : caller.principal,
+    token: token && {
+      issuer: pick(declared.length ? declared : ISSUERS, token.issuerPick, ISSUERS[0]!),
+      subject: token.subject,
+      audiences: token.audiences,
+      claims: token.groups.length ? { group: token.groups } : {},
+    },
+    workload: "pick" in workload ? pick(workloads, workload.pick, { namespace: FREE_NAMESPACE, labels: {} }) : workload,
+    operation,
   });
-  const request = fc
-    .record({
-      callerPrincipal: mostly([...scenario.identities.map(principalOf), ...principalSources], principalArb),
-      token: fc.option(declared.length ? tokenArb(declared) : tokenArb(ISSUERS), { nil: undefined, freq: 2 }),
-      workload: mostly(workloads, anyWorkload),
-      operation: fc.record({ method: fc.constantFrom(...METHODS), path: fc.constantFrom(...REQUEST_PATHS), port: fc.constantFrom(...PORTS) }),
-    })
-    .map(defined);
-  return fc.array(request, { minLength: 1, maxLength: 8 });
 }
