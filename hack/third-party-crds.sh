@@ -33,7 +33,7 @@ cache_root=${NEXUS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nexus-operator}
 module_dir() {
   local json dir
   json=$(cd "${TMPDIR:-/tmp}" && go mod download -json "$1@$2" 2>&1) ||
-    fail "cannot fetch Go module $1@$2: $(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' | head -n 1)"
+    fail "cannot fetch Go module $1@$2: $(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' | sed 's/\\n.*//' | head -n 1)"
   dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
   [ -d "$dir" ] || fail "go mod download gave no folder for $1@$2"
   echo "$dir"

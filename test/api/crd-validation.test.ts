@@ -128,6 +128,7 @@ const invalid: InvalidExample[] = [
   { kind: "AccessPolicy", title: "principal with a wildcard", spec: from({ principal: "spiffe://cluster.local/ns/a/sa/*" }), field: "spec.rules[0].from[0].principal", allowed: SPIFFE_SYNTAX },
   { kind: "AccessPolicy", title: "jwt source whose issuer is not declared in authentication.jwt", spec: { ...from({ jwt: { issuer: "https://other.example.com" } }), authentication: { jwt: [issuer(1)] } }, field: "spec.rules", allowed: /every rules\[\]\.from\[\]\.jwt\.issuer must be declared in authentication\.jwt\[\]\.issuer/ },
   { kind: "AccessPolicy", title: "jwt source without any authentication", spec: from({ jwt: { issuer: "https://login.example.com" } }), field: "spec.rules", allowed: /must be declared in authentication\.jwt\[\]\.issuer/ },
+  { kind: "AccessPolicy", title: "jwt claim with an empty accepted value", spec: { ...from({ jwt: { issuer: issuer(1).issuer, claims: { groups: [""] } } }), authentication: { jwt: [issuer(1)] } }, field: "spec.rules[0].from[0].jwt.claims.groups[0]", allowed: /at least 1 chars long/ },
   { kind: "AccessPolicy", title: "jwt claim name with a space", spec: { ...from({ jwt: { issuer: issuer(1).issuer, claims: { "my group": ["a"] } } }), authentication: { jwt: [issuer(1)] } }, field: "spec.rules[0].from[0].jwt.claims", allowed: /claim names are 1 to 128 letters, digits/ },
   // AccessPolicy: sizes
   { kind: "AccessPolicy", title: "65 rules", spec: policy({ rules: times(65, (i) => ({ from: [{ namespace: `ns-${i}` }] })) }), field: "spec.rules", allowed: /must have at most 64 items/ },
@@ -151,7 +152,7 @@ const invalid: InvalidExample[] = [
   { kind: "AccessPolicy", title: "requireJWT without any jwt issuer", spec: { ...from({ namespace: "a" }), authentication: { requireJWT: true } }, field: "spec.authentication.requireJWT", allowed: /requireJWT: true needs at least one issuer in authentication.jwt/ },
   { kind: "AccessPolicy", title: "requireJWT with an empty jwt list", spec: { ...from({ namespace: "a" }), authentication: { requireJWT: true, jwt: [] } }, field: "spec.authentication.requireJWT", allowed: /needs at least one issuer in authentication.jwt/ },
   { kind: "AccessPolicy", title: "apiKeys (reserved)", spec: { ...from({ namespace: "a" }), authentication: { apiKeys: { header: "X-Api-Key" } } }, field: "spec.authentication.apiKeys", allowed: /apiKeys is reserved for the planned API-key authentication .* must not be set yet/ },
-  { kind: "AccessPolicy", title: "metadata.name over 240 characters", name: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(51)}`, spec: from({ namespace: "a" }), field: "metadata.name", allowed: /metadata.name must be at most 240 characters/ },
+  { kind: "AccessPolicy", title: "metadata.name over 235 characters", name: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(44)}`, spec: from({ namespace: "a" }), field: "metadata.name", allowed: /metadata.name must be at most 235 characters/ },
 ];
 
 const valid: Example[] = [

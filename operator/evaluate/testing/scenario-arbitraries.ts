@@ -202,7 +202,7 @@ export function requestFor(scenario: Scenario, draw: RequestDraw): IntentRequest
       issuer: pick(declared.length ? declared : ISSUERS, token.issuerPick, ISSUERS[0]!),
       subject: token.subject,
       audiences: token.audiences,
-      claims: token.groups.length ? { group: token.groups } : {},
+      claims: (token.groups.length ? { group: token.groups } : {}) as Record<string, string[]>,
     },
     workload: "pick" in workload ? pick(workloads, workload.pick, { namespace: FREE_NAMESPACE, labels: {} }) : workload,
     operation,
