@@ -3,8 +3,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# npm ci checks the lock against every optional platform package; a registry mirror that
+# lacks some of them (rollup's non-Linux builds, for one) makes it refuse, so fall back to
+# npm install of the locked versions without rewriting the lock.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund || { echo "npm ci refused the lock (see above); installing the locked versions with npm install"; npm install --no-audit --no-fund --no-save; }
 	@touch $@
 
 .PHONY: help

@@ -25,6 +25,16 @@ if complete; then
   exit 0
 fi
 
+# Two cold runs at once (a test run and the demo, say) would build twice into one folder;
+# the second waits for the first and then finds the binaries.
+mkdir -p "$cache_root/control-plane"
+exec 9>"$cache_root/control-plane/.build.lock"
+flock 9
+if complete; then
+  echo "$dest"
+  exit 0
+fi
+
 fail() {
   echo "control plane build failed: $1" >&2
   exit 1

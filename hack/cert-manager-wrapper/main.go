@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,11 +49,7 @@ func main() {
 
 func run() error {
 	known := controllerpkg.Known()
-	all := make([]string, 0, len(known))
-	for name := range known {
-		all = append(all, name)
-	}
-	sort.Strings(all)
+	all := slices.Sorted(maps.Keys(known))
 
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the cluster to manage (required)")
 	namespace := flag.String("namespace", "", "only watch this namespace; empty watches all namespaces")
@@ -132,11 +127,7 @@ func run() error {
 
 	if allSynced(shared.KubeSharedInformerFactory.WaitForCacheSync(ctx.Done())) &&
 		allSynced(shared.SharedInformerFactory.WaitForCacheSync(ctx.Done())) && ctx.Err() == nil {
-		names := make([]string, 0, len(loops))
-		for name := range loops {
-			names = append(names, name)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(loops))
 		log.Info("cert-manager controller ready", "controllers", names)
 		if *readyFile != "" {
 			if err := os.WriteFile(*readyFile, []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {

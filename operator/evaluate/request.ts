@@ -37,7 +37,8 @@ export interface RequestAttributes {
 }
 
 export function attributesOf(request: AccessRequest): RequestAttributes {
-  const { source, operation } = request;
+  const { operation } = request;
+  const source = { ...request.source, principal: withoutScheme(request.source.principal) };
   const namespace = source.namespace ?? (source.principal ? namespaceOfPrincipal(source.principal) : undefined);
   const requestPrincipal = source.requestPrincipal ? splitRequestPrincipal(source.requestPrincipal, source.claims) : undefined;
   return {
@@ -69,6 +70,11 @@ function splitRequestPrincipal(text: string, claims: Record<string, string[]> | 
   if (issuer !== undefined && subject !== undefined && `${issuer}/${subject}` === text) return { issuer, subject, text };
   const cut = text.lastIndexOf("/");
   return cut < 0 ? { issuer: text, subject: "", text } : { issuer: text.slice(0, cut), subject: text.slice(cut + 1), text };
+}
+
+// People paste SPIFFE IDs where the principal is asked for; Istio matches without the scheme.
+function withoutScheme(principal: string | undefined): string | undefined {
+  return principal?.startsWith("spiffe://") ? principal.slice("spiffe://".length) : principal;
 }
 
 // Envoy's path matcher compares the path without its query string.

@@ -32,6 +32,7 @@ describe("a rule with no fields", () => {
 describe("from: principals and notPrincipals", () => {
   check([
     ["principals matches the caller's principal", source({ principals: [CALLER] }), request(), true],
+    ["a caller principal given as a SPIFFE ID is matched without its scheme", source({ principals: [CALLER] }), request({ source: { principal: `spiffe://${CALLER}` } }), true],
     ["principals does not match another principal", source({ principals: ["cluster.local/ns/shop/sa/other"] }), request(), false],
     ["principals supports prefix patterns", source({ principals: ["cluster.local/ns/shop/*"] }), request(), true],
     ["principals * matches any mTLS caller", source({ principals: ["*"] }), request(), true],
@@ -109,6 +110,8 @@ describe("when conditions", () => {
     ["request.auth.claims notValues excludes a present value", when("request.auth.claims[groups]", undefined, ["dev"]), tokenWithClaims, false],
     ["request.auth.claims notValues matches a missing claim", when("request.auth.claims[team]", undefined, ["x"]), tokenWithClaims, true],
     ["claims of a request without token are missing", when("request.auth.claims[groups]", ["admin"]), request({ source: { principal: CALLER, claims: { groups: ["admin"] } } }), false],
+    ["nested claims [a][b] are looked up under the name a.b", when("request.auth.claims[realm][role]", ["ops"]), tokenFor("alice", { claims: { "realm.role": ["ops"] } }), true],
+    ["request.auth.presenter matches the azp claim", when("request.auth.presenter", ["cli"]), tokenFor("alice", { claims: { azp: ["cli"] } }), true],
     ["request.auth.audiences matches an audience", when("request.auth.audiences", ["shop-api"]), tokenWithClaims, true],
     ["request.auth.audiences does not match other audiences", when("request.auth.audiences", ["billing-api"]), tokenWithClaims, false],
     ["request.auth.principal matches the token's principal", when("request.auth.principal", [`${ISSUER}/alice`]), tokenWithClaims, true],

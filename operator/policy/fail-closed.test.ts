@@ -103,3 +103,19 @@ describe("semantic 2: fail closed", () => {
     expect(result.policyHash).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe("deny rules on token issuers declared elsewhere", () => {
+  const ledger = identity(NAMESPACE, "ledger", { workloadSelector: { app: "ledger" } });
+
+  it("still renders a Deny on an issuer the policy does not declare, because it can only narrow access", () => {
+    const result = render({ targetIdentity: "ledger", action: "Deny", rules: [{ from: [{ jwt: { issuer: "https://idp-1.example" } }] }] }, [ledger]);
+    expect(result.unresolved).toEqual([]);
+    expect(authorizationSpec(result).rules).toEqual([{ from: [{ source: { requestPrincipals: ["https://idp-1.example/*"] } }] }]);
+  });
+
+  it("leaves out an Allow on an undeclared issuer, which no token could ever match", () => {
+    const result = render({ targetIdentity: "ledger", rules: [{ from: [{ jwt: { issuer: "https://idp-1.example" } }] }] }, [ledger]);
+    expect(result.unresolved.map((u) => u.reason)).toEqual([SourceReason.IssuerNotDeclared]);
+    expect(authorizationSpec(result).rules ?? []).toEqual([]);
+  });
+});

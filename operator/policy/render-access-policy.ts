@@ -43,7 +43,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     policyNamespace: policy.metadata.namespace,
     identities,
     trustDomain: config.trustDomain,
-    declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)),
+    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : {}),
     isolation: tenantIsolationFor(policy, target.identity, identities, config.trustDomain),
   });
   const selector = target.selector;

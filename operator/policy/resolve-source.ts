@@ -22,8 +22,12 @@ export interface SourceContext {
   policyNamespace: string;
   identities: IdentityLookup;
   trustDomain: string;
-  /** Issuers of authentication.jwt: a token from any other issuer is never validated. */
-  declaredIssuers: ReadonlySet<string>;
+  /**
+   * Issuers of authentication.jwt: an Allow for any other issuer could never match, so it
+   * is left out. Absent for Deny and Audit, where matching a token only ever narrows
+   * access (another policy may validate that issuer's tokens for the same workload).
+   */
+  declaredIssuers?: ReadonlySet<string>;
   isolation?: TenantIsolation;
 }
 
@@ -67,7 +71,14 @@ function resolveTenant(tenant: string, at: string, context: SourceContext): Reso
   if (members.length === 0) {
     return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; set spec.tenant on its identities or correct the name`);
   }
-  return { kind: "principals", principals: sortedUnique(members.map((member) => principalOfFacts(member, context.trustDomain))) };
+  const principals = members.map((member) => principalOfFacts(member, context.trustDomain));
+  // A member whose service account another tenant's engine shares would admit that engine too.
+  const isolation = context.isolation;
+  const admitted = isolation ? principals.filter((p) => otherTenantIdentitiesWithPrincipal(isolation, p).length === 0) : principals;
+  if (admitted.length === 0) {
+    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, whose every engine shares its service account with another tenant's engine; give them service accounts of their own`);
+  }
+  return { kind: "principals", principals: sortedUnique(admitted) };
 }
 
 function resolveNamespace(namespace: string, at: string, context: SourceContext): ResolvedSource {
@@ -95,7 +106,7 @@ function resolvePrincipal(spiffeId: string, at: string, context: SourceContext):
 }
 
 function resolveJwt(caller: JwtCaller, at: string, context: SourceContext): ResolvedSource {
-  if (!context.declaredIssuers.has(caller.issuer)) {
+  if (context.declaredIssuers && !context.declaredIssuers.has(caller.issuer)) {
     return leftOut(SourceReason.IssuerNotDeclared, `${at} accepts tokens of issuer ${caller.issuer}, which authentication.jwt does not declare, so no such token is ever validated; declare the issuer or correct it`);
   }
   // Dropping the condition of a claim with no accepted value would accept any value.

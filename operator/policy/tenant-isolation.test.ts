@@ -76,3 +76,23 @@ describe("semantic 4: tenant isolation", () => {
     expect(authorizationSpec(result).rules).toEqual([{ from: [{ source: { principals: [principalOf("shop", "cart")] } }] }]);
   });
 });
+
+describe("tenant isolation through shared service accounts", () => {
+  const api = identity(NAMESPACE, "ledger", { tenant: "t1", workloadSelector: { app: "ledger" } });
+  const web = identity(NAMESPACE, "web", { tenant: "t1", serviceAccount: "shared" });
+  const db = identity(NAMESPACE, "db", { tenant: "t2", serviceAccount: "shared" });
+  const jobs = identity(NAMESPACE, "jobs", { tenant: "t1" });
+  const fromTenant = { targetIdentity: "ledger", rules: [{ from: [{ tenant: "t1" }] }] };
+
+  it("leaves out a tenant member whose service account another tenant's engine shares", () => {
+    const result = render(fromTenant, [api, web, db, jobs]);
+    expect(authorizationSpec(result).rules).toEqual([{ from: [{ source: { principals: [principalOf(NAMESPACE, "jobs"), principalOf(NAMESPACE, "ledger")] } }] }]);
+  });
+
+  it("leaves out the whole tenant source when every member shares with another tenant", () => {
+    const sharedTarget = { ...api, serviceAccount: "shared" };
+    const result = render(fromTenant, [sharedTarget, web, db]);
+    expect(result.unresolved.map((u) => u.reason)).toEqual([SourceReason.CrossTenant]);
+    expect(authorizationSpec(result).rules ?? []).toEqual([]);
+  });
+});
