@@ -3,6 +3,9 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { startHttpServer } from "./http-server.js";
 import { Operator } from "./manager.js";
 import { parseAddress, parseSettings } from "./options.js";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { LeaderElector } from "./runtime/leader-election.js";
 import { createLogger } from "./runtime/logger.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 
@@ -26,19 +29,37 @@ async function main(): Promise<void> {
   const metricsServer = await startHttpServer({ ...metricsAddress, registry: metrics.registry });
   log.info({ probePort: probes.port, metricsPort: metricsServer.port, trustDomain: settings.render.trustDomain }, "serving probes and metrics");
 
+  const election = settings.leaderElection;
+  const elector = election
+    ? new LeaderElector({
+        client: operator.client,
+        ...election,
+        identity: `${hostname()}_${randomBytes(4).toString("hex")}`,
+        log,
+        onStartedLeading: () => operator.startControllers(),
+        // A leader that lost its lease may be racing its successor: stop writing at once
+        // and let the restart begin again as a follower with fresh caches.
+        onStoppedLeading: () => void stop("lost leadership", 1),
+      })
+    : undefined;
+
   let stopping = false;
-  const stop = async (signal: string) => {
+  async function stop(reason: string, code = 0): Promise<void> {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down");
+    log.info({ reason }, "shutting down");
+    // Finish in-flight work first and only then hand the lease on, so two leaders never write.
     await operator.stop();
+    await elector?.stop();
     probes.server.close();
     metricsServer.server.close();
-    process.exit(0);
-  };
+    process.exit(code);
+  }
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  await operator.start();
+  await operator.startCaches();
+  if (elector) elector.start();
+  else operator.startControllers();
 }
 
 main().catch((err) => {

@@ -28,7 +28,8 @@ export class Operator {
   readonly metrics: OperatorMetrics;
   readonly identityController: Controller;
   readonly access: AccessWiring;
-  private started = false;
+  private cachesSynced = false;
+  private controllersRunning = false;
 
   constructor(private readonly options: OperatorOptions) {
     const { kubeConfig, log } = options;
@@ -45,19 +46,31 @@ export class Operator {
     this.routeIdentityEvents();
   }
 
-  /** Starts the caches, waits for their first sync, then the controllers. */
+  /** Starts the caches and the controllers: the whole operator, without leader election. */
   async start(): Promise<void> {
-    for (const informer of allInformers(this.caches)) informer.start();
-    await Promise.all(allInformers(this.caches).map((i) => i.waitForSync()));
-    this.identityController.start();
-    this.access.start();
-    this.started = true;
-    this.options.log.info("operator started");
+    await this.startCaches();
+    this.startControllers();
   }
 
-  /** Ready once every cache that is served has synced and the controllers run. */
+  /** Fills the caches and keeps them current; followers do this too, to take over warm. */
+  async startCaches(): Promise<void> {
+    for (const informer of allInformers(this.caches)) informer.start();
+    await Promise.all(allInformers(this.caches).map((i) => i.waitForSync()));
+    this.cachesSynced = true;
+  }
+
+  /** Starts reconciling: only the leader does, since only it may write. */
+  startControllers(): void {
+    if (this.controllersRunning) return;
+    this.identityController.start();
+    this.access.start();
+    this.controllersRunning = true;
+    this.options.log.info("controllers started");
+  }
+
+  /** Ready once every cache that is served has synced, leader or not. */
   ready(): boolean {
-    return this.started && allInformers(this.caches).every((i) => i.synced || i.availability === "absent");
+    return this.cachesSynced && allInformers(this.caches).every((i) => i.synced || i.availability === "absent");
   }
 
   async stop(): Promise<void> {

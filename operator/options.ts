@@ -10,6 +10,7 @@ export interface OperatorSettings {
   logLevel: string;
   metricsAddress: string;
   probeAddress: string;
+  leaderElection?: { namespace: string; name: string; leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
 }
 
 const settings = {
@@ -22,13 +23,21 @@ const settings = {
   "metrics-bind-address": { env: "NEXUS_METRICS_BIND_ADDRESS", default: ":8080" },
   "health-probe-bind-address": { env: "NEXUS_HEALTH_PROBE_BIND_ADDRESS", default: ":8081" },
   kubeconfig: { env: "KUBECONFIG", default: "" },
+  "leader-elect": { env: "NEXUS_LEADER_ELECT", default: "false" },
+  "leader-election-namespace": { env: "POD_NAMESPACE", default: "default" },
+  "leader-election-id": { env: "NEXUS_LEADER_ELECTION_ID", default: "nexus-operator" },
+  "leader-elect-lease-duration": { env: "NEXUS_LEADER_ELECT_LEASE_DURATION", default: "15" },
+  "leader-elect-renew-deadline": { env: "NEXUS_LEADER_ELECT_RENEW_DEADLINE", default: "10" },
+  "leader-elect-retry-period": { env: "NEXUS_LEADER_ELECT_RETRY_PERIOD", default: "2" },
 } as const;
 
 type SettingName = keyof typeof settings;
 
 export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorSettings {
+  // `--leader-elect` alone means true, as with controller-runtime operators.
+  const args = argv.map((arg, i) => (arg === "--leader-elect" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--")) ? "--leader-elect=true" : arg));
   const { values } = parseArgs({
-    args: argv,
+    args,
     options: Object.fromEntries(Object.keys(settings).map((k) => [k, { type: "string" as const }])),
     strict: true,
   });
@@ -50,7 +59,32 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
     throw new Error(`--log-level must be one of fatal, error, warn, info, debug, trace; got "${logLevel}"`);
   }
   const kubeconfig = get("kubeconfig");
+  const leaderElect = get("leader-elect");
+  if (leaderElect !== "true" && leaderElect !== "false") {
+    throw new Error(`--leader-elect must be true or false; got "${leaderElect}"`);
+  }
+  const seconds = (name: SettingName): number => {
+    const value = Number(get(name));
+    if (!Number.isInteger(value) || value < 1 || value > 3600) {
+      throw new Error(`--${name} must be a whole number of seconds from 1 to 3600; got "${get(name)}"`);
+    }
+    return value;
+  };
+  const leaderElection =
+    leaderElect === "true"
+      ? {
+          namespace: get("leader-election-namespace"),
+          name: get("leader-election-id"),
+          leaseDurationSeconds: seconds("leader-elect-lease-duration"),
+          renewDeadlineSeconds: seconds("leader-elect-renew-deadline"),
+          retryPeriodSeconds: seconds("leader-elect-retry-period"),
+        }
+      : undefined;
+  if (leaderElection && !(leaderElection.leaseDurationSeconds > leaderElection.renewDeadlineSeconds && leaderElection.renewDeadlineSeconds > leaderElection.retryPeriodSeconds)) {
+    throw new Error("--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, which must exceed --leader-elect-retry-period");
+  }
   return {
+    ...(leaderElection ? { leaderElection } : {}),
     render: { trustDomain, defaultIssuer: { name: get("default-issuer"), kind, group: get("default-issuer-group") } },
     ...(kubeconfig ? { kubeconfig } : {}),
     concurrency,

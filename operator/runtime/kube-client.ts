@@ -119,6 +119,12 @@ export class KubeClient {
     return this.request<T>("PATCH", `${path}/status?fieldManager=${FIELD_MANAGER}&force=true`, body, "application/apply-patch+yaml");
   }
 
+  /** A full update guarded by metadata.resourceVersion: it fails with 409 if the object changed. */
+  async update<T extends KubeObject>(object: KubeObject): Promise<T> {
+    const type = resourceOf(object.apiVersion, object.kind);
+    return this.request<T>("PUT", objectPath(type, object.metadata.name, object.metadata.namespace), object);
+  }
+
   /** A JSON merge patch, as `kubectl patch --type merge` sends it. */
   async mergePatch<T extends KubeObject>(
     type: ResourceType,

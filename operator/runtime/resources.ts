@@ -19,6 +19,7 @@ export const resources = {
   secret: { apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true },
   serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
   namespace: { apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
+  lease: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", plural: "leases", namespaced: true },
 } as const satisfies Record<string, ResourceType>;
 
 export function collectionPath(type: ResourceType, namespace?: string): string {

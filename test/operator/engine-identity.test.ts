@@ -97,7 +97,7 @@ describe("EngineIdentity reconciler with cert-manager", () => {
     ["ed-key", { privateKey: { algorithm: "Ed25519" } }, { algorithm: "Ed25519", size: undefined }],
   ])("issues an X.509-SVID for %s: SPIFFE ID as the only URI, no CN, right key, validity, chain and usages", async (name, certificate, key) => {
     await client.create(identity(name, { certificate: { issuerRef: issuerRef(), duration: "2h", ...certificate } }));
-    const eid = await readyIdentity(name, (o) => statusOf(o).certificate?.notAfter !== undefined);
+    const eid = await readyIdentity(name, (o) => statusOf(o).certificate?.notAfter !== undefined && statusOf(o).certificate?.revision !== undefined);
     const status = statusOf(eid);
     expect(status.certificate).toMatchObject({ name: `${name}-svid`, secretName: `${name}-svid`, revision: 1 });
     const { cert, keyPem, caPem } = await issuedCertificate(`${name}-svid`);
