@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { LastFilesLastSequencer } from "./test/sequencer.js";
 
 // Two projects: "unit" runs pure tests with no cluster; "integration" shares one real
 // control plane started by the global setup. Integration files run one at a time so a
@@ -18,6 +19,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
+          sequence: { sequencer: LastFilesLastSequencer },
           fileParallelism: false,
           testTimeout: 90_000,
           hookTimeout: 240_000,

@@ -6,6 +6,7 @@ import { allInformers, createCaches, type Caches } from "./caches.js";
 import type { RenderConfig } from "./config.js";
 import { IdentityReconciler } from "./identity/reconciler.js";
 import { serviceAccountOf } from "./identity/identity-facts.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
 import { Controller, objectKey } from "./runtime/controller.js";
 import { EventRecorder } from "./runtime/events.js";
 import { KubeClient, type KubeObject } from "./runtime/kube-client.js";
@@ -44,6 +45,13 @@ export class Operator {
     );
     this.access = new AccessWiring({ client: this.client, caches: this.caches, events, config: options.render, metrics: this.metrics, log, concurrency });
     this.routeIdentityEvents();
+    this.metrics.countRenderedWith(() => ({
+      Certificate: this.caches.certificates.list().length,
+      ServiceAccount: this.caches.serviceAccounts.list().filter((sa) => sa.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE).length,
+      AuthorizationPolicy: this.caches.authorizationPolicies.list().length,
+      PeerAuthentication: this.caches.peerAuthentications.list().length,
+      RequestAuthentication: this.caches.requestAuthentications.list().length,
+    }));
   }
 
   /** Starts the caches and the controllers: the whole operator, without leader election. */

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { repoRoot } from "./controlplane/binaries.js";
@@ -50,6 +51,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("controlPlane", controlPlane.connection);
   // For processes the tests spawn (the operator binary, kubectl), which cannot inject().
   process.env.NEXUS_TEST_KUBECONFIG = controlPlane.kubeconfigPath;
+  // Every operator the tests run writes its log here; the last test file scans it all.
+  process.env.NEXUS_TEST_LOG_DIR = path.join(controlPlane.tempDir, "operator-logs");
+  await mkdir(process.env.NEXUS_TEST_LOG_DIR, { recursive: true });
 
   return () => controlPlane.stop();
 }

@@ -85,6 +85,7 @@ export class Controller {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.reconcileTime.observe({ controller: this.reconciler.name }, seconds);
+      log.debug({ seconds }, "reconciled");
     }
   }
 }

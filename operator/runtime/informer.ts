@@ -45,6 +45,7 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   get synced(): boolean {
+    if (!this.hasSynced && this.listWatch?.latestResourceVersion()) this.hasSynced = true;
     return this.hasSynced;
   }
 
@@ -79,6 +80,12 @@ export class SupervisedInformer<T extends KubeObject> {
     });
     lw.on("error", (err) => this.failed(lw, err));
     this.listWatch = lw;
+    this.run(lw);
+  }
+
+  // The cache is filled once a list has set a resourceVersion; the watch that follows may
+  // take a while to be answered, which must not hold up readiness.
+  private run(lw: ListWatch<KubernetesObject>): void {
     void lw.start().then(() => {
       if (lw.latestResourceVersion()) this.markHealthy();
     });
@@ -93,7 +100,7 @@ export class SupervisedInformer<T extends KubeObject> {
   /** Resolves once the first list has filled the cache. */
   async waitForSync(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.hasSynced) {
+    while (!this.synced) {
       if (this.availability === "absent") return;
       if (Date.now() > deadline) throw new Error(`${this.type.kind} informer did not sync within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
@@ -126,8 +133,7 @@ export class SupervisedInformer<T extends KubeObject> {
       this.log.warn({ kind: this.type.kind, retryInMs: delay, err: message }, "watch failed; restarting with backoff");
     }
     this.restartTimer = setTimeout(() => {
-      if (this.stopped) return;
-      void lw.start();
+      if (!this.stopped) this.run(lw);
     }, delay);
     this.restartTimer.unref();
   }

@@ -61,15 +61,24 @@ export class OperatorMetrics {
     labelNames: ["namespace", "name"] as const,
     registers: [this.registry],
   });
+  private renderedCounts: (() => Record<string, number>) | undefined;
   readonly renderedObjects = new Gauge({
     name: "nexus_rendered_objects",
-    help: "Objects the operator currently renders, by kind.",
+    help: "Objects the operator currently renders, by kind (read from its caches at scrape time).",
     labelNames: ["kind"] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [kind, count] of Object.entries(this.renderedCounts?.() ?? {})) this.renderedObjects.set({ kind }, count);
+    },
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where nexus_rendered_objects reads its counts from when scraped. */
+  countRenderedWith(counts: () => Record<string, number>): void {
+    this.renderedCounts = counts;
   }
 
   queueObserver(): WorkQueueObserver {

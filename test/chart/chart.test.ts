@@ -185,7 +185,7 @@ describe("Helm chart charts/nexus-operator", () => {
     const deployment = findObject<V1Deployment>(defaults, "Deployment");
     expect(deployment.spec!.replicas).toBe(2);
     const container = deployment.spec!.template.spec!.containers[0]!;
-    expect(container.args).toEqual(["--leader-elect=true", `--leader-election-namespace=${releaseNamespace}`]);
+    expect(container.args).toEqual(["--leader-elect=true", `--leader-election-namespace=${releaseNamespace}`, "--leader-election-id=nexus-operator"]);
     const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
     expect(env).toEqual({
       NEXUS_TRUST_DOMAIN: "cluster.local",
@@ -252,6 +252,30 @@ describe("Helm chart charts/nexus-operator", () => {
     // A dry run stores nothing.
     const deployment = await rawRequest(kubeConfig, "GET", `/apis/apps/v1/namespaces/${releaseNamespace}/deployments/nexus-operator`);
     expect(deployment.status).toBe(404);
+  });
+
+  it("installs, upgrades and uninstalls with helm (CRDs left to the test setup, which owns them here)", async () => {
+    const release = uniqueName("nexus-operator");
+    const namespace = uniqueName("chart-install");
+    const common = ["--namespace", namespace, "--kubeconfig", inject("kubeconfig")];
+    // No deployment controller runs in the test control plane, so no pod would start anyway.
+    const install = await helm(["install", release, chartDir, ...common, "--create-namespace", "--set", "crds.enabled=false", "--set", "replicas=0"]);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain(`NEXUS operator 0.1.0 is installed as release ${release} in namespace ${namespace}`);
+    try {
+      const role = await rawRequest(kubeConfig, "GET", `/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}`);
+      expect(role.status).toBe(200);
+      const upgrade = await helm(["upgrade", release, chartDir, ...common, "--reuse-values", "--set", "operator.logLevel=debug"]);
+      expect(upgrade.code, upgrade.stderr).toBe(0);
+      const deployment = await rawRequest(kubeConfig, "GET", `/apis/apps/v1/namespaces/${namespace}/deployments/${release}`);
+      const env = (JSON.parse(deployment.body) as V1Deployment).spec!.template.spec!.containers[0]!.env ?? [];
+      expect(env.find((e) => e.name === "NEXUS_LOG_LEVEL")?.value).toBe("debug");
+    } finally {
+      const uninstall = await helm(["uninstall", release, ...common]);
+      expect(uninstall.code, uninstall.stderr).toBe(0);
+      await deleteNamespace(client, namespace);
+    }
+    expect((await rawRequest(kubeConfig, "GET", `/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}`)).status).toBe(404);
   });
 
   it("rejects unknown and invalid values through values.schema.json, naming the key", async () => {
@@ -331,7 +355,10 @@ describe("Helm chart charts/nexus-operator", () => {
     // Leases: never cluster-wide, and only what leader election does with its one Lease.
     expect((clusterRole.rules ?? []).some((r) => (r.apiGroups ?? []).includes("coordination.k8s.io"))).toBe(false);
     expect(role.metadata!.namespace).toBe(releaseNamespace);
-    expect(role.rules).toEqual([{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }]);
+    expect(role.rules).toEqual([
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["nexus-operator"], verbs: ["get", "update"] },
+    ]);
     // No Secrets, and nothing the operator does not use.
     expect(grantedVerbs(clusterRole.rules ?? [], "", "secrets").size).toBe(0);
     for (const rule of clusterRole.rules ?? []) {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "../controlplane/binaries.js";
 import { waitFor } from "../controlplane/wait.js";
+import { testLogFile } from "./operator.js";
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -20,7 +21,10 @@ export function startOperatorProcess(args: string[]): OperatorProcess {
   });
   const lines: string[] = [];
   let partial = "";
+  const logFile = testLogFile("process");
+  child.once("exit", () => logFile?.end());
   const collect = (chunk: Buffer) => {
+    logFile?.write(chunk);
     const text = partial + chunk.toString("utf8");
     const parts = text.split("\n");
     partial = parts.pop() ?? "";

@@ -1,5 +1,7 @@
 // Runs the real operator in-process against a test apiserver, with its log lines kept in
 // memory so tests can assert on them (and scan them for secrets).
+import { createWriteStream } from "node:fs";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { KubeConfig } from "@kubernetes/client-node";
 import { defaultRenderConfig, type RenderConfig } from "../../operator/config.js";
@@ -20,9 +22,11 @@ export async function startTestOperator(
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const logLines: string[] = [];
+  const logFile = testLogFile("in-process");
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      logFile?.write(chunk);
       if (process.env.NEXUS_TEST_OPERATOR_LOGS) process.stderr.write(chunk);
       done();
     },
@@ -40,6 +44,18 @@ export async function startTestOperator(
     operator,
     logLines,
     requests,
-    stop: () => operator.stop(),
+    stop: async () => {
+      await operator.stop();
+      logFile?.end();
+    },
   };
+}
+
+let logFiles = 0;
+
+/** A file in the run's operator log folder, which the secret scan reads at the end. */
+export function testLogFile(kind: string): ReturnType<typeof createWriteStream> | undefined {
+  const dir = process.env.NEXUS_TEST_LOG_DIR;
+  if (!dir) return undefined;
+  return createWriteStream(path.join(dir, `${kind}-${process.pid}-${++logFiles}.log`), { flags: "a" });
 }

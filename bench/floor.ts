@@ -1,0 +1,54 @@
+// The floor: a bare client (KubeClient.apply, same concurrency as the operator) writing
+// exactly the objects the operator would write, on a control plane of its own that holds the
+// same EngineIdentities and AccessPolicies the operator gets, and no operator. Then, timed
+// apart, the status patches the operator makes, for an "objects + status" floor.
+import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
+import { KubeClient, type KubeObject } from "../operator/runtime/kube-client.js";
+import { resources } from "../operator/runtime/resources.js";
+import { createInputs, createNamespaces, kubeConfigFrom, type BenchCluster } from "./cluster.js";
+import { desiredWrites } from "./desired-objects.js";
+import { runPool, withRetry } from "./pool.js";
+import type { Workload } from "./workload.js";
+
+export const FLOOR_USER = "nexus-bench-floor";
+
+export interface FloorResult {
+  inputsMs: number;
+  renderMs: number;
+  objects: number;
+  objectsMs: number;
+  statuses: number;
+  statusMs: number;
+  objectBytes: number;
+  policyHashes: Map<string, string>;
+}
+
+export async function runFloor(cluster: BenchCluster, workload: Workload, concurrency: number, log: (line: string) => void): Promise<FloorResult> {
+  await createNamespaces(cluster.client, workload, concurrency);
+  const inputsMs = await createInputs(cluster.client, workload, concurrency);
+  log(`floor: inputs created in ${(inputsMs / 1000).toFixed(1)}s`);
+  const identities = (await cluster.client.list<KubeObject>(resources.engineIdentity)).items as unknown as EngineIdentity[];
+  const policies = (await cluster.client.list<KubeObject>(resources.accessPolicy)).items as unknown as AccessPolicy[];
+  const renderStarted = performance.now();
+  const desired = desiredWrites(identities, policies, workload.namespaces);
+  const renderMs = performance.now() - renderStarted;
+  const objectBytes = desired.objects.reduce((sum, o) => sum + JSON.stringify(o).length, 0);
+
+  // Its own user, authenticated as the operator is (client certificate, system:masters).
+  const kubeconfig = await cluster.controlPlane.mintUserKubeconfig(FLOOR_USER, ["system:masters"]);
+  const client = new KubeClient(kubeConfigFrom(kubeconfig), { maxSockets: concurrency * 2 });
+  try {
+    await client.list(resources.namespace); // TLS handshake and credentials outside the clock
+    const objectsStarted = performance.now();
+    await runPool(desired.objects, concurrency, (object) => withRetry(() => client.apply(object)));
+    const objectsMs = performance.now() - objectsStarted;
+    log(`floor: ${desired.objects.length} objects applied in ${(objectsMs / 1000).toFixed(1)}s`);
+    const statusStarted = performance.now();
+    await runPool(desired.statuses, concurrency, ({ object, status }) => withRetry(() => client.applyStatus(object, status)));
+    const statusMs = performance.now() - statusStarted;
+    log(`floor: ${desired.statuses.length} statuses applied in ${(statusMs / 1000).toFixed(1)}s`);
+    return { inputsMs, renderMs, objects: desired.objects.length, objectsMs, statuses: desired.statuses.length, statusMs, objectBytes, policyHashes: desired.policyHashes };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,175 @@
+// `make bench`: the scale benchmark. For each size N (BENCH_SIZES, default 1000,10000):
+// pure render throughput, the floor (a bare client writing what the operator writes), the
+// operator binary's initial sync, steady state, edit latency, apiserver and operator
+// restarts, and (BENCH_LIVE=1, default) the operator running while the workload is applied.
+// Prints a table and writes .bench/results.json. Ratios are meaningful within one run only.
+//
+//   BENCH_SIZES=1000            only the small size
+//   BENCH_CONCURRENCY=8         operator --concurrency and the clients' requests in flight
+//   BENCH_LATENCY_SAMPLES=50    edits for the latency percentiles
+//   BENCH_LIVE=0                skip the operator-running-while-applying phase
+//   BENCH_CPU_PROF=1            node --cpu-prof on the operator (perturbs timings), summarised
+//   BENCH_SKIP_BUILD=1          use dist/ as it is
+import { spawnSync } from "node:child_process";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { repoRoot } from "../test/controlplane/binaries.js";
+import { startBenchCluster } from "./cluster.js";
+import { runFloor, type FloorResult } from "./floor.js";
+import { runLivePhase, type LiveRunResult } from "./live-run.js";
+import { runOperatorPhase, type OperatorRunResult } from "./operator-run.js";
+import { formatSummary, summariseFile } from "./profile-summary.js";
+import { renderThroughput, type RenderThroughput } from "./render-throughput.js";
+import { formatTable, mb, msec, secs, type Row } from "./report.js";
+import { mean, percentile } from "./stats.js";
+import { buildWorkload, type Workload } from "./workload.js";
+
+const env = process.env;
+const sizes = (env.BENCH_SIZES ?? "1000,10000").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
+const concurrency = Number(env.BENCH_CONCURRENCY ?? 8);
+const latencySamples = Number(env.BENCH_LATENCY_SAMPLES ?? 50);
+const live = env.BENCH_LIVE !== "0";
+const cpuProfile = env.BENCH_CPU_PROF === "1";
+const outDir = path.join(repoRoot, ".bench");
+const runStarted = performance.now();
+
+const log = (line: string) => process.stdout.write(`[${secs(performance.now() - runStarted).padStart(7)}] ${line}\n`);
+
+interface SizeResult {
+  size: number;
+  workload: { namespaces: number; tenants: number; identities: number; policies: number; renderedObjectBytes: number };
+  render: RenderThroughput[];
+  floor: Omit<FloorResult, "policyHashes">;
+  operator: Omit<OperatorRunResult, "policyHashes"> & { policyHashMismatches: number };
+  live?: LiveRunResult;
+}
+
+async function main(): Promise<void> {
+  await mkdir(path.join(outDir, "logs"), { recursive: true });
+  if (cpuProfile) await rm(path.join(outDir, "profiles"), { recursive: true, force: true });
+  await mkdir(path.join(outDir, "profiles"), { recursive: true });
+  build();
+  // Resolve the control plane binaries and third-party CRDs once, outside any clock.
+  await (await startBenchCluster()).stop();
+
+  const rows: Row[] = [];
+  const results: SizeResult[] = [];
+  for (const size of sizes) {
+    const sizeStarted = performance.now();
+    const workload = buildWorkload({ size });
+    log(`N=${size}: ${workload.namespaces.length} namespaces, ${workload.tenants} tenants, concurrency ${concurrency}`);
+    const render = renderThroughput(workload);
+    log(`N=${size}: render ${render.map((r) => `${r.lookup} ${r.policiesPerSecond.toFixed(0)}/s`).join(", ")}`);
+    const floor = await floorPhase(workload);
+    const options = { workload, concurrency, outDir, latencySamples, cpuProfile, quietSeconds: Number(env.BENCH_QUIET_SECONDS ?? 10), log };
+    const operator = await runOperatorPhase(options);
+    const liveResult = live ? await runLivePhase({ ...options, cpuProfile: false }) : undefined;
+    let mismatches = 0;
+    for (const [key, hash] of floor.policyHashes) if (operator.policyHashes.get(key) !== hash) mismatches++;
+    const { policyHashes: _f, ...floorRest } = floor;
+    const { policyHashes: _o, ...operatorRest } = operator;
+    const result: SizeResult = {
+      size,
+      workload: { namespaces: workload.namespaces.length, tenants: workload.tenants, identities: size, policies: size, renderedObjectBytes: floor.objectBytes },
+      render,
+      floor: floorRest,
+      operator: { ...operatorRest, policyHashMismatches: mismatches },
+      ...(liveResult ? { live: liveResult } : {}),
+    };
+    results.push(result);
+    rows.push(...rowsOf(result));
+    log(`N=${size}: done in ${secs(performance.now() - sizeStarted)}`);
+  }
+
+  const table = formatTable(rows);
+  const totalMs = performance.now() - runStarted;
+  process.stdout.write(`\n${table}\n\nbenchmark run took ${secs(totalMs)} (sizes ${sizes.join(", ")}, concurrency ${concurrency})\n`);
+  let profiles: Array<{ file: string; summary: string }> = [];
+  if (cpuProfile) profiles = await summariseProfiles();
+  await writeFile(
+    path.join(outDir, "results.json"),
+    JSON.stringify({ startedAt: new Date(Date.now() - totalMs).toISOString(), runMs: Math.round(totalMs), concurrency, cpuProfile, rows, results, profiles: profiles.map((p) => p.file) }, null, 2),
+  );
+  process.stdout.write(`results: ${path.relative(repoRoot, path.join(outDir, "results.json"))}\n`);
+  if (cpuProfile) {
+    process.stdout.write("note: BENCH_CPU_PROF=1 profiles the operator, which slows it; judge timings from a run without it\n");
+  }
+}
+
+function build(): void {
+  if (env.BENCH_SKIP_BUILD === "1") return;
+  log("compiling the operator (npx tsc -p tsconfig.build.json)");
+  const tsc = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: "inherit" });
+  if (tsc.status !== 0) throw new Error("the operator does not compile; fix that first (or BENCH_SKIP_BUILD=1 to use dist/ as it is)");
+}
+
+async function floorPhase(workload: Workload): Promise<FloorResult> {
+  const cluster = await startBenchCluster();
+  try {
+    return await runFloor(cluster, workload, concurrency, log);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function rowsOf(r: SizeResult): Row[] {
+  const size = r.size;
+  const op = r.operator;
+  const floorBoth = r.floor.objectsMs + r.floor.statusMs;
+  const ratio = op.initialSyncMs / r.floor.objectsMs;
+  const lat = op.latency.renderedMs;
+  const p99 = percentile(lat, 99);
+  const rows: Row[] = [
+    { size, metric: "workload", value: `${size} identities + ${size} policies, ${r.workload.namespaces} namespaces, ${r.workload.tenants} tenants`, goal: "" },
+    { size, metric: "operator initial sync (start -> all Ready)", value: secs(op.initialSyncMs), goal: "" },
+    { size, metric: "  of which cache sync (start -> controllers started)", value: secs(op.cacheSyncMs), goal: "" },
+    { size, metric: "floor: bare client writes the same objects", value: `${secs(r.floor.objectsMs)} (${r.floor.objects} objects)`, goal: "" },
+    { size, metric: "ratio operator / floor", value: ratio.toFixed(2), goal: "<= 1.3", pass: ratio <= 1.3 },
+    { size, metric: "ratio operator / floor incl. status patches", value: (op.initialSyncMs / floorBoth).toFixed(2), goal: "", },
+    { size, metric: "operator writes in initial sync (floor: objects + status)", value: `${op.initialWrites.total} (${r.floor.objects} + ${r.floor.statuses})`, goal: "" },
+    { size, metric: "rendered policy hashes differing from the pure renderer", value: String(op.policyHashMismatches), goal: "0", pass: op.policyHashMismatches === 0 },
+    { size, metric: `writes in ${Number(env.BENCH_QUIET_SECONDS ?? 10)} s of steady state`, value: String(op.quietWrites.total), goal: "0", pass: op.quietWrites.total === 0 },
+    { size, metric: "writes during forced resync (apiserver restart)", value: `${op.apiserverRestart.writes.total} (${op.apiserverRestart.reconciles} reconciles)`, goal: "0", pass: op.apiserverRestart.writes.total === 0 },
+    { size, metric: "writes after operator restart (until idle)", value: `${op.operatorRestart.writes.total} (${op.operatorRestart.reconciles} reconciles)`, goal: "0", pass: op.operatorRestart.writes.total === 0 },
+    { size, metric: "operator restart: start -> idle", value: secs(op.operatorRestart.ms), goal: "" },
+    { size, metric: `edit -> AuthorizationPolicy latency p50 (${lat.length} edits)`, value: msec(percentile(lat, 50)), goal: "" },
+    { size, metric: "edit -> AuthorizationPolicy latency p99", value: msec(p99), goal: "< 250 ms", pass: p99 < 250 && op.latency.wrong === 0 },
+    { size, metric: "edit -> AccessPolicy Ready p50 / p99", value: `${msec(percentile(op.latency.readyMs, 50))} / ${msec(percentile(op.latency.readyMs, 99))}`, goal: "" },
+    {
+      size,
+      metric: `operator peak RSS (${size}+${size})`,
+      value: `${mb(op.peakRssBytes)} (heap used ${mb(op.heapUsedBytes)})`,
+      goal: size >= 10_000 ? "< 350 MB" : "",
+      ...(size >= 10_000 ? { pass: op.peakRssBytes < 350e6 } : {}),
+    },
+    ...r.render.map((t) => ({ size, metric: `pure render throughput, ${t.lookup}`, value: `${t.policiesPerSecond.toFixed(0)} policies/s`, goal: "" })),
+  ];
+  if (r.live) {
+    rows.push(
+      { size, metric: "live: apply with operator running (first create -> all Ready)", value: `${secs(r.live.readyMs)} (creates took ${secs(r.live.inputsMs)})`, goal: "" },
+      { size, metric: "live: operator writes / reconciles / peak RSS", value: `${r.live.writes.total} / ${r.live.reconciles} / ${mb(r.live.peakRssBytes)}`, goal: "" },
+    );
+  }
+  void mean;
+  return rows;
+}
+
+async function summariseProfiles(): Promise<Array<{ file: string; summary: string }>> {
+  const dir = path.join(outDir, "profiles");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile"));
+  const out: Array<{ file: string; summary: string }> = [];
+  for (const file of files) {
+    const full = path.join(dir, file);
+    if ((await stat(full)).size === 0) continue;
+    const summary = formatSummary(await summariseFile(full, 25));
+    out.push({ file: path.relative(repoRoot, full), summary });
+    await writeFile(`${full}.txt`, `${summary}\n`);
+    process.stdout.write(`\n${path.relative(repoRoot, full)}\n${summary}\n`);
+  }
+  return out;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,337 @@
+// Least privilege, proved: the operator runs in-process as the chart's ServiceAccount with
+// only the RBAC the chart renders (ClusterRole + binding, leader election Role + binding),
+// through a scenario that touches every kind it reads and writes. It must work, get no 403
+// anywhere (its log and the apiserver's audit log), and use every write the ClusterRole
+// grants, so no grant is superfluous. Then the operator binary runs with the Deployment's
+// own arguments and environment and leads through its Lease under the chart's Role. The
+// operator's own requests and the apiserver's authorizer decide; nothing is simulated.
+import { KubeConfig, type KubernetesObject, type V1ClusterRole, type V1Deployment, type V1PolicyRule } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { certificateName } from "../../operator/identity/render-certificate.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../operator/render/metadata.js";
+import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
+import { resources, type ResourceType } from "../../operator/runtime/resources.js";
+import { readAuditEvents, WRITE_VERBS, type AuditEvent } from "../controlplane/audit.js";
+import { credentialsFor } from "../controlplane/credentials.js";
+import { rawRequest } from "../controlplane/raw-request.js";
+import { serverSideApply } from "../controlplane/server-side-apply.js";
+import { waitFor } from "../controlplane/wait.js";
+import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
+import { adminClient, createNamespace, deleteNamespace, hasCondition, uniqueName, waitForGone, waitForObject } from "../support/kube.js";
+import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
+
+const RELEASE = "nexus-operator";
+const API = "security.nexus.io/v1alpha1";
+const ISSUER = "https://login.example.com";
+const clusterRoleType: ResourceType = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false };
+const clusterRoleBindingType: ResourceType = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false };
+
+// Granted only for the OwnerReferencesPermissionEnforcement admission plugin (setting
+// blockOwnerDeletion on owner references); no request of the operator uses it, and the
+// test control plane does not run that plugin, so it cannot be observed here.
+const ADMISSION_ONLY = new Set(["security.nexus.io/engineidentities/finalizers:update", "security.nexus.io/accesspolicies/finalizers:update"]);
+
+interface EventObject extends KubeObject {
+  reason: string;
+  type: string;
+  source?: { component?: string };
+  involvedObject: { kind: string; name: string; namespace?: string };
+}
+
+function identity(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: API, kind: "EngineIdentity", metadata: { name, namespace }, spec };
+}
+
+/** "group/resource[/subresource]:verb" for each write a ClusterRole grants. */
+function grantedWrites(rules: V1PolicyRule[]): Set<string> {
+  const writes = new Set<string>();
+  for (const rule of rules) {
+    for (const group of rule.apiGroups ?? []) {
+      for (const resource of rule.resources ?? []) {
+        for (const verb of rule.verbs) if ((WRITE_VERBS as readonly string[]).includes(verb)) writes.add(`${group}/${resource}:${verb}`);
+      }
+    }
+  }
+  return writes;
+}
+
+/** The same keys for what the audit log saw; an apply that created its object was also authorized as create. */
+function observedWrites(events: AuditEvent[]): Set<string> {
+  const writes = new Set<string>();
+  for (const event of events) {
+    const ref = event.objectRef ?? {};
+    const resource = `${ref.apiGroup ?? ""}/${ref.resource ?? ""}${ref.subresource ? `/${ref.subresource}` : ""}`;
+    writes.add(`${resource}:${event.verb}`);
+    if (event.verb === "patch" && event.responseStatus?.code === 201) writes.add(`${resource}:create`);
+  }
+  return writes;
+}
+
+describe("least privilege: the operator under the chart's RBAC only", () => {
+  let admin: KubeClient;
+  let adminConfig: KubeConfig;
+  let operatorConfig: KubeConfig;
+  let running: TestOperator | undefined;
+  let clusterRole: V1ClusterRole;
+  let operatorUser: string;
+  let operatorKubeconfig: string;
+  const system = uniqueName("nexus-system");
+  const ns = uniqueName("lp");
+
+  const eventsIn = async (namespace: string) =>
+    (await admin.getRaw<{ items: EventObject[] }>(`/api/v1/namespaces/${namespace}/events`)).items.filter((e) => e.source?.component === "nexus-operator");
+  const operatorAudit = async () => (await readAuditEvents(inject("auditLogPath"))).filter((e) => e.user.username === operatorUser);
+  /** SelfSubjectAccessReview as the operator: what the apiserver's authorizer says. */
+  const operatorMay = async (attributes: Record<string, string>): Promise<boolean> => {
+    const review = await rawRequest(operatorConfig, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+      contentType: "application/json",
+      data: JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attributes } }),
+    });
+    if (review.status !== 201) throw new Error(`SelfSubjectAccessReview: HTTP ${review.status} ${review.body}`);
+    return (JSON.parse(review.body) as { status: { allowed: boolean } }).status.allowed;
+  };
+
+  beforeAll(async () => {
+    await helmBinary();
+    const kubeconfig = inject("kubeconfig");
+    admin = adminClient(kubeconfig);
+    adminConfig = new KubeConfig();
+    adminConfig.loadFromFile(kubeconfig);
+    await createNamespace(admin, system);
+    await createNamespace(admin, ns);
+    // Exactly what the chart installs for the operator's identity and permissions.
+    const rbac = await renderChart({
+      release: RELEASE,
+      namespace: system,
+      showOnly: ["templates/serviceaccount.yaml", "templates/clusterrole.yaml", "templates/leader-election-rbac.yaml"],
+    });
+    expect(rbac.map((o) => o.kind).sort()).toEqual(["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"]);
+    clusterRole = findObject<V1ClusterRole>(rbac, "ClusterRole");
+    await serverSideApply(adminConfig, rbac as KubernetesObject[]);
+    operatorKubeconfig = await credentialsFor(inject("controlPlane")).mintServiceAccountKubeconfig(system, RELEASE);
+    operatorUser = `system:serviceaccount:${system}:${RELEASE}`;
+    operatorConfig = new KubeConfig();
+    operatorConfig.loadFromFile(operatorKubeconfig);
+    // The RBAC authorizer learns about new bindings through its informers.
+    await waitFor(async () => ((await operatorMay({ verb: "watch", group: "security.nexus.io", resource: "engineidentities" })) ? true : undefined), {
+      timeoutMs: 15_000,
+      description: "the operator's ClusterRoleBinding to take effect",
+    });
+    // Starting waits for every informer's first list: a missing list grant fails here.
+    running = await startTestOperator(operatorKubeconfig);
+  }, HELM_BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await running?.stop();
+    if (admin) {
+      await deleteNamespace(admin, ns);
+      await deleteNamespace(admin, system);
+      await admin.delete(clusterRoleBindingType, RELEASE);
+      await admin.delete(clusterRoleType, RELEASE);
+    }
+    admin?.close();
+  });
+
+  it("starts with every informer synced under the chart's RBAC", () => {
+    expect(running!.operator.ready()).toBe(true);
+  });
+
+  it("creates ServiceAccounts and Certificates and writes identity status", async () => {
+    await admin.create(identity(ns, "ledger", { tenant: "acme", workloadSelector: { matchLabels: { app: "ledger" } }, certificate: { issuerRef: { name: "missing-ca", kind: "ClusterIssuer" } } }));
+    await admin.create(identity(ns, "web", { tenant: "acme", workloadSelector: { matchLabels: { app: "web" } } }));
+    await admin.create(identity(ns, "billing", { tenant: "acme", serviceAccountName: "billing-engine" }));
+
+    // Without a certificate: the ServiceAccount is all it takes to be Ready.
+    const web = await waitForObject(admin, resources.engineIdentity, "web", ns, (o) => hasCondition(o, "Ready", "True"), "web Ready");
+    expect((web.status as { spiffeID: string }).spiffeID).toBe(`spiffe://cluster.local/ns/${ns}/sa/web`);
+    // With a certificate: the Certificate is created; its issuer does not exist, and says so.
+    const ledger = await waitForObject(admin, resources.engineIdentity, "ledger", ns, (o) => hasCondition(o, "CertificateReady", "False", "IssuerNotFound"), "ledger IssuerNotFound");
+    expect(hasCondition(ledger, "Ready", "False")).toBe(true);
+    const certificate = await waitForObject(admin, resources.certificate, certificateName(ledger as never), ns, () => true, "ledger's Certificate");
+    expect(certificate.metadata.labels?.[MANAGED_BY_LABEL]).toBe(MANAGED_BY_VALUE);
+    expect((certificate.spec as { uris: string[] }).uris).toEqual([`spiffe://cluster.local/ns/${ns}/sa/ledger`]);
+    for (const name of ["web", "ledger", "billing-engine"]) {
+      const sa = await waitForObject(admin, resources.serviceAccount, name, ns, () => true, `ServiceAccount ${name}`);
+      expect(sa.metadata.ownerReferences?.[0]?.kind).toBe("EngineIdentity");
+    }
+  });
+
+  it("renders a policy into AuthorizationPolicy, PeerAuthentication and RequestAuthentication, and the baseline", async () => {
+    await admin.create({
+      apiVersion: API,
+      kind: "AccessPolicy",
+      metadata: { name: "ledger-callers", namespace: ns },
+      spec: {
+        targetIdentity: "ledger",
+        authentication: { jwt: [{ issuer: ISSUER, jwksUri: `${ISSUER}/.well-known/jwks.json`, audiences: ["ledger"] }], requireJWT: true },
+        rules: [{ from: [{ identity: { name: "web" } }, { jwt: { issuer: ISSUER } }], to: [{ methods: ["GET"], paths: ["/v1/*"] }] }],
+      },
+    });
+    const policy = await waitForObject(admin, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "ledger-callers Ready");
+    const rendered = (policy.status as { rendered: Array<{ kind: string; name: string }> }).rendered.map((r) => `${r.kind}/${r.name}`).sort();
+    expect(rendered).toEqual([
+      "AuthorizationPolicy/nexus-ledger-callers",
+      "AuthorizationPolicy/nexus-ledger-callers-require-jwt",
+      "PeerAuthentication/nexus-ledger-callers",
+      "RequestAuthentication/nexus-ledger-callers",
+    ]);
+    await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers", ns, () => true, "AuthorizationPolicy");
+    await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers-require-jwt", ns, () => true, "require-jwt AuthorizationPolicy");
+    await waitForObject(admin, resources.peerAuthentication, "nexus-ledger-callers", ns, () => true, "PeerAuthentication");
+    await waitForObject(admin, resources.requestAuthentication, "nexus-ledger-callers", ns, () => true, "RequestAuthentication");
+    await waitForObject(admin, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "baseline default deny");
+    await waitForObject(admin, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "baseline STRICT mTLS");
+  });
+
+  it("records Events on identities, policies and the namespace", async () => {
+    const wanted = ["ServiceAccountCreated", "CertificateApplied", "IdentityReady", "IssuerNotFound", "Rendered", "PolicyEnforced"];
+    const events = await waitFor(
+      async () => {
+        const found = await eventsIn(ns);
+        return wanted.every((reason) => found.some((e) => e.reason === reason)) ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: `Events ${wanted.join(", ")}` },
+    );
+    expect(events.find((e) => e.reason === "IssuerNotFound")?.type).toBe("Warning");
+    // Events about a Namespace (cluster-scoped) go to "default".
+    await waitFor(async () => ((await eventsIn("default")).find((e) => e.reason === "BaselineApplied" && e.involvedObject.name === ns) ? true : undefined), {
+      timeoutMs: 30_000,
+      description: "BaselineApplied Event",
+    });
+  });
+
+  it("deletes what it no longer renders: replaced ServiceAccounts, Certificates, Istio objects", async () => {
+    await admin.mergePatch(resources.engineIdentity, "billing", ns, { spec: { serviceAccountName: "billing-v2" } }, "nexus-test");
+    await admin.mergePatch(resources.engineIdentity, "ledger", ns, { spec: { certificate: null } }, "nexus-test");
+    await admin.mergePatch(
+      resources.accessPolicy,
+      "ledger-callers",
+      ns,
+      { spec: { authentication: null, rules: [{ from: [{ identity: { name: "web" } }], to: [{ methods: ["GET"] }] }] } },
+      "nexus-test",
+    );
+    await waitForObject(admin, resources.serviceAccount, "billing-v2", ns, () => true, "ServiceAccount billing-v2");
+    await waitForGone(admin, resources.serviceAccount, "billing-engine", ns);
+    await waitForGone(admin, resources.certificate, "ledger-svid", ns);
+    await waitForGone(admin, resources.requestAuthentication, "nexus-ledger-callers", ns);
+    await waitForGone(admin, resources.authorizationPolicy, "nexus-ledger-callers-require-jwt", ns);
+    await waitForObject(admin, resources.engineIdentity, "ledger", ns, (o) => hasCondition(o, "Ready", "True"), "ledger Ready without a certificate");
+    await waitForObject(admin, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "ledger-callers Ready again");
+  });
+
+  it("removes the baseline when the namespace holds no NEXUS object any more", async () => {
+    await admin.delete(resources.accessPolicy, "ledger-callers", ns);
+    for (const name of ["ledger", "web", "billing"]) await admin.delete(resources.engineIdentity, name, ns);
+    await waitForGone(admin, resources.authorizationPolicy, "nexus-default-deny", ns);
+    await waitForGone(admin, resources.peerAuthentication, "nexus-strict-mtls", ns);
+    await waitFor(async () => ((await eventsIn("default")).find((e) => e.reason === "BaselineRemoved" && e.involvedObject.name === ns) ? true : undefined), {
+      timeoutMs: 30_000,
+      description: "BaselineRemoved Event",
+    });
+  });
+
+  it("was never refused: no 403 in its log or in the apiserver's audit log", async () => {
+    await running!.operator.idle();
+    const refused = running!.logLines.filter((line) => /forbidden|\b403\b/i.test(line));
+    expect(refused).toEqual([]);
+    const audited = await operatorAudit();
+    expect(audited.length).toBeGreaterThan(0);
+    expect(audited.filter((e) => e.responseStatus?.code === 403).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+  });
+
+  it("used every write the ClusterRole grants, so none is superfluous", async () => {
+    const granted = grantedWrites(clusterRole.rules ?? []);
+    const expected = [...granted].filter((w) => !ADMISSION_ONLY.has(w)).sort();
+    expect(expected.length).toBeGreaterThan(10);
+    let unused = expected;
+    await waitFor(
+      async () => {
+        const observed = observedWrites(await operatorAudit());
+        unused = expected.filter((w) => !observed.has(w));
+        return unused.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 10_000, description: "every granted write to show up in the audit log" },
+    ).catch(() => undefined);
+    expect(unused).toEqual([]);
+    // And it wrote nothing the ClusterRole does not grant. Left out: Leases (the Role,
+    // checked below) and the access reviews this test sends with the operator's token.
+    const observed = [...observedWrites(await operatorAudit())].filter(
+      (w) => !w.startsWith("coordination.k8s.io/") && !w.startsWith("authorization.k8s.io/selfsubjectaccessreviews:"),
+    );
+    expect(observed.filter((w) => !granted.has(w))).toEqual([]);
+  });
+
+  it("runs the operator binary with the chart's Deployment arguments: leads through its Lease, releases it on SIGTERM", async () => {
+    // One operator at a time from here on: the in-process one makes way for the binary.
+    await running?.stop();
+    running = undefined;
+    const chart = await renderChart({ release: RELEASE, namespace: system, values: { operator: { logLevel: "debug" } }, showOnly: ["templates/deployment.yaml"] });
+    const container = findObject<V1Deployment>(chart, "Deployment").spec!.template.spec!.containers[0]!;
+    const env: Record<string, string> = { POD_NAMESPACE: system };
+    for (const variable of container.env ?? []) if (variable.value !== undefined) env[variable.name] = variable.value;
+    // Flags win over the environment: loopback ports chosen by the OS instead of 8080/8081.
+    const args = [...(container.args ?? []), `--kubeconfig=${operatorKubeconfig}`, "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0"];
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    let operator: OperatorProcess;
+    try {
+      operator = startOperatorProcess(args);
+    } finally {
+      for (const key of Object.keys(env)) if (saved[key] === undefined) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    try {
+      await operator.waitForLog("became leader", 60_000);
+      await operator.waitForLog("controllers started");
+      const lease = await waitForObject(admin, resources.lease, RELEASE, system, (o) => Boolean((o.spec as { holderIdentity?: string }).holderIdentity), "the held Lease");
+      expect(lease.metadata.name).toBe(container.args!.find((a) => a.startsWith("--leader-election-id="))!.split("=")[1]);
+    } finally {
+      expect(await operator.kill("SIGTERM")).toBe(0);
+    }
+    expect(operator.lines.some((line) => line.includes('"msg":"released leadership"'))).toBe(true);
+    const released = await admin.get<KubeObject & { spec: { holderIdentity?: string } }>(resources.lease, RELEASE, system);
+    expect(released.spec.holderIdentity ?? "").toBe("");
+    expect(operator.lines.filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([]);
+    expect((await operatorAudit()).filter((e) => e.responseStatus?.code === 403).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+  });
+
+  it("may use only its own Lease, in its own namespace, and cannot read Secrets or change specs", async () => {
+    const leases = (namespace: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+    const json = (body: unknown) => ({ contentType: "application/json", data: JSON.stringify(body) });
+    const lease = (namespace: string, name: string) =>
+      json({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace }, spec: { holderIdentity: "least-privilege-test", leaseDurationSeconds: 15 } });
+    const own = `${leases(system)}/${RELEASE}`;
+    const read = await rawRequest(operatorConfig, "GET", own);
+    expect(read.status).toBe(200);
+    const current = JSON.parse(read.body) as KubeObject;
+    expect((await rawRequest(operatorConfig, "PUT", own, json({ ...current, spec: { holderIdentity: "probe", leaseDurationSeconds: 15 } }))).status).toBe(200);
+    expect((await rawRequest(operatorConfig, "DELETE", own)).status).toBe(403);
+    expect((await rawRequest(operatorConfig, "GET", leases(system))).status).toBe(403);
+    expect((await rawRequest(operatorConfig, "GET", "/apis/coordination.k8s.io/v1/leases")).status).toBe(403);
+    expect((await rawRequest(operatorConfig, "POST", leases(ns), lease(ns, RELEASE))).status).toBe(403);
+    // Creating is allowed by any name (RBAC cannot name what does not exist yet); reading
+    // or taking over any Lease but its own is not.
+    expect((await rawRequest(operatorConfig, "POST", leases(system), lease(system, "another-lease"))).status).toBe(201);
+    expect((await rawRequest(operatorConfig, "GET", `${leases(system)}/another-lease`)).status).toBe(403);
+
+    const denied: Array<Record<string, string>> = [
+      { verb: "get", resource: "secrets", namespace: ns },
+      { verb: "list", resource: "secrets" },
+      { verb: "watch", resource: "secrets" },
+      { verb: "update", group: "security.nexus.io", resource: "engineidentities", namespace: ns },
+      { verb: "patch", group: "security.nexus.io", resource: "accesspolicies", namespace: ns },
+      { verb: "delete", group: "security.nexus.io", resource: "engineidentities", namespace: ns },
+      { verb: "create", group: "cert-manager.io", resource: "issuers", namespace: ns },
+      { verb: "update", group: "cert-manager.io", resource: "certificates", namespace: ns },
+      { verb: "patch", resource: "namespaces" },
+      { verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: ns },
+      { verb: "create", resource: "pods", namespace: ns },
+      { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "web" },
+      { verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns },
+    ];
+    const allowed = [];
+    for (const attributes of denied) if (await operatorMay(attributes)) allowed.push(attributes);
+    expect(allowed).toEqual([]);
+  });
+});
