@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import type { AccessPolicy } from "../api/types.js";
+import { IdentityIndex, PolicyDependents } from "./identity-index.js";
+
+function policy(name: string, spec: AccessPolicy["spec"], namespace = "payments"): AccessPolicy {
+  return { apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", metadata: { name, namespace }, spec };
+}
+
+const facts = (namespace: string, name: string, tenant?: string) => ({ namespace, name, serviceAccount: name, ...(tenant ? { tenant } : {}) });
+
+describe("IdentityIndex", () => {
+  it("answers by key, tenant and namespace, and follows tenant changes and removals", () => {
+    const index = new IdentityIndex();
+    index.update("payments/ledger", facts("payments", "ledger", "acme"));
+    index.update("shop/cart", facts("shop", "cart", "acme"));
+    expect(index.withTenant("acme").map((f) => f.name).sort()).toEqual(["cart", "ledger"]);
+    const previous = index.update("shop/cart", facts("shop", "cart", "globex"));
+    expect(previous?.tenant).toBe("acme");
+    expect(index.withTenant("acme").map((f) => f.name)).toEqual(["ledger"]);
+    expect(index.withTenant("globex").map((f) => f.name)).toEqual(["cart"]);
+    index.update("payments/ledger", undefined);
+    expect(index.get("payments", "ledger")).toBeUndefined();
+    expect(index.inNamespace("payments")).toEqual([]);
+  });
+});
+
+describe("PolicyDependents", () => {
+  const dependents = new PolicyDependents();
+  dependents.update("payments/by-identity", policy("by-identity", { targetIdentity: "ledger", rules: [{ from: [{ identity: { name: "cart", namespace: "shop" } }] }] }));
+  dependents.update("payments/by-tenant", policy("by-tenant", { rules: [{ from: [{ tenant: "acme" }] }] }));
+  dependents.update("payments/by-namespace", policy("by-namespace", { rules: [{ from: [{ namespace: "sandbox" }] }] }));
+  dependents.update("payments/unrelated", policy("unrelated", { rules: [{ from: [{ principal: "spiffe://partner.example/ns/x/sa/y" }] }] }));
+
+  it("finds the policies that name an identity or its target", () => {
+    expect([...dependents.affectedBy("shop/cart", facts("shop", "cart"), facts("shop", "cart"))].sort()).toContain("payments/by-identity");
+    expect([...dependents.affectedBy("payments/ledger", undefined, facts("payments", "ledger"))]).toContain("payments/by-identity");
+  });
+
+  it("finds the policies of the tenant an identity leaves and the one it joins", () => {
+    const affected = dependents.affectedBy("other/x", facts("other", "x", "acme"), facts("other", "x", "globex"));
+    expect([...affected]).toEqual(["payments/by-tenant"]);
+  });
+
+  it("finds the policies naming the identity's namespace", () => {
+    expect([...dependents.affectedBy("sandbox/tool", undefined, facts("sandbox", "tool"))]).toEqual(["payments/by-namespace"]);
+  });
+
+  it("leaves every other policy alone", () => {
+    expect([...dependents.affectedBy("elsewhere/thing", undefined, facts("elsewhere", "thing", "initech"))]).toEqual([]);
+  });
+
+  it("forgets a deleted policy", () => {
+    const local = new PolicyDependents();
+    local.update("payments/p", policy("p", { rules: [{ from: [{ tenant: "acme" }] }] }));
+    local.update("payments/p", undefined);
+    expect([...local.affectedBy("a/b", undefined, facts("a", "b", "acme"))]).toEqual([]);
+  });
+});
