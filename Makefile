@@ -22,6 +22,11 @@ help:
 control-plane:
 	@if [ -z "$$KUBEBUILDER_ASSETS" ]; then bash hack/build-control-plane.sh >/dev/null; fi
 
+# helm for the chart tests, built from its Go module at HELM_VERSION (hack/versions.env).
+.PHONY: helm
+helm:
+	@bash hack/build-helm.sh >/dev/null
+
 .PHONY: generate
 generate: node_modules/.installed
 	npx tsx hack/generate-types.ts
@@ -32,7 +37,7 @@ verify: node_modules/.installed
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: node_modules/.installed control-plane verify
+test: node_modules/.installed control-plane helm verify
 	bash hack/run-tests.sh
 
 .PHONY: demo

@@ -21,7 +21,7 @@ import { runOperatorPhase, type OperatorRunResult } from "./operator-run.js";
 import { formatSummary, summariseFile } from "./profile-summary.js";
 import { renderThroughput, type RenderThroughput } from "./render-throughput.js";
 import { formatTable, mb, msec, secs, type Row } from "./report.js";
-import { mean, percentile } from "./stats.js";
+import { percentile } from "./stats.js";
 import { buildWorkload, type Workload } from "./workload.js";
 
 const env = process.env;
@@ -150,7 +150,6 @@ function rowsOf(r: SizeResult): Row[] {
       { size, metric: "live: operator writes / reconciles / peak RSS", value: `${r.live.writes.total} / ${r.live.reconciles} / ${mb(r.live.peakRssBytes)}`, goal: "" },
     );
   }
-  void mean;
   return rows;
 }
 

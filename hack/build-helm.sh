@@ -31,6 +31,15 @@ if [ -x "$dest/$binary" ]; then
   exit 0
 fi
 
+# Two cold runs at once would build twice into one folder; the second waits for the first.
+mkdir -p "$cache_root/helm"
+exec 9>"$cache_root/helm/.build.lock"
+flock 9
+if [ -x "$dest/$binary" ]; then
+  echo "$dest"
+  exit 0
+fi
+
 command -v go >/dev/null 2>&1 || fail "Go is not installed; install Go 1.26+ to build helm $HELM_VERSION"
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
@@ -48,7 +57,7 @@ echo "building helm $HELM_VERSION into $dest; first build takes a few minutes, l
   cd "$work"
   module=helm.sh/helm/v3
   gomod=$(go mod download -json "$module@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
-  [ -f "$gomod" ] || { echo "no go.mod for $module@$HELM_VERSION" >&2; exit 1; }
+  [ -f "$gomod" ] || { echo "cannot fetch $module@$HELM_VERSION; pick a published version (go list -m -versions $module) for HELM_VERSION in hack/versions.env" >&2; exit 1; }
   # Upstream's Makefile: default Kubernetes version = the client-go helm is built with
   # (client-go v0.X.Y is Kubernetes 1.X).
   client_go=$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$gomod")
