@@ -5,6 +5,7 @@
 import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
 import { KubeClient, type KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
+import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
 import { createInputs, createNamespaces, kubeConfigFrom, type BenchCluster } from "./cluster.js";
 import { desiredWrites } from "./desired-objects.js";
 import { runPool, withRetry } from "./pool.js";
@@ -20,6 +21,9 @@ export interface FloorResult {
   statuses: number;
   statusMs: number;
   objectBytes: number;
+  /** CPU seconds per process while the objects were written, and while the statuses were. */
+  objectsCpu: CpuSnapshot;
+  statusCpu: CpuSnapshot;
   policyHashes: Map<string, string>;
 }
 
@@ -39,15 +43,20 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
   const client = new KubeClient(kubeConfigFrom(kubeconfig), { maxSockets: concurrency * 2 });
   try {
     await client.list(resources.namespace); // TLS handshake and credentials outside the clock
+    const tempDir = cluster.controlPlane.tempDir;
+    const counted = ["etcd", "kube-apiserver", "kube-controller-manager", "bench"];
+    const cpu0 = await cpuSnapshot(tempDir);
     const objectsStarted = performance.now();
     await runPool(desired.objects, concurrency, (object) => withRetry(() => client.apply(object)));
     const objectsMs = performance.now() - objectsStarted;
+    const cpu1 = await cpuSnapshot(tempDir);
     log(`floor: ${desired.objects.length} objects applied in ${(objectsMs / 1000).toFixed(1)}s`);
     const statusStarted = performance.now();
     await runPool(desired.statuses, concurrency, ({ object, status }) => withRetry(() => client.applyStatus(object, status)));
     const statusMs = performance.now() - statusStarted;
+    const cpu2 = await cpuSnapshot(tempDir);
     log(`floor: ${desired.statuses.length} statuses applied in ${(statusMs / 1000).toFixed(1)}s`);
-    return { inputsMs, renderMs, objects: desired.objects.length, objectsMs, statuses: desired.statuses.length, statusMs, objectBytes, policyHashes: desired.policyHashes };
+    return { inputsMs, renderMs, objects: desired.objects.length, objectsMs, statuses: desired.statuses.length, statusMs, objectBytes, objectsCpu: cpuDelta(cpu0, cpu1, counted), statusCpu: cpuDelta(cpu1, cpu2, counted), policyHashes: desired.policyHashes };
   } finally {
     client.close();
   }

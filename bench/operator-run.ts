@@ -7,6 +7,7 @@ import type { AccessPolicy } from "../operator/api/types.js";
 import type { KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
 import { AuditCounter, type WriteCount } from "./audit-counter.js";
+import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
 import { createInputs, createNamespaces, startBenchCluster } from "./cluster.js";
 import { measureEditLatency, type LatencyResult } from "./latency.js";
 import { OperatorProcess, sumOf } from "./operator-process.js";
@@ -42,6 +43,8 @@ export interface OperatorRunResult {
   initialIdleMs: number;
   initialWrites: WriteCount;
   initialReconciles: number;
+  /** CPU seconds per process from the operator's start until all was Ready. */
+  initialCpu: CpuSnapshot;
   peakRssBytes: number;
   heapUsedBytes: number;
   policyHashes: Map<string, string>;
@@ -76,8 +79,11 @@ export async function runOperatorPhase(options: PhaseOptions): Promise<OperatorR
 
     // Initial sync: everything is in the cluster, nothing rendered yet.
     const initialMark = await audit.mark();
+    const tempDir = cluster.controlPlane.tempDir;
+    const cpuBefore = await cpuSnapshot(tempDir);
     operator = spawn("initial");
     const completeAt = await tracker.waitComplete(900_000, (line) => log(`operator: ${line}`));
+    const initialCpu = cpuDelta(cpuBefore, await cpuSnapshot(tempDir, { operator: operator.pid }), ["etcd", "kube-apiserver", "kube-controller-manager", "operator"]);
     tracker.stop();
     tracker = undefined;
     const syncedAt = await operator.controllersStarted();
@@ -141,6 +147,7 @@ export async function runOperatorPhase(options: PhaseOptions): Promise<OperatorR
       initialIdleMs,
       initialWrites,
       initialReconciles,
+      initialCpu,
       peakRssBytes,
       heapUsedBytes,
       policyHashes,

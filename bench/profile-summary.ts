@@ -63,7 +63,7 @@ export function summarise(profile: Profile, top = 25): ProfileSummary {
     if (name === "(idle)") idle += us;
     if (name === "(garbage collector)") gc += us;
     self.set(fn(node), (self.get(fn(node)) ?? 0) + us);
-    const f = shortUrl(node.callFrame.url);
+    const f = name === "(idle)" ? "(idle)" : shortUrl(node.callFrame.url);
     file.set(f, (file.get(f) ?? 0) + us);
     // Inclusive time of operator functions: every distinct frame on the stack gets the sample.
     const seen = new Set<string>();

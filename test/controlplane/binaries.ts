@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HarnessError } from "./errors.js";
+import { runHackScript } from "./hack-script.js";
 
 export interface ControlPlaneBinaries {
   dir: string;
@@ -51,41 +51,14 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-/**
- * Runs hack/build-control-plane.sh. Its stderr is progress for a human (a first build takes
- * minutes), so it is passed through as it arrives; its last stderr line is kept because
- * the script ends a failure with the actionable reason.
- */
-function buildControlPlane(): Promise<string> {
-  const script = path.join(repoRoot, "hack", "build-control-plane.sh");
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let lastErrorLine = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      process.stderr.write(chunk);
-      const lines = chunk.split("\n").filter((line) => line.trim() !== "");
-      lastErrorLine = lines.at(-1) ?? lastErrorLine;
-    });
-    child.on("error", (err) =>
-      reject(new HarnessError(`cannot run ${script} (${err.message}); install bash or set KUBEBUILDER_ASSETS`)),
+/** Builds (or finds cached) binaries with hack/build-control-plane.sh; its last line is the folder. */
+async function buildControlPlane(): Promise<string> {
+  try {
+    return (await runHackScript("build-control-plane.sh")).at(-1) as string;
+  } catch (err) {
+    const reason = (err as Error).message.replace(/^hack\/build-control-plane\.sh failed: (control plane build failed: )?/, "");
+    throw new HarnessError(
+      `control plane binaries unavailable: ${reason}` + (/KUBEBUILDER_ASSETS/.test(reason) ? "" : " (install Go 1.26+ or set KUBEBUILDER_ASSETS)"),
     );
-    child.on("close", (code, signal) => {
-      const folder = stdout.trim().split("\n").at(-1)?.trim() ?? "";
-      if (code === 0 && folder) {
-        resolve(folder);
-        return;
-      }
-      const reason = lastErrorLine || `exited with ${signal ?? `code ${code}`}`;
-      reject(
-        new HarnessError(
-          `control plane binaries unavailable: ${reason.replace(/^control plane build failed: /, "")}` +
-            (/KUBEBUILDER_ASSETS/.test(reason) ? "" : " (install Go 1.26+ or set KUBEBUILDER_ASSETS)"),
-        ),
-      );
-    });
-  });
+  }
 }

@@ -1,7 +1,7 @@
 // The real helm CLI for chart tests: built from its Go module at the version pinned in
 // hack/versions.env (hack/build-helm.sh, cached outside the repository), run with its own
 // config/cache folders so nothing on the machine leaks in, and fed values through files.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -10,6 +10,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { repoRoot } from "../controlplane/binaries.js";
 import { parseYamlDocuments } from "../controlplane/crds.js";
+import { runHackScript } from "../controlplane/hack-script.js";
 
 export const chartDir = path.join(repoRoot, "charts", "nexus-operator");
 
@@ -38,23 +39,7 @@ let built: Promise<string> | undefined;
  * when it fails.
  */
 export function helmBinary(): Promise<string> {
-  built ??= new Promise((resolve, reject) => {
-    const script = path.join(repoRoot, "hack", "build-helm.sh");
-    const child = spawn("bash", [script], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let lastErrorLine = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      process.stderr.write(chunk);
-      lastErrorLine = chunk.split("\n").filter((l) => l.trim() !== "").at(-1) ?? lastErrorLine;
-    });
-    child.on("error", (err) => reject(new Error(`cannot run ${script}: ${err.message}`)));
-    child.on("close", (code) => {
-      const dir = stdout.trim().split("\n").at(-1) ?? "";
-      if (code === 0 && dir) resolve(path.join(dir, "helm"));
-      else reject(new Error(`hack/build-helm.sh failed: ${lastErrorLine || `exit code ${code}`}`));
-    });
-  });
+  built ??= runHackScript("build-helm.sh").then((lines) => path.join(lines.at(-1) as string, "helm"));
   return built;
 }
 
