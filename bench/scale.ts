@@ -127,6 +127,10 @@ function rowsOf(r: SizeResult): Row[] {
     { size, metric: "ratio operator / floor", value: ratio.toFixed(2), goal: "<= 1.3", pass: ratio <= 1.3 },
     { size, metric: "ratio operator / floor incl. status patches", value: (op.initialSyncMs / floorBoth).toFixed(2), goal: "", },
     { size, metric: "operator writes in initial sync (floor: objects + status)", value: `${op.initialWrites.total} (${r.floor.objects} + ${r.floor.statuses})`, goal: "" },
+    { size, metric: "  operator writes: objects / status / events", value: writeSplit(op.initialWrites.byKind), goal: "" },
+    { size, metric: "CPU s, floor objects: total (apiserver, etcd, kcm, client)", value: cpuText(r.floor.objectsCpu, "bench"), goal: "" },
+    { size, metric: "CPU s, operator initial sync: total (apiserver, etcd, kcm, operator)", value: cpuText(op.initialCpu, "operator"), goal: "" },
+    { size, metric: "CPU ratio operator / floor (objects; objects + status)", value: `${(op.initialCpu.total! / r.floor.objectsCpu.total!).toFixed(2)}; ${(op.initialCpu.total! / (r.floor.objectsCpu.total! + r.floor.statusCpu.total!)).toFixed(2)}`, goal: "" },
     { size, metric: "rendered policy hashes differing from the pure renderer", value: String(op.policyHashMismatches), goal: "0", pass: op.policyHashMismatches === 0 },
     { size, metric: `writes in ${Number(env.BENCH_QUIET_SECONDS ?? 10)} s of steady state`, value: String(op.quietWrites.total), goal: "0", pass: op.quietWrites.total === 0 },
     { size, metric: "writes during forced resync (apiserver restart)", value: `${op.apiserverRestart.writes.total} (${op.apiserverRestart.reconciles} reconciles)`, goal: "0", pass: op.apiserverRestart.writes.total === 0 },
@@ -151,6 +155,23 @@ function rowsOf(r: SizeResult): Row[] {
     );
   }
   return rows;
+}
+
+function cpuText(cpu: Record<string, number>, client: string): string {
+  const f = (name: string) => (cpu[name] ?? 0).toFixed(1);
+  return `${f("total")} (${f("kube-apiserver")}, ${f("etcd")}, ${f("kube-controller-manager")}, ${f(client)})`;
+}
+
+function writeSplit(byKind: Record<string, number>): string {
+  let objects = 0;
+  let status = 0;
+  let events = 0;
+  for (const [kind, count] of Object.entries(byKind)) {
+    if (kind.endsWith("/status")) status += count;
+    else if (kind.includes(" events")) events += count;
+    else objects += count;
+  }
+  return `${objects} / ${status} / ${events}`;
 }
 
 async function summariseProfiles(): Promise<Array<{ file: string; summary: string }>> {

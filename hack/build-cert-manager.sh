@@ -16,48 +16,26 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
 
-fail() {
-  echo "cert-manager build failed: $1" >&2
-  exit 1
-}
+# shellcheck source=cached-build.sh
+source "$here/cached-build.sh"
 
 wrapper="$here/cert-manager-wrapper/main.go"
-[ -f "$wrapper" ] || fail "missing $wrapper"
 wrapper_hash=$(sha256sum "$wrapper" | cut -c1-12)
-cache_root=${NEXUS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nexus-operator}
-dest="$cache_root/cert-manager/$CERT_MANAGER_VERSION-$wrapper_hash"
-binary=cert-manager-controller
+begin_cached_build "cert-manager controller $CERT_MANAGER_VERSION" \
+  "$cache_root/cert-manager/$CERT_MANAGER_VERSION-$wrapper_hash" \
+  "install Go 1.26+ to build cert-manager $CERT_MANAGER_VERSION" \
+  cert-manager-controller
 
-if [ -x "$dest/$binary" ]; then
-  echo "$dest"
-  exit 0
-fi
+build_controller() (
+  mkdir -p "$build_work/src" &&
+    cp "$wrapper" "$build_work/src/main.go" &&
+    cd "$build_work/src" &&
+    go mod init nexus.local/cert-manager-wrapper &&
+    go get "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" &&
+    go build -trimpath \
+      -ldflags="-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION" \
+      -o "$build_bin/cert-manager-controller" .
+)
 
-command -v go >/dev/null 2>&1 || fail "Go is not installed; install Go 1.26+ to build cert-manager $CERT_MANAGER_VERSION"
-
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-work="$cache_root/cert-manager/.work-$CERT_MANAGER_VERSION-$wrapper_hash"
-log="$cache_root/cert-manager/build-$CERT_MANAGER_VERSION-$wrapper_hash.log"
-mkdir -p "$cache_root/cert-manager"
-rm -rf "$work"
-mkdir -p "$work/src" "$work/bin"
-: >"$log"
-started=$(date +%s)
-echo "building cert-manager controller $CERT_MANAGER_VERSION into $dest; first build takes a few minutes, log: $log" >&2
-
-cp "$wrapper" "$work/src/main.go"
-(
-  cd "$work/src"
-  go mod init nexus.local/cert-manager-wrapper
-  go get "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION"
-  go build -trimpath \
-    -ldflags="-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION" \
-    -o "$work/bin/$binary" .
-) >>"$log" 2>&1 ||
-  fail "cert-manager $CERT_MANAGER_VERSION did not build (last log line: $(tail -n 1 "$log"); full log: $log)"
-
-rm -rf "$dest"
-mv "$work/bin" "$dest"
-rm -rf "$work"
-echo "cert-manager controller built in $(($(date +%s) - started))s" >&2
-echo "$dest"
+build_step "cert-manager $CERT_MANAGER_VERSION did not build" build_controller
+finish_cached_build

@@ -1,12 +1,11 @@
 // Runs cert-manager's real controller (built from its Go module by
 // hack/build-cert-manager.sh) as a local process against a test apiserver, so
 // Certificates are issued by cert-manager itself rather than by a fake.
-import { spawn } from "node:child_process";
 import { constants, existsSync } from "node:fs";
 import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { repoRoot } from "../controlplane/binaries.js";
+import { runHackScript } from "../controlplane/hack-script.js";
 import { HarnessError } from "../controlplane/errors.js";
 import { guardAgainstOrphans } from "../controlplane/orphan-guard.js";
 import { ManagedProcess } from "../controlplane/process.js";
@@ -132,23 +131,7 @@ export async function resolveCertManagerController(): Promise<string> {
   return binary;
 }
 
-/** Runs the build script, passing its progress through (a first build takes minutes). */
-function buildCertManager(): Promise<string> {
-  const script = path.join(repoRoot, "hack", "build-cert-manager.sh");
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let lastErrorLine = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      process.stderr.write(chunk);
-      lastErrorLine = chunk.split("\n").filter((line) => line.trim() !== "").at(-1) ?? lastErrorLine;
-    });
-    child.on("error", (err) => reject(new HarnessError(`cannot run ${script}: ${err.message}`)));
-    child.on("close", (code, signal) => {
-      const folder = stdout.trim().split("\n").at(-1)?.trim() ?? "";
-      if (code === 0 && folder) resolve(folder);
-      else reject(new HarnessError(`cert-manager controller unavailable: ${lastErrorLine || `build exited with ${signal ?? `code ${code}`}`}`));
-    });
-  });
+/** Builds (or finds cached) the controller; the script's last line is its folder. */
+async function buildCertManager(): Promise<string> {
+  return (await runHackScript("build-cert-manager.sh", "cert-manager controller unavailable")).at(-1) as string;
 }
