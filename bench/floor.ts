@@ -9,6 +9,7 @@ import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
 import { createInputs, createNamespaces, kubeConfigFrom, type BenchCluster } from "./cluster.js";
 import { desiredWrites } from "./desired-objects.js";
 import { runPool, withRetry } from "./pool.js";
+import { CompletionTracker } from "./readiness.js";
 import type { Workload } from "./workload.js";
 
 export const FLOOR_USER = "nexus-bench-floor";
@@ -45,6 +46,10 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     await client.list(resources.namespace); // TLS handshake and credentials outside the clock
     const tempDir = cluster.controlPlane.tempDir;
     const counted = ["etcd", "kube-apiserver", "kube-controller-manager", "bench"];
+    // The same watches the benchmark keeps on the operator's cluster, so that measuring
+    // costs the apiserver the same in both phases.
+    const tracker = new CompletionTracker(cluster.kubeConfig, cluster.client, workload);
+    await tracker.start();
     const cpu0 = await cpuSnapshot(tempDir);
     const objectsStarted = performance.now();
     await runPool(desired.objects, concurrency, (object) => withRetry(() => client.apply(object)));
@@ -55,6 +60,9 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     await runPool(desired.statuses, concurrency, ({ object, status }) => withRetry(() => client.applyStatus(object, status)));
     const statusMs = performance.now() - statusStarted;
     const cpu2 = await cpuSnapshot(tempDir);
+    const complete = await tracker.waitComplete(60_000).catch((err: Error) => err);
+    tracker.stop();
+    if (complete instanceof Error) throw new Error(`the floor's writes did not all arrive: ${complete.message}`);
     log(`floor: ${desired.statuses.length} statuses applied in ${(statusMs / 1000).toFixed(1)}s`);
     return { inputsMs, renderMs, objects: desired.objects.length, objectsMs, statuses: desired.statuses.length, statusMs, objectBytes, objectsCpu: cpuDelta(cpu0, cpu1, counted), statusCpu: cpuDelta(cpu1, cpu2, counted), policyHashes: desired.policyHashes };
   } finally {

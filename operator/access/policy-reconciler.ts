@@ -11,6 +11,7 @@ import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
+import { reportReadiness } from "../runtime/readiness-report.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { resourceOf } from "../runtime/resources.js";
@@ -125,12 +126,7 @@ export class PolicyReconciler implements Reconciler {
         await this.deps.events.record(policy, "Warning", PolicyReason.SourcesUnresolved, resolved.message);
       }
     }
-    const was = previous.conditions?.find((c) => c.type === "Ready");
-    const is = status.conditions?.find((c) => c.type === "Ready");
-    if (is && (was?.status !== is.status || was?.reason !== is.reason)) {
-      log.info({ ready: is.status, reason: is.reason }, "policy readiness changed");
-      await this.deps.events.record(policy, is.status === "True" ? "Normal" : "Warning", is.reason, is.message);
-    }
+    await reportReadiness(policy, previous.conditions, status.conditions, this.deps.events, log);
   }
 }
 

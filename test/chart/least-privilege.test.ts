@@ -185,7 +185,7 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
   });
 
   it("records Events on identities, policies and the namespace", async () => {
-    const wanted = ["ServiceAccountCreated", "CertificateApplied", "IdentityReady", "IssuerNotFound", "Rendered", "PolicyEnforced"];
+    const wanted = ["ServiceAccountCreated", "CertificateApplied", "IssuerNotFound", "Rendered"];
     const events = await waitFor(
       async () => {
         const found = await eventsIn(ns);
