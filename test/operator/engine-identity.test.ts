@@ -164,6 +164,13 @@ describe("EngineIdentity reconciler with cert-manager", () => {
     await readyIdentity("late-issuer");
   });
 
+  it("reports an issuer that exists but is not ready, with cert-manager's own message", async () => {
+    await client.create({ apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "broken-ca", namespace: ns }, spec: { ca: { secretName: "no-such-secret" } } });
+    await client.create(identity("broken-issuer", { certificate: { issuerRef: { name: "broken-ca", kind: "Issuer" } } }));
+    const eid = await waitForObject(client, resources.engineIdentity, "broken-issuer", ns, (o) => hasCondition(o, "CertificateReady", "False", "IssuerNotReady"), "IssuerNotReady", ISSUE_TIMEOUT);
+    expect(conditionOf(eid, "CertificateReady")?.message).toMatch(/broken-ca.*not ready: .*no-such-secret/);
+  });
+
   it("never writes key material or certificates into its logs", () => {
     const joined = running.logLines.join("\n");
     expect(running.logLines.length).toBeGreaterThan(0);
