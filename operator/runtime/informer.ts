@@ -62,6 +62,7 @@ export class SupervisedInformer<T extends KubeObject> {
     const path = collectionPath(this.type, this.options.namespace);
     const listFn = async () => {
       const list = await this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector);
+      list.items.forEach(trimForCache);
       this.setAvailability("served");
       return list as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
@@ -115,6 +116,7 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   private emit(object: T, event: InformerEvent): void {
+    trimForCache(object);
     for (const handler of this.handlers) handler(object, event);
   }
 
@@ -149,4 +151,14 @@ function statusOf(err: unknown): number | undefined {
   if (err instanceof KubeApiError) return err.statusCode;
   const e = err as { statusCode?: number; code?: number } | undefined;
   return e?.statusCode ?? (typeof e?.code === "number" ? e.code : undefined);
+}
+
+/**
+ * managedFields are often the largest part of an object and no reconciler reads them, so
+ * the cache drops them (as controller-runtime's cache transforms do). Watched objects are
+ * stored by ListWatch before the handlers see them; trimming the same object in place
+ * trims the cached copy.
+ */
+function trimForCache(object: KubeObject): void {
+  if (object.metadata && "managedFields" in object.metadata) delete object.metadata.managedFields;
 }
