@@ -84,15 +84,14 @@ describe("AccessPolicy reconciler", () => {
   });
 
   it("renders an AuthorizationPolicy that Istio's CRD accepts, with the target's selector and resolved principals", async () => {
-    const ap = await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => principalsOf(o).length > 0, "rendered AuthorizationPolicy");
+    const expected = [`cluster.local/ns/${other}/sa/web`, `cluster.local/ns/${ns}/sa/checkout`, `cluster.local/ns/${ns}/sa/ledger`].sort();
+    // The identity and policy watches are separate streams: the policy may first render with
+    // the identities seen so far, and is rendered again as each one arrives.
+    const ap = await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => JSON.stringify(principalsOf(o)) === JSON.stringify(expected), "rendered AuthorizationPolicy");
     const spec = ap.spec as AuthorizationPolicySpec;
     expect(spec.action).toBe("ALLOW");
     expect(spec.selector).toEqual({ matchLabels: { app: "ledger" } });
-    expect(principalsOf(ap)).toEqual([
-      `cluster.local/ns/${other}/sa/web`,
-      `cluster.local/ns/${ns}/sa/checkout`,
-      `cluster.local/ns/${ns}/sa/ledger`,
-    ].sort());
+    expect(principalsOf(ap)).toEqual(expected);
     expect(ap.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "ledger-callers" });
     expect(ap.metadata.ownerReferences?.[0]).toMatchObject({ kind: "AccessPolicy", name: "ledger-callers", controller: true });
     const pa = await waitForObject(client, resources.peerAuthentication, "nexus-ledger-callers", ns, () => true, "rendered PeerAuthentication");
@@ -100,7 +99,8 @@ describe("AccessPolicy reconciler", () => {
   });
 
   it("reports the left-out sources (cross-tenant and missing) in status and stays enforced", async () => {
-    const ap = await waitForObject(client, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "policy Ready");
+    const reasons = (o: KubeObject) => ((o.status as { unresolved?: Array<{ reason: string }> } | undefined)?.unresolved ?? []).map((u) => u.reason).join();
+    const ap = await waitForObject(client, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True") && reasons(o) === "CrossTenant,IdentityNotFound", "policy Ready with its two left-out sources");
     expect(hasCondition(ap, "Resolved", "False", "SourcesUnresolved")).toBe(true);
     expect(hasCondition(ap, "Rendered", "True")).toBe(true);
     const status = ap.status as { policyHash: string; unresolved: Array<{ source: number; reason: string }>; rendered: Array<{ kind: string; name: string }> };
