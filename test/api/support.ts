@@ -1,10 +1,12 @@
 // Helpers shared by the API tests in this folder: clients for the shared control plane,
 // namespaces with unique names, and the Status an apiserver answers a rejected write with.
-import https from "node:https";
 import { randomBytes } from "node:crypto";
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { waitFor } from "../controlplane/index.js";
+import { rawRequest, type RawResponse } from "../controlplane/raw-request.js";
+
+export type { RawResponse };
 
 export const GROUP = "security.nexus.io";
 export const VERSION = "v1alpha1";
@@ -133,11 +135,6 @@ export async function readNexusObject(kc: KubeConfig, kind: NexusKind, namespace
   })) as Record<string, any>;
 }
 
-export interface RawResponse {
-  status: number;
-  body: string;
-}
-
 /**
  * A request with the kubeconfig's TLS client credentials that sends our bytes as they are,
  * for what the generated client has no method for (OpenAPI v3, Table output, server-side
@@ -149,27 +146,8 @@ export async function kubeRequest(
   apiPath: string,
   options: { accept?: string; contentType?: string; body?: string } = {},
 ): Promise<RawResponse> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("kubeconfig has no current cluster");
-  const requestOptions: https.RequestOptions = { method, headers: {} };
-  await kc.applyToHTTPSOptions(requestOptions);
-  requestOptions.headers = {
-    ...(requestOptions.headers as Record<string, string> | undefined),
-    Accept: options.accept ?? "application/json",
-    ...(options.contentType ? { "Content-Type": options.contentType } : {}),
-  };
-  return new Promise((resolve, reject) => {
-    const request = https.request(new URL(apiPath, cluster.server), requestOptions, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      response.on("error", reject);
-    });
-    request.setTimeout(30_000, () => request.destroy(new Error(`${method} ${apiPath} timed out after 30s`)));
-    request.on("error", reject);
-    request.end(options.body);
-  });
+  const body = options.body === undefined ? undefined : { contentType: options.contentType ?? "application/json", data: options.body };
+  return rawRequest(kc, method, apiPath, body, options.accept);
 }
 
 export function getRaw(kc: KubeConfig, apiPath: string, accept?: string): Promise<RawResponse> {

@@ -16,6 +16,7 @@ export async function rawRequest(
   method: string,
   apiPath: string,
   body?: { contentType: string; data: string },
+  accept = "application/json",
 ): Promise<RawResponse> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("kubeconfig has no current cluster");
@@ -23,7 +24,7 @@ export async function rawRequest(
   await kc.applyToHTTPSOptions(options);
   options.headers = {
     ...(options.headers as Record<string, string> | undefined),
-    Accept: "application/json",
+    Accept: accept,
     ...(body ? { "Content-Type": body.contentType } : {}),
   };
   return new Promise((resolve, reject) => {
@@ -34,6 +35,7 @@ export async function rawRequest(
       response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
       response.on("error", reject);
     });
+    request.setTimeout(30_000, () => request.destroy(new Error(`${method} ${apiPath} timed out after 30s`)));
     request.on("error", reject);
     request.end(body?.data);
   });
