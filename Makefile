@@ -22,6 +22,12 @@ help:
 control-plane:
 	@if [ -z "$$KUBEBUILDER_ASSETS" ]; then bash hack/build-control-plane.sh >/dev/null; fi
 
+# cert-manager's controller for the certificate tests and the demo, built here rather than
+# inside a test hook, so a cold build is never cut short by a test timeout.
+.PHONY: cert-manager
+cert-manager:
+	@if [ -z "$$CERT_MANAGER_CONTROLLER" ]; then bash hack/build-cert-manager.sh >/dev/null; fi
+
 # helm for the chart tests, built from its Go module at HELM_VERSION (hack/versions.env).
 .PHONY: helm
 helm:
@@ -37,11 +43,11 @@ verify: node_modules/.installed
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: node_modules/.installed control-plane helm verify
+test: node_modules/.installed control-plane cert-manager helm verify
 	bash hack/run-tests.sh
 
 .PHONY: demo
-demo: node_modules/.installed control-plane
+demo: node_modules/.installed control-plane cert-manager
 	npx tsx hack/demo.ts
 
 .PHONY: bench

@@ -4,6 +4,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "./api/types.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
+import { compactRenderedForCache } from "./runtime/apply-if-changed.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
 import { resources } from "./runtime/resources.js";
@@ -13,8 +14,8 @@ const managedSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 export type Caches = ReturnType<typeof createCaches>;
 
 export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Logger) {
-  const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string) =>
-    new SupervisedInformer<T>(kubeConfig, client, type, log, labelSelector ? { labelSelector } : {});
+  const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void) =>
+    new SupervisedInformer<T>(kubeConfig, client, type, log, { ...(labelSelector ? { labelSelector } : {}), ...(transform ? { transform } : {}) });
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),
@@ -23,9 +24,10 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
     clusterIssuers: informer<KubeObject>(resources.clusterIssuer),
     serviceAccounts: informer<KubeObject>(resources.serviceAccount),
     namespaces: informer<KubeObject>(resources.namespace),
-    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector),
-    peerAuthentications: informer<KubeObject>(resources.peerAuthentication, managedSelector),
-    requestAuthentications: informer<KubeObject>(resources.requestAuthentication, managedSelector),
+    // The operator renders these whole, so their caches keep metadata and a digest of the body.
+    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector, compactRenderedForCache),
+    peerAuthentications: informer<KubeObject>(resources.peerAuthentication, managedSelector, compactRenderedForCache),
+    requestAuthentications: informer<KubeObject>(resources.requestAuthentication, managedSelector, compactRenderedForCache),
   };
 }
 

@@ -6,7 +6,7 @@ import { parseAddress, parseSettings } from "./options.js";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { LeaderElector } from "./runtime/leader-election.js";
-import { createLogger } from "./runtime/logger.js";
+import { bufferedStdout, createLogger } from "./runtime/logger.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 
 async function main(): Promise<void> {
@@ -17,12 +17,13 @@ async function main(): Promise<void> {
     process.stderr.write(`nexus-operator: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const log = createLogger(settings.logLevel);
+  const logOutput = bufferedStdout();
+  const log = createLogger(settings.logLevel, logOutput);
   const kubeConfig = new KubeConfig();
   if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
   else kubeConfig.loadFromDefault();
   const metrics = new OperatorMetrics({ processMetrics: true });
-  const operator = new Operator({ kubeConfig, render: settings.render, log, concurrency: settings.concurrency, metrics });
+  const operator = new Operator({ kubeConfig, render: settings.render, log, concurrency: settings.concurrency, metrics, eventRateLimit: settings.eventRateLimit });
   const probe = parseAddress(settings.probeAddress);
   const metricsAddress = parseAddress(settings.metricsAddress);
   const probes = await startHttpServer({ ...probe, ready: () => operator.ready() });
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     await elector?.stop();
     probes.server.close();
     metricsServer.server.close();
+    logOutput.flushSync();
     process.exit(code);
   }
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -8,7 +8,7 @@ import { IdentityReconciler } from "./identity/reconciler.js";
 import { serviceAccountOf } from "./identity/identity-facts.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
 import { Controller, objectKey } from "./runtime/controller.js";
-import { EventRecorder } from "./runtime/events.js";
+import { EventRecorder, type EventRateLimit } from "./runtime/events.js";
 import { KubeClient, type KubeObject } from "./runtime/kube-client.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 import { AccessWiring } from "./access/wiring.js";
@@ -19,6 +19,8 @@ export interface OperatorOptions {
   log: Logger;
   concurrency?: number;
   metrics?: OperatorMetrics;
+  /** How fast Events may be sent (default DEFAULT_EVENT_RATE_LIMIT). */
+  eventRateLimit?: EventRateLimit;
   /** Counts every request the operator sends, for tests and benchmarks. */
   onRequest?: (verb: string) => void;
 }
@@ -29,6 +31,7 @@ export class Operator {
   readonly metrics: OperatorMetrics;
   readonly identityController: Controller;
   readonly access: AccessWiring;
+  readonly events: EventRecorder;
   private cachesSynced = false;
   private controllersRunning = false;
 
@@ -37,7 +40,11 @@ export class Operator {
     this.metrics = options.metrics ?? new OperatorMetrics();
     this.client = new KubeClient(kubeConfig, { onRequest: options.onRequest, maxSockets: (options.concurrency ?? 8) * 2 });
     this.caches = createCaches(kubeConfig, this.client, log);
-    const events = new EventRecorder(this.client, log);
+    const events = new EventRecorder(this.client, log, {
+      ...(options.eventRateLimit ? { rateLimit: options.eventRateLimit } : {}),
+      onDropped: () => this.metrics.eventsDropped.inc(),
+    });
+    this.events = events;
     const concurrency = options.concurrency ?? 8;
     this.identityController = new Controller(
       new IdentityReconciler({ client: this.client, caches: this.caches, events, config: options.render, metrics: this.metrics }),
@@ -84,6 +91,7 @@ export class Operator {
   async stop(): Promise<void> {
     await Promise.all(allInformers(this.caches).map((i) => i.stop()));
     await Promise.all([this.identityController.stop(), this.access.stop()]);
+    await this.events.flush(2_000);
     this.client.close();
   }
 

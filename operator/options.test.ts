@@ -9,6 +9,7 @@ describe("parseSettings", () => {
     expect(s.logLevel).toBe("info");
     expect(s.metricsAddress).toBe(":8080");
     expect(s.probeAddress).toBe(":8081");
+    expect(s.eventRateLimit).toEqual({ perSecond: 10, burst: 50 });
   });
 
   it("takes environment variables and lets flags win over them", () => {
@@ -22,6 +23,8 @@ describe("parseSettings", () => {
     [["--default-issuer-kind", "Cluster"], /--default-issuer-kind must be Issuer or ClusterIssuer/],
     [["--concurrency", "0"], /--concurrency must be a whole number/],
     [["--log-level", "loud"], /--log-level must be one of/],
+    [["--event-qps", "0"], /--event-qps \(NEXUS_EVENT_QPS\) must be a number of Events per second above 0/],
+    [["--event-burst", "1.5"], /--event-burst \(NEXUS_EVENT_BURST\) must be a whole number from 1 to 10000/],
     [["--no-such-flag"], /Unknown option/],
   ])("rejects %j with a message naming the setting", (argv, message) => {
     expect(() => parseSettings(argv, {})).toThrow(message);

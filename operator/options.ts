@@ -2,6 +2,7 @@
 // documented in the README. Bad values stop the start with a message naming the setting.
 import { parseArgs } from "node:util";
 import type { RenderConfig } from "./config.js";
+import { DEFAULT_EVENT_RATE_LIMIT } from "./runtime/events.js";
 
 export interface OperatorSettings {
   render: RenderConfig;
@@ -10,6 +11,7 @@ export interface OperatorSettings {
   logLevel: string;
   metricsAddress: string;
   probeAddress: string;
+  eventRateLimit: { perSecond: number; burst: number };
   leaderElection?: { namespace: string; name: string; leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
 }
 
@@ -20,6 +22,8 @@ const settings = {
   "default-issuer-group": { env: "NEXUS_DEFAULT_ISSUER_GROUP", default: "cert-manager.io" },
   concurrency: { env: "NEXUS_CONCURRENCY", default: "8" },
   "log-level": { env: "NEXUS_LOG_LEVEL", default: "info" },
+  "event-qps": { env: "NEXUS_EVENT_QPS", default: String(DEFAULT_EVENT_RATE_LIMIT.perSecond) },
+  "event-burst": { env: "NEXUS_EVENT_BURST", default: String(DEFAULT_EVENT_RATE_LIMIT.burst) },
   "metrics-bind-address": { env: "NEXUS_METRICS_BIND_ADDRESS", default: ":8080" },
   "health-probe-bind-address": { env: "NEXUS_HEALTH_PROBE_BIND_ADDRESS", default: ":8081" },
   kubeconfig: { env: "KUBECONFIG", default: "" },
@@ -58,6 +62,14 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
   if (!["fatal", "error", "warn", "info", "debug", "trace"].includes(logLevel)) {
     throw new Error(`--log-level must be one of fatal, error, warn, info, debug, trace; got "${logLevel}"`);
   }
+  const eventQps = Number(get("event-qps"));
+  if (!Number.isFinite(eventQps) || eventQps <= 0 || eventQps > 1000) {
+    throw new Error(`--event-qps (${settings["event-qps"].env}) must be a number of Events per second above 0 and at most 1000; got "${get("event-qps")}"`);
+  }
+  const eventBurst = Number(get("event-burst"));
+  if (!Number.isInteger(eventBurst) || eventBurst < 1 || eventBurst > 10_000) {
+    throw new Error(`--event-burst (${settings["event-burst"].env}) must be a whole number from 1 to 10000; got "${get("event-burst")}"`);
+  }
   const kubeconfig = get("kubeconfig");
   const leaderElect = get("leader-elect");
   if (leaderElect !== "true" && leaderElect !== "false") {
@@ -91,6 +103,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
     logLevel,
     metricsAddress: get("metrics-bind-address"),
     probeAddress: get("health-probe-bind-address"),
+    eventRateLimit: { perSecond: eventQps, burst: eventBurst },
   };
 }
 

@@ -39,10 +39,10 @@ export class BaselineReconciler implements Reconciler {
       if (ns && disabled && holdsNexusObjects) {
         // Opting out of zero trust is legitimate but must never be silent.
         if (live.length > 0) log.warn({ namespace }, "namespace opted out of the zero-trust baseline");
-        await events.record(ns, "Warning", PolicyReason.BaselineDisabled, `namespace is labelled ${BASELINE_LABEL}=${BASELINE_DISABLED}: no default deny and no namespace-wide STRICT mTLS`);
+        events.record(ns, "Warning", PolicyReason.BaselineDisabled, `namespace is labelled ${BASELINE_LABEL}=${BASELINE_DISABLED}: no default deny and no namespace-wide STRICT mTLS`);
       } else if (ns && live.length > 0) {
         log.info({ namespace }, "removed namespace baseline");
-        await events.record(ns, "Normal", PolicyReason.BaselineRemoved, "removed the default-deny baseline: the namespace holds no NEXUS object");
+        events.record(ns, "Normal", PolicyReason.BaselineRemoved, "removed the default-deny baseline: the namespace holds no NEXUS object");
       }
       return;
     }
@@ -57,7 +57,7 @@ export class BaselineReconciler implements Reconciler {
     }
     if (wrote) {
       log.info({ namespace }, "applied namespace baseline");
-      await events.record(ns, "Normal", PolicyReason.BaselineApplied, "applied default-deny AuthorizationPolicy and STRICT PeerAuthentication");
+      events.record(ns, "Normal", PolicyReason.BaselineApplied, "applied default-deny AuthorizationPolicy and STRICT PeerAuthentication");
     }
   }
 

@@ -18,9 +18,24 @@ describe("IdentityIndex", () => {
     expect(previous?.tenant).toBe("acme");
     expect(index.withTenant("acme").map((f) => f.name)).toEqual(["ledger"]);
     expect(index.withTenant("globex").map((f) => f.name)).toEqual(["cart"]);
+    expect(index.withServiceAccount("payments", "ledger").map((f) => f.name)).toEqual(["ledger"]);
     index.update("payments/ledger", undefined);
     expect(index.get("payments", "ledger")).toBeUndefined();
     expect(index.inNamespace("payments")).toEqual([]);
+    expect(index.withServiceAccount("payments", "ledger")).toEqual([]);
+  });
+});
+
+describe("IdentityIndex.withServiceAccount", () => {
+  it("finds every identity running as a service account, and follows a change of account", () => {
+    const index = new IdentityIndex();
+    index.update("payments/ledger", { ...facts("payments", "ledger"), serviceAccount: "shared" });
+    index.update("payments/audit", { ...facts("payments", "audit"), serviceAccount: "shared" });
+    index.update("shop/cart", { ...facts("shop", "cart"), serviceAccount: "shared" });
+    expect(index.withServiceAccount("payments", "shared").map((f) => f.name).sort()).toEqual(["audit", "ledger"]);
+    index.update("payments/audit", { ...facts("payments", "audit"), serviceAccount: "audit" });
+    expect(index.withServiceAccount("payments", "shared").map((f) => f.name)).toEqual(["ledger"]);
+    expect(index.withServiceAccount("payments", "audit").map((f) => f.name)).toEqual(["audit"]);
   });
 });
 

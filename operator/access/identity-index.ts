@@ -38,6 +38,7 @@ export class IdentityIndex implements IdentityLookup {
   private readonly facts = new Map<string, IdentityFacts>();
   private readonly byTenant = new MultiMap();
   private readonly byNamespace = new MultiMap();
+  private readonly byServiceAccount = new MultiMap();
 
   get(namespace: string, name: string): IdentityFacts | undefined {
     return this.facts.get(objectKey(namespace, name));
@@ -51,18 +52,24 @@ export class IdentityIndex implements IdentityLookup {
     return this.collect(this.byNamespace.get(namespace));
   }
 
+  withServiceAccount(namespace: string, serviceAccount: string): IdentityFacts[] {
+    return this.collect(this.byServiceAccount.get(objectKey(namespace, serviceAccount)));
+  }
+
   /** Records the identity (or its removal) and returns its facts before the change. */
   update(key: string, next: IdentityFacts | undefined): IdentityFacts | undefined {
     const previous = this.facts.get(key);
     if (previous) {
       if (previous.tenant) this.byTenant.remove(previous.tenant, key);
       this.byNamespace.remove(previous.namespace, key);
+      this.byServiceAccount.remove(objectKey(previous.namespace, previous.serviceAccount), key);
       this.facts.delete(key);
     }
     if (next) {
       this.facts.set(key, next);
       if (next.tenant) this.byTenant.add(next.tenant, key);
       this.byNamespace.add(next.namespace, key);
+      this.byServiceAccount.add(objectKey(next.namespace, next.serviceAccount), key);
     }
     return previous;
   }

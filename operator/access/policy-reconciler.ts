@@ -93,7 +93,7 @@ export class PolicyReconciler implements Reconciler {
       }
     }
     if (changed > 0) {
-      await events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash.slice(0, 12)} (${changed} object${changed === 1 ? "" : "s"} written)`);
+      events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash.slice(0, 12)} (${changed} object${changed === 1 ? "" : "s"} written)`);
     }
     return condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`);
   }
@@ -123,10 +123,10 @@ export class PolicyReconciler implements Reconciler {
     if (canonicalJson(previous.unresolved ?? []) !== canonicalJson(result.unresolved)) {
       if (result.unresolved.length > 0) {
         log.info({ unresolved: result.unresolved.length }, "policy sources left out");
-        await this.deps.events.record(policy, "Warning", PolicyReason.SourcesUnresolved, resolved.message);
+        this.deps.events.record(policy, "Warning", PolicyReason.SourcesUnresolved, resolved.message);
       }
     }
-    await reportReadiness(policy, previous.conditions, status.conditions, this.deps.events, log);
+    reportReadiness(policy, previous.conditions, status.conditions, this.deps.events, log);
   }
 }
 

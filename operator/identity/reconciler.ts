@@ -90,7 +90,7 @@ export class IdentityReconciler implements Reconciler {
       await client.apply(desired);
       if (!live) {
         log.info({ serviceAccount: saName }, "created ServiceAccount");
-        await events.record(identity, "Normal", IdentityReason.ServiceAccountCreated, `created ServiceAccount ${saName}`);
+        events.record(identity, "Normal", IdentityReason.ServiceAccountCreated, `created ServiceAccount ${saName}`);
       }
     }
     return condition("ServiceAccountReady", "True", IdentityReason.ServiceAccountManaged, `ServiceAccount ${saName} is managed by the operator`);
@@ -104,7 +104,7 @@ export class IdentityReconciler implements Reconciler {
     for (const sa of stale) {
       await this.deps.client.delete(resources.serviceAccount, sa.metadata.name, sa.metadata.namespace, sa.metadata.uid);
       log.info({ serviceAccount: sa.metadata.name }, "deleted replaced ServiceAccount");
-      await this.deps.events.record(identity, "Normal", IdentityReason.ServiceAccountDeleted, `deleted ServiceAccount ${sa.metadata.name}, replaced by ${current}`);
+      this.deps.events.record(identity, "Normal", IdentityReason.ServiceAccountDeleted, `deleted ServiceAccount ${sa.metadata.name}, replaced by ${current}`);
     }
   }
 
@@ -117,7 +117,7 @@ export class IdentityReconciler implements Reconciler {
     if (!rendered) {
       if (live && isOwnedBy(live, identity)) {
         await client.delete(resources.certificate, name, namespace, live.metadata.uid);
-        await events.record(identity, "Normal", IdentityReason.CertificateDeleted, `deleted Certificate ${name}: no certificate is requested any more`);
+        events.record(identity, "Normal", IdentityReason.CertificateDeleted, `deleted Certificate ${name}: no certificate is requested any more`);
       }
       return { condition: condition("CertificateReady", "True", IdentityReason.CertificateNotRequested, "no certificate requested: mesh identity only"), retry: false };
     }
@@ -137,13 +137,13 @@ export class IdentityReconciler implements Reconciler {
     if (needsApply(desired, live)) {
       await client.apply(desired);
       log.info({ certificate: name }, live ? "updated Certificate" : "created Certificate");
-      await events.record(identity, "Normal", IdentityReason.CertificateApplied, `${live ? "updated" : "created"} Certificate ${name}`);
+      events.record(identity, "Normal", IdentityReason.CertificateApplied, `${live ? "updated" : "created"} Certificate ${name}`);
     }
     const issuerProblem = this.issuerProblem(desired, namespace);
     const status = live ? certificateStatusOf(live, identity) : undefined;
     const previousRevision = identity.status?.certificate?.revision;
     if (status?.revision !== undefined && status.revision !== previousRevision) {
-      await events.record(identity, "Normal", IdentityReason.CertificateIssued, `certificate revision ${status.revision} issued, valid until ${status.notAfter ?? "unknown"}`);
+      events.record(identity, "Normal", IdentityReason.CertificateIssued, `certificate revision ${status.revision} issued, valid until ${status.notAfter ?? "unknown"}`);
     }
     const ready = live ? readyConditionOf(live) : undefined;
     if (ready?.status === "True" && status?.notAfter) {
@@ -187,7 +187,7 @@ export class IdentityReconciler implements Reconciler {
     };
     if (canonicalJson(status) === canonicalJson(previous)) return;
     await this.deps.client.applyStatus(identity, status);
-    await reportReadiness(identity, previous.conditions, status.conditions, this.deps.events, log);
+    reportReadiness(identity, previous.conditions, status.conditions, this.deps.events, log);
   }
 }
 

@@ -22,6 +22,11 @@ describe("identityLookupOf", () => {
     expect(lookup.inNamespace("ns1")).toEqual([a, c]);
   });
 
+  it("lists the identities that run as a service account", () => {
+    expect(lookup.withServiceAccount("ns1", a.serviceAccount)).toEqual([a]);
+    expect(lookup.withServiceAccount("ns2", a.serviceAccount)).toEqual([]);
+  });
+
   it("refuses an identity listed twice, whose answer would depend on list order", () => {
     expect(() => identityLookupOf([a, { ...a, tenant: "other" }])).toThrow(/ns1\/a is listed twice/);
   });

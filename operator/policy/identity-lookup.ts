@@ -18,6 +18,8 @@ export interface IdentityLookup {
   /** Every identity of that tenant, in any namespace. */
   withTenant(tenant: string): IdentityFacts[];
   inNamespace(namespace: string): IdentityFacts[];
+  /** The identities whose pods run as that service account (and so share its principal). */
+  withServiceAccount(namespace: string, serviceAccount: string): IdentityFacts[];
 }
 
 /** The Istio principal the mesh gives the identity's pods. */
@@ -43,5 +45,6 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
     get: (namespace, name) => byKey.get(identityKey(namespace, name)),
     withTenant: (tenant) => all.filter((facts) => facts.tenant === tenant),
     inNamespace: (namespace) => all.filter((facts) => facts.namespace === namespace),
+    withServiceAccount: (namespace, serviceAccount) => all.filter((facts) => facts.namespace === namespace && facts.serviceAccount === serviceAccount),
   };
 }

@@ -1,7 +1,7 @@
 // Tenant isolation: when the target belongs to a tenant, an Allow rule must not admit the
 // engines of another tenant. An identity without a tenant is not another tenant's.
 import type { AccessPolicy } from "../api/types.js";
-import { principalOfFacts, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
+import type { IdentityFacts, IdentityLookup } from "./identity-lookup.js";
 import { parseServiceAccountPrincipal } from "./managed-principal.js";
 import { actionOf } from "./policy-action.js";
 import { compareStrings } from "./sorted.js";
@@ -35,12 +35,7 @@ export function isOtherTenant(isolation: TenantIsolation, facts: IdentityFacts):
 export function otherTenantIdentitiesWithPrincipal(isolation: TenantIsolation, principal: string): IdentityFacts[] {
   const parts = parseServiceAccountPrincipal(principal);
   if (!parts || parts.trustDomain !== isolation.trustDomain) return [];
-  return sortedByKey(
-    isolation.identities
-      .inNamespace(parts.namespace)
-      .filter((facts) => principalOfFacts(facts, isolation.trustDomain) === principal)
-      .filter((facts) => isOtherTenant(isolation, facts)),
-  );
+  return sortedByKey(isolation.identities.withServiceAccount(parts.namespace, parts.serviceAccount).filter((facts) => isOtherTenant(isolation, facts)));
 }
 
 export function otherTenantIdentitiesInNamespace(isolation: TenantIsolation, namespace: string): IdentityFacts[] {

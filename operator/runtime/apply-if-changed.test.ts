@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { APPLIED_HASH_ANNOTATION, needsApply, withAppliedHash } from "./apply-if-changed.js";
+import { APPLIED_HASH_ANNOTATION, compactRenderedForCache, needsApply, withAppliedHash } from "./apply-if-changed.js";
 import type { KubeObject } from "./kube-client.js";
 
 const desired: KubeObject = {
@@ -53,5 +53,44 @@ describe("needsApply", () => {
     expect(withAppliedHash(desired).metadata.annotations?.[APPLIED_HASH_ANNOTATION]).toBe(
       withAppliedHash(JSON.parse(JSON.stringify(desired)) as KubeObject).metadata.annotations?.[APPLIED_HASH_ANNOTATION],
     );
+  });
+});
+
+describe("needsApply on a compacted cache entry", () => {
+  const want = withAppliedHash(desired);
+  const compacted = (live: KubeObject) => {
+    compactRenderedForCache(live);
+    return live;
+  };
+
+  it("keeps metadata and drops the body", () => {
+    const live = compacted(liveFrom(want));
+    expect(live.spec).toBeUndefined();
+    expect(live.metadata.labels).toEqual({ a: "1" });
+  });
+
+  it("does not write when the live body is what we render", () => {
+    expect(needsApply(want, compacted(liveFrom(want)))).toBe(false);
+  });
+
+  it("writes when someone edited or added to the body (drift)", () => {
+    const edited = liveFrom(want);
+    (edited.spec as { action: string }).action = "DENY";
+    expect(needsApply(want, compacted(edited))).toBe(true);
+    const added = liveFrom(want);
+    (added.spec as Record<string, unknown>).provider = { name: "ext" };
+    expect(needsApply(want, compacted(added))).toBe(true);
+  });
+
+  it("writes when our label or owner reference was removed", () => {
+    const unlabelled = liveFrom(want, { labels: {} });
+    expect(needsApply(want, compacted(unlabelled))).toBe(true);
+    const orphaned = liveFrom(want, { ownerReferences: [] });
+    expect(needsApply(want, compacted(orphaned))).toBe(true);
+  });
+
+  it("compacts an object once, so a second pass keeps the digest of the real body", () => {
+    const live = compacted(compacted(liveFrom(want)));
+    expect(needsApply(want, live)).toBe(false);
   });
 });

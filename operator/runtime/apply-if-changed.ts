@@ -7,6 +7,32 @@ import type { KubeObject } from "./kube-client.js";
 
 export const APPLIED_HASH_ANNOTATION = "security.nexus.io/applied-hash";
 
+/** Where a compacted cached object keeps the digest of the body it no longer holds. */
+const BODY_DIGEST = Symbol("bodyDigest");
+type Compacted = KubeObject & { [BODY_DIGEST]?: string };
+const NOT_BODY = new Set(["apiVersion", "kind", "metadata", "status"]);
+
+/**
+ * For caches of objects the operator renders whole (the Istio kinds): drops the body
+ * (spec) and keeps a digest of it, which is all needsApply needs. Tens of thousands of
+ * rendered policies then cost a few hundred bytes each in memory instead of kilobytes.
+ * The digest is exact, so a field someone added to the body counts as drift too.
+ */
+export function compactRenderedForCache(object: KubeObject): void {
+  const compacted = object as Compacted;
+  if (compacted[BODY_DIGEST] !== undefined) return;
+  const digest = bodyDigest(object);
+  // Set to undefined rather than deleted, which would make V8 store the object as a slow,
+  // larger dictionary.
+  for (const key of Object.keys(object)) if (!NOT_BODY.has(key)) (object as Record<string, unknown>)[key] = undefined;
+  compacted[BODY_DIGEST] = digest;
+}
+
+function bodyDigest(object: KubeObject): string {
+  const body = Object.fromEntries(Object.entries(object).filter(([key]) => !NOT_BODY.has(key)));
+  return sha256Hex(canonicalJson(body)).slice(0, 32);
+}
+
 /** The desired object with the applied-hash annotation that records its own content. */
 export function withAppliedHash<T extends KubeObject>(desired: T): T {
   const annotations = { ...(desired.metadata.annotations ?? {}) };
@@ -19,7 +45,9 @@ export function needsApply(desiredWithHash: KubeObject, live: KubeObject | undef
   if (!live) return true;
   const want = desiredWithHash.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
   if (live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
-  return !contains(live, desiredWithHash, []);
+  const liveDigest = (live as Compacted)[BODY_DIGEST];
+  if (liveDigest === undefined) return !contains(live, desiredWithHash, []);
+  return liveDigest !== bodyDigest(desiredWithHash) || !contains(live.metadata, desiredWithHash.metadata, ["metadata"]);
 }
 
 // Lists under metadata (ownerReferences, finalizers) are shared with other controllers,

@@ -1,22 +1,46 @@
 // Kubernetes Events for what the operator changed or could not do. An Event repeated with
 // the same reason and message for the same object is sent once, so a retry loop cannot
-// flood the namespace.
+// flood the namespace. Events go out in the background at a bounded rate (PacedSender):
+// recording one never holds up a reconcile, and a first sync of thousands of objects sends
+// a burst of them, then a steady trickle, and drops the rest (counted in a metric).
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { KubeClient, KubeObject } from "./kube-client.js";
+import { PacedSender } from "./paced-sender.js";
 
 export type EventType = "Normal" | "Warning";
 
+export interface EventRateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export const DEFAULT_EVENT_RATE_LIMIT: EventRateLimit = { perSecond: 10, burst: 50 };
+
 export class EventRecorder {
   private readonly lastSent = new Map<string, string>();
+  private readonly sender: PacedSender<{ namespace: string; event: object; reason: string }>;
+  private droppedSinceLastReport = 0;
+  private lastDropReportAt = 0;
+  private readonly component: string;
 
   constructor(
     private readonly client: KubeClient,
     private readonly log: Logger,
-    private readonly component = "nexus-operator",
-  ) {}
+    options: { rateLimit?: EventRateLimit; onDropped?: () => void; component?: string } = {},
+  ) {
+    this.component = options.component ?? "nexus-operator";
+    const rateLimit = options.rateLimit ?? DEFAULT_EVENT_RATE_LIMIT;
+    this.sender = new PacedSender((item) => this.send(item.namespace, item.event, item.reason), {
+      ...rateLimit,
+      onDropped: () => {
+        this.droppedSinceLastReport++;
+        options.onDropped?.();
+      },
+    });
+  }
 
-  async record(object: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+  record(object: KubeObject, type: EventType, reason: string, message: string): void {
     const key = `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}/${object.metadata.uid ?? ""}`;
     const fingerprint = `${type}/${reason}/${message}`;
     if (this.lastSent.get(key) === fingerprint) return;
@@ -46,6 +70,26 @@ export class EventRecorder {
       lastTimestamp: now,
       count: 1,
     };
+    this.sender.offer({ namespace, event, reason });
+  }
+
+  /** Sends what is queued, waiting at most timeoutMs (on shutdown). */
+  async flush(timeoutMs: number): Promise<void> {
+    await this.sender.flush(timeoutMs);
+    this.sender.clear();
+    this.reportDropped(0);
+  }
+
+  /** One log line per interval, however many Events were dropped in it. */
+  private reportDropped(intervalMs: number): void {
+    if (this.droppedSinceLastReport === 0 || performance.now() - this.lastDropReportAt < intervalMs) return;
+    this.log.info({ dropped: this.droppedSinceLastReport }, "Events dropped: more were recorded than the event rate limit lets through");
+    this.droppedSinceLastReport = 0;
+    this.lastDropReportAt = performance.now();
+  }
+
+  private async send(namespace: string, event: object, reason: string): Promise<void> {
+    this.reportDropped(30_000);
     try {
       await this.client.createRaw(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, event);
     } catch (err) {

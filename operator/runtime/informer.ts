@@ -4,6 +4,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KubeApiError, type KubeClient, type KubeObject } from "./kube-client.js";
+import { slimForCache } from "./cache-slimming.js";
 import { collectionPath, type ResourceType } from "./resources.js";
 
 export type InformerEvent = "add" | "update" | "delete";
@@ -13,6 +14,8 @@ export type Availability = "unknown" | "served" | "absent";
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
+  /** Slims each object in place before it is cached (after the generic trim). */
+  transform?: (object: KubeObject) => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -62,7 +65,7 @@ export class SupervisedInformer<T extends KubeObject> {
     const path = collectionPath(this.type, this.options.namespace);
     const listFn = async () => {
       const list = await this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector);
-      list.items.forEach(trimForCache);
+      list.items.forEach((item) => this.prepareForCache(item));
       this.setAvailability("served");
       return list as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
@@ -115,8 +118,13 @@ export class SupervisedInformer<T extends KubeObject> {
     this.lastError = "";
   }
 
+  private prepareForCache(object: KubeObject): void {
+    slimForCache(object);
+    this.options.transform?.(object);
+  }
+
   private emit(object: T, event: InformerEvent): void {
-    trimForCache(object);
+    this.prepareForCache(object);
     for (const handler of this.handlers) handler(object, event);
   }
 
@@ -151,14 +159,4 @@ function statusOf(err: unknown): number | undefined {
   if (err instanceof KubeApiError) return err.statusCode;
   const e = err as { statusCode?: number; code?: number } | undefined;
   return e?.statusCode ?? (typeof e?.code === "number" ? e.code : undefined);
-}
-
-/**
- * managedFields are often the largest part of an object and no reconciler reads them, so
- * the cache drops them (as controller-runtime's cache transforms do). Watched objects are
- * stored by ListWatch before the handlers see them; trimming the same object in place
- * trims the cached copy.
- */
-function trimForCache(object: KubeObject): void {
-  if (object.metadata && "managedFields" in object.metadata) delete object.metadata.managedFields;
 }

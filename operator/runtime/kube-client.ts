@@ -24,6 +24,16 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** A response reduced to metadata (meta.k8s.io/v1 PartialObjectMetadata). */
+export interface ObjectMetadataOnly {
+  apiVersion: string;
+  kind: string;
+  metadata: KubeObject["metadata"];
+}
+
+// Asks for PartialObjectMetadata, and plain JSON from an apiserver that cannot transform.
+const METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json";
+
 export interface KubeList<T> {
   items: T[];
   metadata: { resourceVersion?: string; continue?: string };
@@ -99,15 +109,19 @@ export class KubeClient {
     return { items, metadata: { resourceVersion } };
   }
 
-  /** Server-side apply of the whole object with the operator's one field manager. */
-  async apply<T extends KubeObject>(desired: KubeObject): Promise<T> {
+  /**
+   * Server-side apply of the whole object with the operator's one field manager. Answers
+   * with the object's metadata only: nobody reads the rest, and encoding whole objects
+   * into responses is a fair share of what a write costs the apiserver.
+   */
+  async apply(desired: KubeObject): Promise<ObjectMetadataOnly> {
     const type = resourceOf(desired.apiVersion, desired.kind);
     const path = objectPath(type, desired.metadata.name, desired.metadata.namespace);
-    return this.request<T>("PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, desired, "application/apply-patch+yaml");
+    return this.request("PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, desired, "application/apply-patch+yaml", METADATA_ONLY);
   }
 
-  /** Server-side apply of the status subresource. */
-  async applyStatus<T extends KubeObject>(object: KubeObject, status: unknown): Promise<T> {
+  /** Server-side apply of the status subresource; answers with metadata only, as apply does. */
+  async applyStatus(object: KubeObject, status: unknown): Promise<ObjectMetadataOnly> {
     const type = resourceOf(object.apiVersion, object.kind);
     const path = objectPath(type, object.metadata.name, object.metadata.namespace);
     const body = {
@@ -116,7 +130,7 @@ export class KubeClient {
       metadata: { name: object.metadata.name, namespace: object.metadata.namespace },
       status,
     };
-    return this.request<T>("PATCH", `${path}/status?fieldManager=${FIELD_MANAGER}&force=true`, body, "application/apply-patch+yaml");
+    return this.request("PATCH", `${path}/status?fieldManager=${FIELD_MANAGER}&force=true`, body, "application/apply-patch+yaml", METADATA_ONLY);
   }
 
   /** A full update guarded by metadata.resourceVersion: it fails with 409 if the object changed. */
@@ -165,7 +179,7 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, contentType = "application/json", accept = "application/json"): Promise<T> {
     await this.ready;
     this.onRequest?.(method);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -181,7 +195,7 @@ export class KubeClient {
           path: `${this.server.pathname.replace(/\/$/, "")}${path}`,
           headers: {
             ...(this.tlsOptions.headers ?? {}),
-            accept: "application/json",
+            accept,
             ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
           },
         },

@@ -61,6 +61,11 @@ export class OperatorMetrics {
     labelNames: ["namespace", "name"] as const,
     registers: [this.registry],
   });
+  readonly eventsDropped = new Counter({
+    name: "nexus_events_dropped_total",
+    help: "Kubernetes Events not sent because more were recorded than the event rate limit lets through.",
+    registers: [this.registry],
+  });
   private renderedCounts: (() => Record<string, number>) | undefined;
   readonly renderedObjects = new Gauge({
     name: "nexus_rendered_objects",

@@ -11,7 +11,7 @@ const ready = (status: Condition["status"], reason = "R"): Condition[] => [{ typ
 async function eventsFor(before: Condition[] | undefined, after: Condition[] | undefined): Promise<string[]> {
   const sent: string[] = [];
   const events = { record: async (_o: KubeObject, type: string, reason: string) => void sent.push(`${type}/${reason}`) } as unknown as EventRecorder;
-  await reportReadiness(object, before, after, events, pino({ level: "silent" }));
+  reportReadiness(object, before, after, events, pino({ level: "silent" }));
   return sent;
 }
 

@@ -6,17 +6,17 @@ import type { Condition } from "../api/types.js";
 import type { EventRecorder } from "./events.js";
 import type { KubeObject } from "./kube-client.js";
 
-export async function reportReadiness(
+export function reportReadiness(
   object: KubeObject,
   before: Condition[] | undefined,
   after: Condition[] | undefined,
   events: EventRecorder,
   log: Logger,
-): Promise<void> {
+): void {
   const was = before?.find((c) => c.type === "Ready");
   const is = after?.find((c) => c.type === "Ready");
   if (!is || (was?.status === is.status && was?.reason === is.reason)) return;
   log.info({ ready: is.status, reason: is.reason }, `${object.kind} readiness changed`);
   if (is.status === "True" && was === undefined) return;
-  await events.record(object, is.status === "True" ? "Normal" : "Warning", is.reason, is.message);
+  events.record(object, is.status === "True" ? "Normal" : "Warning", is.reason, is.message);
 }

@@ -8,6 +8,7 @@ import { KubeConfig, type KubernetesObject, type V1ClusterRole, type V1Deploymen
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCaches } from "../../operator/caches.js";
+import { parseSettings } from "../../operator/options.js";
 import { createLogger } from "../../operator/runtime/logger.js";
 import type { KubeClient } from "../../operator/runtime/kube-client.js";
 import { repoRoot } from "../controlplane/binaries.js";
@@ -194,9 +195,13 @@ describe("Helm chart charts/nexus-operator", () => {
       NEXUS_DEFAULT_ISSUER_GROUP: "cert-manager.io",
       NEXUS_CONCURRENCY: "8",
       NEXUS_LOG_LEVEL: "info",
+      NEXUS_EVENT_QPS: "10",
+      NEXUS_EVENT_BURST: "50",
       NEXUS_METRICS_BIND_ADDRESS: ":8080",
       NEXUS_HEALTH_PROBE_BIND_ADDRESS: ":8081",
     });
+    // The chart's defaults are the operator's own.
+    expect(parseSettings([], env)).toEqual(parseSettings([], {}));
     expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "probes" });
     expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "probes" });
     expect(container.ports).toEqual([

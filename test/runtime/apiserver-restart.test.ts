@@ -1,9 +1,15 @@
 // Watches survive the apiserver going away and coming back: after a restart the operator
-// notices new objects without being restarted itself. Runs on a control plane of its own.
+// notices new objects without being restarted itself, and a watch whose resourceVersion
+// has expired meanwhile (410 Gone) lists again. Runs on a control plane of its own.
 import path from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeClient } from "../../operator/runtime/kube-client.js";
+import { SupervisedInformer } from "../../operator/runtime/informer.js";
+import { KubeClient, type KubeObject } from "../../operator/runtime/kube-client.js";
 import { resources } from "../../operator/runtime/resources.js";
+import { waitFor } from "../controlplane/wait.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { repoRoot } from "../controlplane/binaries.js";
 import { startControlPlane, type ControlPlane } from "../controlplane/control-plane.js";
 import { applyManifests, findYamlFiles, readYamlFiles } from "../controlplane/crds.js";
@@ -45,5 +51,43 @@ describe("apiserver restart", () => {
   it("repairs drift that happened while it could not watch", async () => {
     await client.delete(resources.authorizationPolicy, "nexus-after", "team");
     await waitForObject(client, resources.authorizationPolicy, "nexus-after", "team", () => true, "policy restored", 60_000);
+  });
+
+  it("lists again when its resourceVersion expired while it was cut off (410 Gone)", async () => {
+    await createNamespace(client, "gone");
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(controlPlane.server).port) });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+    const viaProxy = new KubeConfig();
+    viaProxy.loadFromOptions({
+      clusters: kubeConfig.clusters.map((cluster) => ({ ...cluster, server: `https://127.0.0.1:${proxy.port}` })),
+      users: kubeConfig.users,
+      contexts: kubeConfig.contexts,
+      currentContext: kubeConfig.currentContext,
+    });
+    let lists = 0;
+    const listingClient = new KubeClient(viaProxy, { onRequest: () => lists++ });
+    const informer = new SupervisedInformer<KubeObject>(viaProxy, listingClient, resources.serviceAccount, pino({ level: "silent" }), {
+      namespace: "gone",
+      minBackoffMs: 100,
+      maxBackoffMs: 400,
+    });
+    try {
+      informer.start();
+      await informer.waitForSync();
+      expect(lists).toBe(1);
+      proxy.cut();
+      await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "created-while-cut-off", namespace: "gone" } });
+      // A restarted apiserver's watch cache begins after the informer's resourceVersion, so
+      // resuming the watch from it is answered with 410 Gone.
+      await controlPlane.restartApiServer();
+      proxy.restore();
+      await waitFor(async () => informer.get("created-while-cut-off", "gone"), { timeoutMs: 30_000, description: "the informer to see what was created while it was cut off" });
+      expect(lists).toBeGreaterThanOrEqual(2);
+    } finally {
+      await informer.stop();
+      listingClient.close();
+      await proxy.close();
+    }
   });
 });

@@ -54,6 +54,7 @@ describe("probes and metrics", () => {
       `nexus_policy_unresolved_sources{namespace="${ns}",name="callers"} 1`,
       "nexus_identity_certificate_expiry_timestamp_seconds",
       'nexus_rendered_objects{kind="AuthorizationPolicy"}',
+      "nexus_events_dropped_total 0",
     ]) {
       expect(text).toContain(name);
     }

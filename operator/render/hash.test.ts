@@ -1,0 +1,39 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { canonicalJson } from "./hash.js";
+
+// What canonicalJson promised before it wrote JSON directly: JSON.stringify of a copy with
+// keys sorted at every depth. Hashes already recorded in status depend on it staying so.
+function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .filter((k) => record[k] !== undefined)
+        .map((k) => [k, sortedCopy(record[k])]),
+    );
+  }
+  return value;
+}
+
+describe("canonicalJson", () => {
+  it("gives the same text whatever order the keys were set in", () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: "x" } })).toBe('{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}');
+    expect(canonicalJson({ a: { c: "x", d: [2, { e: 0, f: 1 }] }, b: 1 })).toBe(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: "x" } }));
+  });
+
+  it("leaves undefined members out and writes undefined array items as null, as JSON does", () => {
+    expect(canonicalJson({ a: undefined, b: [undefined, 1] })).toBe('{"b":[null,1]}');
+    expect(canonicalJson(undefined)).toBeUndefined();
+  });
+
+  it("matches JSON.stringify of a key-sorted copy for any JSON value", () => {
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.constant(undefined)),
+      node: fc.oneof({ depthSize: "small" }, tie("leaf"), fc.array(tie("node"), { maxLength: 4 }), fc.dictionary(fc.string(), tie("node"), { maxKeys: 5 })),
+    })).node;
+    fc.assert(fc.property(value, (v) => canonicalJson(v) === JSON.stringify(sortedCopy(v))), { numRuns: 2000 });
+  });
+});

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PacedSender } from "./paced-sender.js";
+
+function harness(options: { perSecond: number; burst: number }) {
+  let clock = 0;
+  const sent: number[] = [];
+  let dropped = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const sender = new PacedSender<number>(
+    async (item) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await Promise.resolve();
+      sent.push(item);
+      inFlight--;
+    },
+    { ...options, now: () => clock, onDropped: () => dropped++ },
+  );
+  return {
+    sender,
+    sent,
+    dropped: () => dropped,
+    mostInFlight: () => mostInFlight,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("PacedSender", () => {
+  it("sends a burst at once, one at a time and in order", async () => {
+    const h = harness({ perSecond: 1, burst: 3 });
+    for (const i of [1, 2, 3]) expect(h.sender.offer(i)).toBe(true);
+    await h.sender.flush(1_000);
+    expect(h.sent).toEqual([1, 2, 3]);
+    expect(h.mostInFlight()).toBe(1);
+  });
+
+  it("drops what does not fit in the queue and counts it", async () => {
+    const h = harness({ perSecond: 1, burst: 2 });
+    const accepted = [1, 2, 3, 4].map((i) => h.sender.offer(i));
+    // The first is already being sent, so two more fit behind it.
+    expect(accepted).toEqual([true, true, true, false]);
+    expect(h.dropped()).toBe(1);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("holds back once the burst is spent until the rate allows another send", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const h = harness({ perSecond: 2, burst: 1 });
+    h.sender.offer(1);
+    await settle();
+    h.sender.offer(2);
+    await settle();
+    h.advance(499);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(h.sent).toEqual([1]);
+    h.advance(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.sent).toEqual([1, 2]);
+  });
+
+  it("keeps sending after a send fails", async () => {
+    const sent: number[] = [];
+    const sender = new PacedSender<number>(
+      async (item) => {
+        if (item === 1) throw new Error("apiserver said no");
+        sent.push(item);
+      },
+      { perSecond: 100, burst: 5 },
+    );
+    sender.offer(1);
+    sender.offer(2);
+    await sender.flush(1_000);
+    expect(sent).toEqual([2]);
+  });
+
+  it("rejects a rate or burst it cannot honour", () => {
+    expect(() => new PacedSender(async () => undefined, { perSecond: 0, burst: 1 })).toThrow(/perSecond > 0/);
+    expect(() => new PacedSender(async () => undefined, { perSecond: 1, burst: 0 })).toThrow(/burst >= 1/);
+  });
+});

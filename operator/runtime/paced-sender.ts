@@ -1,0 +1,110 @@
+// Sends best-effort writes (Events) in the background, one at a time, at no more than a
+// steady rate with a burst allowance, from a bounded queue that drops what does not fit.
+// A first sync of thousands of objects must not double the apiserver's work with Events,
+// and a reconcile must never wait for one: this is the trade client-go's event broadcaster
+// makes too (bounded queue, drop when full).
+
+export interface PacedSenderOptions {
+  /** Sends per second once the burst is spent. */
+  perSecond: number;
+  /** Sends allowed back to back, and the most that wait in the queue. */
+  burst: number;
+  /** Told of every item dropped because the queue was full. */
+  onDropped?: () => void;
+  now?: () => number;
+}
+
+export class PacedSender<T> {
+  private readonly queue: T[] = [];
+  private tokens: number;
+  private refilledAt: number;
+  private sending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly drained: Array<() => void> = [];
+
+  constructor(
+    private readonly send: (item: T) => Promise<void>,
+    private readonly options: PacedSenderOptions,
+  ) {
+    if (!(options.perSecond > 0) || !Number.isInteger(options.burst) || options.burst < 1) {
+      throw new Error(`PacedSender needs perSecond > 0 and a whole burst >= 1; got ${options.perSecond} and ${options.burst}`);
+    }
+    this.tokens = options.burst;
+    this.refilledAt = this.now();
+  }
+
+  /** Queues an item; false when the queue was full and the item was dropped. */
+  offer(item: T): boolean {
+    if (this.queue.length >= this.options.burst) {
+      this.options.onDropped?.();
+      return false;
+    }
+    this.queue.push(item);
+    this.pump();
+    return true;
+  }
+
+  get pending(): number {
+    return this.queue.length + (this.sending ? 1 : 0);
+  }
+
+  /** Resolves once everything queued has been sent, or after timeoutMs, whichever is first. */
+  async flush(timeoutMs: number): Promise<void> {
+    if (this.pending === 0) return;
+    await new Promise<void>((resolve) => {
+      const timeout = setTimeout(resolve, timeoutMs);
+      timeout.unref();
+      this.drained.push(() => {
+        clearTimeout(timeout);
+        resolve();
+      });
+    });
+  }
+
+  /** Forgets what is queued and stops sending. */
+  clear(): void {
+    this.queue.length = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.notifyIfDrained();
+  }
+
+  private pump(): void {
+    if (this.sending || this.timer || this.queue.length === 0) return;
+    this.refill();
+    if (this.tokens < 1) {
+      const waitMs = Math.ceil(((1 - this.tokens) / this.options.perSecond) * 1000);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, waitMs);
+      this.timer.unref();
+      return;
+    }
+    this.tokens -= 1;
+    const item = this.queue.shift() as T;
+    this.sending = true;
+    void this.send(item)
+      .catch(() => undefined)
+      .finally(() => {
+        this.sending = false;
+        this.notifyIfDrained();
+        this.pump();
+      });
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.options.perSecond);
+    this.refilledAt = now;
+  }
+
+  private notifyIfDrained(): void {
+    if (this.pending > 0) return;
+    for (const resolve of this.drained.splice(0)) resolve();
+  }
+
+  private now(): number {
+    return (this.options.now ?? performance.now.bind(performance))();
+  }
+}
