@@ -64,8 +64,7 @@ export class SupervisedInformer<T extends KubeObject> {
     this.stopped = false;
     const path = collectionPath(this.type, this.options.namespace);
     const listFn = async () => {
-      const list = await this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector);
-      list.items.forEach((item) => this.prepareForCache(item));
+      const list = await oneListAtATime(() => this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector, (item) => this.prepareForCache(item)));
       this.setAvailability("served");
       return list as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
@@ -153,6 +152,16 @@ export class SupervisedInformer<T extends KubeObject> {
     this.availability = availability;
     for (const handler of this.availabilityHandlers) handler(availability);
   }
+}
+
+// After an apiserver restart every informer relists at once; taking the lists one at a
+// time keeps only one collection in flight besides the caches, which bounds peak memory.
+let listQueue: Promise<unknown> = Promise.resolve();
+
+function oneListAtATime<T>(list: () => Promise<T>): Promise<T> {
+  const turn = listQueue.then(list, list);
+  listQueue = turn.catch(() => undefined);
+  return turn;
 }
 
 function statusOf(err: unknown): number | undefined {

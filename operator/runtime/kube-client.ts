@@ -92,7 +92,12 @@ export class KubeClient {
     return this.request<T>("GET", objectPath(type, name, namespace));
   }
 
-  async list<T extends KubeObject>(type: ResourceType, namespace?: string, labelSelector?: string): Promise<KubeList<T>> {
+  /**
+   * Every object of a collection, in pages of 500. eachItem sees each object as its page
+   * arrives, so a cache can slim it before the next page is read rather than holding the
+   * whole collection at full size.
+   */
+  async list<T extends KubeObject>(type: ResourceType, namespace?: string, labelSelector?: string, eachItem?: (item: T) => void): Promise<KubeList<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
@@ -102,7 +107,13 @@ export class KubeClient {
       if (labelSelector) query.set("labelSelector", labelSelector);
       const page = await this.request<KubeList<T>>("GET", `${collectionPath(type, namespace)}?${query}`);
       const kind = type.kind;
-      for (const item of page.items ?? []) items.push({ ...item, apiVersion: type.apiVersion, kind });
+      for (const item of page.items ?? []) {
+        // Items of a list carry no apiVersion and kind of their own.
+        item.apiVersion = type.apiVersion;
+        item.kind = kind;
+        eachItem?.(item);
+        items.push(item);
+      }
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
     } while (continueToken);
