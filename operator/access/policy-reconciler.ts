@@ -60,7 +60,10 @@ export class PolicyReconciler implements Reconciler {
     const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config);
     const rendered = await this.converge(policy, result, log);
     await this.writeStatus(policy, result, rendered, log);
-    this.deps.metrics.unresolvedSources.set({ namespace, name }, result.unresolved.length);
+    // A series only for policies with something left out: tens of thousands of zeros would
+    // cost every scrape (and the operator's memory) without telling anyone anything.
+    if (result.unresolved.length > 0) this.deps.metrics.unresolvedSources.set({ namespace, name }, result.unresolved.length);
+    else this.deps.metrics.unresolvedSources.remove({ namespace, name });
     if (rendered.status === "True") this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
     this.deps.afterRender(namespace);
   }

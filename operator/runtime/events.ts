@@ -44,8 +44,6 @@ export class EventRecorder {
     const key = `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}/${object.metadata.uid ?? ""}`;
     const fingerprint = `${type}/${reason}/${message}`;
     if (this.lastSent.get(key) === fingerprint) return;
-    this.lastSent.set(key, fingerprint);
-    if (this.lastSent.size > 50_000) this.lastSent.delete(this.lastSent.keys().next().value as string);
     const now = new Date().toISOString();
     const namespace = object.metadata.namespace ?? "default";
     const event = {
@@ -70,7 +68,10 @@ export class EventRecorder {
       lastTimestamp: now,
       count: 1,
     };
-    this.sender.offer({ namespace, event, reason });
+    // Only what was queued counts as sent: a dropped Event may go out when it happens again.
+    if (!this.sender.offer({ namespace, event, reason })) return;
+    this.lastSent.set(key, fingerprint);
+    if (this.lastSent.size > 50_000) this.lastSent.delete(this.lastSent.keys().next().value as string);
   }
 
   /** Sends what is queued, waiting at most timeoutMs (on shutdown). */

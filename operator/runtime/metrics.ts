@@ -57,7 +57,7 @@ export class OperatorMetrics {
   });
   readonly unresolvedSources = new Gauge({
     name: "nexus_policy_unresolved_sources",
-    help: "Sources of an AccessPolicy left out because they resolve to nothing or are not allowed.",
+    help: "Sources of an AccessPolicy left out because they resolve to nothing or are not allowed (no series while none is).",
     labelNames: ["namespace", "name"] as const,
     registers: [this.registry],
   });

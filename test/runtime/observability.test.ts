@@ -24,7 +24,9 @@ describe("probes and metrics", () => {
     server = await startHttpServer({ host: "127.0.0.1", port: 0, ready: () => running.operator.ready(), registry: running.operator.metrics.registry });
     await client.create({ apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "ledger" } } } });
     await client.create({ apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", metadata: { name: "callers", namespace: ns }, spec: { targetIdentity: "ledger", rules: [{ from: [{ identity: { name: "ghost" } }] }] } });
+    await client.create({ apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", metadata: { name: "self", namespace: ns }, spec: { targetIdentity: "ledger", rules: [{ from: [{ identity: { name: "ledger" } }] }] } });
     await waitForObject(client, resources.accessPolicy, "callers", ns, (o) => hasCondition(o, "Rendered", "True"), "policy rendered");
+    await waitForObject(client, resources.accessPolicy, "self", ns, (o) => hasCondition(o, "Rendered", "True"), "policy rendered");
   });
 
   afterAll(async () => {
@@ -58,5 +60,7 @@ describe("probes and metrics", () => {
     ]) {
       expect(text).toContain(name);
     }
+    // A policy with every source resolved has no series, rather than a zero.
+    expect(text).not.toContain(`nexus_policy_unresolved_sources{namespace="${ns}",name="self"}`);
   });
 });
