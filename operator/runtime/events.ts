@@ -17,9 +17,18 @@ export interface EventRateLimit {
 
 export const DEFAULT_EVENT_RATE_LIMIT: EventRateLimit = { perSecond: 10, burst: 50 };
 
+interface PendingEvent {
+  involvedObject: { apiVersion: string; kind: string; name: string; namespace: string | undefined; uid: string | undefined; resourceVersion: string | undefined };
+  type: EventType;
+  reason: string;
+  message: string;
+  /** When it happened, which is when it was recorded rather than sent. */
+  at: string;
+}
+
 export class EventRecorder {
   private readonly lastSent = new Map<string, string>();
-  private readonly sender: PacedSender<{ namespace: string; event: object; reason: string }>;
+  private readonly sender: PacedSender<PendingEvent>;
   private droppedSinceLastReport = 0;
   private lastDropReportAt = 0;
   private readonly component: string;
@@ -31,7 +40,7 @@ export class EventRecorder {
   ) {
     this.component = options.component ?? "nexus-operator";
     const rateLimit = options.rateLimit ?? DEFAULT_EVENT_RATE_LIMIT;
-    this.sender = new PacedSender((item) => this.send(item.namespace, item.event, item.reason), {
+    this.sender = new PacedSender((pending) => this.send(pending), {
       ...rateLimit,
       onDropped: () => {
         this.droppedSinceLastReport++;
@@ -44,32 +53,17 @@ export class EventRecorder {
     const key = `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}/${object.metadata.uid ?? ""}`;
     const fingerprint = `${type}/${reason}/${message}`;
     if (this.lastSent.get(key) === fingerprint) return;
-    const now = new Date().toISOString();
-    const namespace = object.metadata.namespace ?? "default";
-    const event = {
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: { name: `${object.metadata.name}.${randomBytes(8).toString("hex")}`, namespace },
-      involvedObject: {
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        name: object.metadata.name,
-        namespace: object.metadata.namespace,
-        uid: object.metadata.uid,
-        resourceVersion: object.metadata.resourceVersion,
-      },
-      type,
-      reason,
-      message,
-      source: { component: this.component },
-      reportingComponent: this.component,
-      reportingInstance: this.component,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
+    // The Event itself is built when it is sent: most of a large first sync's are dropped.
+    const involvedObject = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name,
+      namespace: object.metadata.namespace,
+      uid: object.metadata.uid,
+      resourceVersion: object.metadata.resourceVersion,
     };
     // Only what was queued counts as sent: a dropped Event may go out when it happens again.
-    if (!this.sender.offer({ namespace, event, reason })) return;
+    if (!this.sender.offer({ involvedObject, type, reason, message, at: new Date().toISOString() })) return;
     this.lastSent.set(key, fingerprint);
     if (this.lastSent.size > 50_000) this.lastSent.delete(this.lastSent.keys().next().value as string);
   }
@@ -89,8 +83,24 @@ export class EventRecorder {
     this.lastDropReportAt = performance.now();
   }
 
-  private async send(namespace: string, event: object, reason: string): Promise<void> {
+  private async send({ involvedObject, type, reason, message, at }: PendingEvent): Promise<void> {
     this.reportDropped(30_000);
+    const namespace = involvedObject.namespace ?? "default";
+    const event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: `${involvedObject.name}.${randomBytes(8).toString("hex")}`, namespace },
+      involvedObject,
+      type,
+      reason,
+      message,
+      source: { component: this.component },
+      reportingComponent: this.component,
+      reportingInstance: this.component,
+      firstTimestamp: at,
+      lastTimestamp: at,
+      count: 1,
+    };
     try {
       await this.client.createRaw(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, event);
     } catch (err) {
@@ -98,6 +108,7 @@ export class EventRecorder {
       this.log.debug({ err: (err as Error).message, reason }, "event not recorded");
     }
   }
+
 
   /** Forgets what was sent for an object, e.g. after it was deleted. */
   forget(object: KubeObject): void {

@@ -17,8 +17,8 @@ export const redactedPaths = [
 
 /**
  * Standard output, written in the background in blocks of a few kilobytes and at least
- * every quarter second: one system call per line costs more CPU than the reconciles that log when
- * thousands of objects are written. flushSync() on the way out loses nothing.
+ * every quarter second: one system call per line costs more CPU than the reconciles that
+ * log when thousands of objects are written. flushSync() on the way out loses nothing.
  */
 export function bufferedStdout(): pino.DestinationStream & { flushSync(): void } {
   return pino.destination({ dest: 1, sync: false, minLength: 8 * 1024, periodicFlush: 250 });
