@@ -5,9 +5,10 @@ SHELL := /bin/bash
 
 # npm ci checks the lock against every optional platform package; a registry mirror that
 # lacks some of them (rollup's non-Linux builds, for one) makes it refuse, so fall back to
-# npm install of the locked versions without rewriting the lock.
+# npm install of the locked versions without rewriting the lock. npm ci's refusal goes to a
+# log and one line says what happens, so a first run does not open with a wall of errors.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund || { echo "npm ci refused the lock (see above); installing the locked versions with npm install"; npm install --no-audit --no-fund --no-save; }
+	@mkdir -p .cache && npm ci --no-audit --no-fund >.cache/npm-ci.log 2>&1 && echo "npm ci: installed the locked packages" || { echo "npm ci: this registry lacks some of the lock's optional packages (log: .cache/npm-ci.log); installing the locked versions with npm install"; npm install --no-audit --no-fund --no-save --loglevel=error; }
 	@touch $@
 
 .PHONY: help
