@@ -22,11 +22,11 @@ const NEXUS_CRDS: Record<NexusKind, { crd: string; shortName: string; columns: s
   EngineIdentity: {
     crd: "engineidentities.security.nexus.io",
     shortName: "eid",
-    columns: ["SPIFFE ID", "Tenant", "Ready", "Expires", "Age"],
+    columns: ["SPIFFE ID", "Tenant", "Ready", "Expires", "Renews", "Age"],
   },
   AccessPolicy: {
     crd: "accesspolicies.security.nexus.io",
-    shortName: "ap",
+    shortName: "nap",
     columns: ["Target", "Action", "Dry Run", "Ready", "Hash", "Age"],
   },
 };
