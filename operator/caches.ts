@@ -3,7 +3,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "./api/types.js";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
+import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
 import { compactRenderedForCache } from "./runtime/apply-if-changed.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
@@ -15,7 +15,11 @@ export type Caches = ReturnType<typeof createCaches>;
 
 export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Logger) {
   const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void) =>
-    new SupervisedInformer<T>(kubeConfig, client, type, log, { ...(labelSelector ? { labelSelector } : {}), ...(transform ? { transform } : {}) });
+    new SupervisedInformer<T>(kubeConfig, client, type, log, {
+      ...(labelSelector ? { labelSelector } : {}),
+      // Rendered objects: who else wrote one is named when its drift is repaired.
+      ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER } : {}),
+    });
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),

@@ -18,6 +18,7 @@ import { resourceOf } from "../runtime/resources.js";
 import type { IdentityIndex } from "./identity-index.js";
 import { PolicyReason } from "./reasons.js";
 import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
+import { DriftRepairs } from "./drift-repairs.js";
 
 export interface PolicyReconcilerDeps {
   client: KubeClient;
@@ -37,6 +38,8 @@ export class PolicyReconciler implements Reconciler {
   readonly name = "accesspolicy";
   /** Policies rendered at their current generation by this process, per namespace. */
   private readonly renderedGeneration = new Map<string, number>();
+  /** Spaces out repeated repairs of objects someone else keeps changing, and names them. */
+  private readonly driftRepairs = new DriftRepairs({ record: (...event) => this.deps.events.record(...event) });
 
   constructor(private readonly deps: PolicyReconcilerDeps) {}
 
@@ -66,6 +69,8 @@ export class PolicyReconciler implements Reconciler {
     else this.deps.metrics.unresolvedSources.remove({ namespace, name });
     if (rendered.status === "True") this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
     this.deps.afterRender(namespace);
+    const heldBackMs = this.driftRepairs.requeueAfter(key);
+    if (heldBackMs !== undefined) return { requeueAfterMs: heldBackMs };
   }
 
   private async converge(policy: Policy, result: PolicyRenderResult, log: Logger): Promise<DesiredCondition> {
@@ -81,6 +86,7 @@ export class PolicyReconciler implements Reconciler {
       wanted.add(`${desired.kind}/${desired.metadata.name}`);
       const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
       if (!needsApply(desired, live)) continue;
+      if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
       await client.apply(desired);
       changed++;
       log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");

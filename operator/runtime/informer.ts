@@ -5,6 +5,7 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kuber
 import type { Logger } from "pino";
 import { KubeApiError, type KubeClient, type KubeObject } from "./kube-client.js";
 import { slimForCache } from "./cache-slimming.js";
+import { rememberOtherFieldManagers } from "./field-managers.js";
 import { collectionPath, type ResourceType } from "./resources.js";
 
 export type InformerEvent = "add" | "update" | "delete";
@@ -16,6 +17,8 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Slims each object in place before it is cached (after the generic trim). */
   transform?: (object: KubeObject) => void;
+  /** Keeps the names of the field managers other than this one before managedFields go. */
+  keepFieldManagersOtherThan?: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -118,6 +121,7 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   private prepareForCache(object: KubeObject): void {
+    if (this.options.keepFieldManagersOtherThan) rememberOtherFieldManagers(object, this.options.keepFieldManagersOtherThan);
     slimForCache(object);
     this.options.transform?.(object);
   }
