@@ -2,11 +2,13 @@
 // file and exposes one register function; adding a command is one line in `registrations`.
 import { Command, CommanderError } from "commander";
 import { attachIo, exitCodeFor, ioOf, processIo, type CliIo } from "./context.js";
+import { registerRender } from "./render-command.js";
 import { ExitCode, exitCodeOf, InternalError, UsageError, type ExitCodeValue } from "./exit-codes.js";
 
 export type Registration = (program: Command) => void;
 
 const registrations: Registration[] = [
+  registerRender,
 ];
 
 export function buildProgram(io: CliIo): Command {

@@ -1,0 +1,67 @@
+// The NEXUS objects among the documents a command was given, keyed and checked for the
+// mistakes that would make any answer meaningless (no name, the same object twice).
+import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import { API_GROUP, API_VERSION } from "../api/types.js";
+import { UsageError } from "./exit-codes.js";
+import type { SourceDocument } from "./input.js";
+
+const NEXUS_API_VERSION = `${API_GROUP}/${API_VERSION}`;
+
+export interface Manifests {
+  identities: EngineIdentity[];
+  policies: AccessPolicy[];
+  /** Where each object came from, keyed by `Kind/namespace/name`. */
+  origins: Map<string, SourceDocument>;
+  /** Documents of other kinds (Namespaces, Deployments, ...), which the commands ignore. */
+  otherDocuments: number;
+}
+
+export function objectId(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+export function whereFrom(doc: SourceDocument): string {
+  return `${doc.file} document ${doc.index}`;
+}
+
+/** Objects without metadata.namespace land in `defaultNamespace`, as with kubectl apply. */
+export function manifestsOf(documents: SourceDocument[], defaultNamespace: string): Manifests {
+  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), otherDocuments: 0 };
+  for (const doc of documents) {
+    const { object } = doc;
+    const kind = object.kind;
+    if ((kind !== "EngineIdentity" && kind !== "AccessPolicy") || object.apiVersion !== NEXUS_API_VERSION) {
+      if (typeof kind === "string" && (kind === "EngineIdentity" || kind === "AccessPolicy")) {
+        throw new UsageError(`${whereFrom(doc)}: apiVersion must be ${NEXUS_API_VERSION} for ${kind}; got ${JSON.stringify(object.apiVersion)}`);
+      }
+      manifests.otherDocuments++;
+      continue;
+    }
+    const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+    if (typeof metadata.name !== "string" || metadata.name === "") {
+      throw new UsageError(`${whereFrom(doc)}: ${kind} has no metadata.name`);
+    }
+    if (object.spec !== undefined && (object.spec === null || typeof object.spec !== "object" || Array.isArray(object.spec))) {
+      throw new UsageError(`${whereFrom(doc)}: ${kind} ${metadata.name}: spec must be a mapping`);
+    }
+    const namespace = typeof metadata.namespace === "string" && metadata.namespace !== "" ? metadata.namespace : defaultNamespace;
+    const id = objectId(kind, namespace, metadata.name);
+    const earlier = manifests.origins.get(id);
+    if (earlier) throw new UsageError(`${whereFrom(doc)}: ${kind} ${namespace}/${metadata.name} is also defined in ${whereFrom(earlier)}`);
+    manifests.origins.set(id, doc);
+    // The apiserver gives a new object generation 1; the operator writes it into the
+    // source-generation annotation, so a file is rendered as its first apply would be.
+    const generation = typeof metadata.generation === "number" ? metadata.generation : 1;
+    const normalised = { ...object, metadata: { ...metadata, namespace, generation }, spec: object.spec ?? {} };
+    if (kind === "EngineIdentity") manifests.identities.push(normalised as unknown as EngineIdentity);
+    else manifests.policies.push(normalised as unknown as AccessPolicy);
+  }
+  return manifests;
+}
+
+/** Namespaces that hold at least one EngineIdentity or AccessPolicy, sorted. */
+export function namespacesOf(manifests: Pick<Manifests, "identities" | "policies">): string[] {
+  const names = new Set<string>();
+  for (const object of [...manifests.identities, ...manifests.policies]) names.add(object.metadata.namespace);
+  return [...names].sort();
+}

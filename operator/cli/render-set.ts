@@ -1,0 +1,77 @@
+// Everything the operator would write for a set of EngineIdentities and AccessPolicies,
+// produced by the operator's own pure renderers (never a copy of their logic): each
+// policy's Istio objects, each identity's Certificate, and the baseline of every
+// namespace that holds a NEXUS object. Sorted by kind, namespace and name.
+import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import { factsOf } from "../access/identity-index.js";
+import type { RenderConfig } from "../config.js";
+import { renderCertificate } from "../identity/render-certificate.js";
+import { identityLookupOf, renderAccessPolicy, renderNamespaceBaseline, type IdentityFacts, type IdentityLookup, type PolicyRenderResult } from "../policy/index.js";
+import type { KubeObject } from "../runtime/kube-client.js";
+import { compareStrings } from "../policy/sorted.js";
+import { namespacesOf } from "./manifests.js";
+
+export interface RenderInput {
+  identities: EngineIdentity[];
+  policies: AccessPolicy[];
+  /** Identities known besides those given (the cluster's, with --live); the given ones win. */
+  knownIdentities?: IdentityFacts[];
+  /** Namespaces labelled security.nexus.io/baseline=disabled (only known from a cluster). */
+  baselineDisabled?: ReadonlySet<string>;
+}
+
+export interface RenderedPolicy {
+  policy: AccessPolicy;
+  result: PolicyRenderResult;
+}
+
+export interface RenderedSet {
+  objects: KubeObject[];
+  policies: RenderedPolicy[];
+  lookup: IdentityLookup;
+}
+
+export function lookupFor(identities: EngineIdentity[], known: IdentityFacts[] = []): IdentityLookup {
+  const facts = new Map<string, IdentityFacts>();
+  for (const other of known) facts.set(`${other.namespace}/${other.name}`, other);
+  for (const identity of identities) facts.set(`${identity.metadata.namespace}/${identity.metadata.name}`, factsOf(identity));
+  return identityLookupOf([...facts.values()]);
+}
+
+export function renderAll(input: RenderInput, config: RenderConfig): RenderedSet {
+  const lookup = lookupFor(input.identities, input.knownIdentities);
+  const objects: KubeObject[] = [];
+  for (const identity of input.identities) {
+    const certificate = certificateOf(identity, config);
+    if (certificate) objects.push(certificate);
+  }
+  const policies = input.policies.map((policy) => ({ policy, result: renderAccessPolicy(policy, lookup, config) }));
+  for (const { result } of policies) objects.push(...(result.objects as KubeObject[]));
+  for (const namespace of namespacesOf(input)) {
+    if (input.baselineDisabled?.has(namespace)) continue;
+    objects.push(...(renderNamespaceBaseline(namespace) as KubeObject[]));
+  }
+  return { objects: objects.sort(byKindNamespaceName), policies, lookup };
+}
+
+// The Certificate renderer points its owner reference at the identity's uid, which only an
+// object read from the API has; for one read from a file the reference is left out, as
+// the AccessPolicy renderer does.
+const FILE_UID = "00000000-0000-0000-0000-000000000000";
+
+function certificateOf(identity: EngineIdentity, config: RenderConfig): KubeObject | undefined {
+  if (identity.metadata.uid) return renderCertificate(identity, config);
+  const rendered = renderCertificate({ ...identity, metadata: { ...identity.metadata, uid: FILE_UID } }, config);
+  if (!rendered) return undefined;
+  const { ownerReferences: _owner, ...metadata } = rendered.metadata;
+  return { ...rendered, metadata: metadata as KubeObject["metadata"] };
+}
+
+export function byKindNamespaceName(a: KubeObject, b: KubeObject): number {
+  return (
+    compareStrings(a.kind, b.kind) ||
+    compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
+    compareStrings(a.metadata.name, b.metadata.name) ||
+    compareStrings(a.apiVersion, b.apiVersion)
+  );
+}
