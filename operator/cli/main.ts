@@ -2,6 +2,8 @@
 // file and exposes one register function; adding a command is one line in `registrations`.
 import { Command, CommanderError } from "commander";
 import { attachIo, exitCodeFor, ioOf, processIo, type CliIo } from "./context.js";
+import { registerCheck } from "./check-command.js";
+import { registerDiff } from "./diff-command.js";
 import { registerRender } from "./render-command.js";
 import { ExitCode, exitCodeOf, InternalError, UsageError, type ExitCodeValue } from "./exit-codes.js";
 
@@ -9,6 +11,8 @@ export type Registration = (program: Command) => void;
 
 const registrations: Registration[] = [
   registerRender,
+  registerDiff,
+  registerCheck,
 ];
 
 export function buildProgram(io: CliIo): Command {

@@ -2,6 +2,7 @@
 // mistakes that would make any answer meaningless (no name, the same object twice).
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { API_GROUP, API_VERSION } from "../api/types.js";
+import type { AuthorizationPolicyObject } from "../evaluate/index.js";
 import { UsageError } from "./exit-codes.js";
 import type { SourceDocument } from "./input.js";
 
@@ -12,6 +13,8 @@ export interface Manifests {
   policies: AccessPolicy[];
   /** Where each object came from, keyed by `Kind/namespace/name`. */
   origins: Map<string, SourceDocument>;
+  /** Istio AuthorizationPolicies written by hand (mesh-wide rules, say): `check` weighs them too. */
+  istioPolicies: AuthorizationPolicyObject[];
   /** Documents of other kinds (Namespaces, Deployments, ...), which the commands ignore. */
   otherDocuments: number;
 }
@@ -26,7 +29,7 @@ export function whereFrom(doc: SourceDocument): string {
 
 /** Objects without metadata.namespace land in `defaultNamespace`, as with kubectl apply. */
 export function manifestsOf(documents: SourceDocument[], defaultNamespace: string): Manifests {
-  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), otherDocuments: 0 };
+  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), istioPolicies: [], otherDocuments: 0 };
   for (const doc of documents) {
     const { object } = doc;
     const kind = object.kind;
@@ -34,7 +37,11 @@ export function manifestsOf(documents: SourceDocument[], defaultNamespace: strin
       if (typeof kind === "string" && (kind === "EngineIdentity" || kind === "AccessPolicy")) {
         throw new UsageError(`${whereFrom(doc)}: apiVersion must be ${NEXUS_API_VERSION} for ${kind}; got ${JSON.stringify(object.apiVersion)}`);
       }
-      manifests.otherDocuments++;
+      if (kind === "AuthorizationPolicy" && typeof object.apiVersion === "string" && object.apiVersion.startsWith("security.istio.io/")) {
+        manifests.istioPolicies.push(istioPolicyOf(doc, defaultNamespace));
+      } else {
+        manifests.otherDocuments++;
+      }
       continue;
     }
     const metadata = (object.metadata ?? {}) as Record<string, unknown>;
@@ -64,4 +71,11 @@ export function namespacesOf(manifests: Pick<Manifests, "identities" | "policies
   const names = new Set<string>();
   for (const object of [...manifests.identities, ...manifests.policies]) names.add(object.metadata.namespace);
   return [...names].sort();
+}
+
+function istioPolicyOf(doc: SourceDocument, defaultNamespace: string): AuthorizationPolicyObject {
+  const metadata = (doc.object.metadata ?? {}) as Record<string, unknown>;
+  if (typeof metadata.name !== "string" || metadata.name === "") throw new UsageError(`${whereFrom(doc)}: AuthorizationPolicy has no metadata.name`);
+  const namespace = typeof metadata.namespace === "string" && metadata.namespace !== "" ? metadata.namespace : defaultNamespace;
+  return { ...(doc.object as unknown as AuthorizationPolicyObject), metadata: { ...(metadata as { name: string }), namespace } };
 }
