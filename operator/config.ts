@@ -7,6 +7,8 @@ export interface RenderConfig {
   trustDomain: string;
   /** Issuer for EngineIdentities that name none. */
   defaultIssuer: Required<IssuerReference>;
+  /** Size budget of one rendered AuthorizationPolicy in bytes of JSON; default SHARD_BUDGET_BYTES (tests set it small). */
+  shardBudgetBytes?: number;
 }
 
 export const defaultRenderConfig: RenderConfig = {

@@ -1,10 +1,12 @@
 // The namespace baseline: allow-nothing plus STRICT mTLS in every namespace that holds a
-// NEXUS object. It is written only after the namespace's own policies, so turning zero
+// NEXUS object, and the workload PeerAuthentications of target identities where they
+// change that (they depend on every policy of a target, so they are the namespace's, not
+// one policy's). It is written only after the namespace's own policies, so turning zero
 // trust on never cuts traffic those policies were about to allow, and removed when the
 // namespace holds no NEXUS object any more.
 import type { Caches } from "../caches.js";
-import { renderNamespaceBaseline } from "../policy/index.js";
-import { BASELINE_DISABLED, BASELINE_LABEL } from "../render/metadata.js";
+import { renderNamespaceBaseline, renderWorkloadMtls, type IdentityLookup } from "../policy/index.js";
+import { BASELINE_DISABLED, BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -16,6 +18,7 @@ import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
 export interface BaselineReconcilerDeps {
   client: KubeClient;
   caches: Caches;
+  identities: IdentityLookup;
   events: EventRecorder;
   namespaceSettled: (namespace: string) => boolean;
 }
@@ -32,38 +35,55 @@ export class BaselineReconciler implements Reconciler {
     const holdsNexusObjects = caches.identities.list(namespace).length > 0 || caches.policies.list(namespace).length > 0;
     const disabled = ns?.metadata.labels?.[BASELINE_LABEL] === BASELINE_DISABLED;
     const live = this.liveBaseline(namespace);
-    if (!ns || ns.metadata.deletionTimestamp || !holdsNexusObjects || disabled) {
-      for (const object of live) {
-        await client.delete(resourceOf(object.apiVersion, object.kind), object.metadata.name, namespace, object.metadata.uid);
-      }
-      if (ns && disabled && holdsNexusObjects) {
-        // Opting out of zero trust is legitimate but must never be silent.
-        if (live.length > 0) log.warn({ namespace }, "namespace opted out of the zero-trust baseline");
-        events.record(ns, "Warning", PolicyReason.BaselineDisabled, `namespace is labelled ${BASELINE_LABEL}=${BASELINE_DISABLED}: no default deny and no namespace-wide STRICT mTLS`);
-      } else if (ns && live.length > 0) {
-        log.info({ namespace }, "removed namespace baseline");
-        events.record(ns, "Normal", PolicyReason.BaselineRemoved, "removed the default-deny baseline: the namespace holds no NEXUS object");
-      }
-      return;
+    const present = !!ns && !ns.metadata.deletionTimestamp;
+    const enforced = present && holdsNexusObjects && !disabled;
+    const baseline = enforced ? (renderNamespaceBaseline(namespace) as KubeObject[]) : [];
+    const workloadMtls = present ? this.workloadMtls(namespace, disabled) : [];
+    const wanted = new Set([...baseline, ...workloadMtls].map((o) => `${o.kind}/${o.metadata.name}`));
+    let removedBaseline = false;
+    for (const object of live) {
+      if (wanted.has(`${object.kind}/${object.metadata.name}`)) continue;
+      await client.delete(resourceOf(object.apiVersion, object.kind), object.metadata.name, namespace, object.metadata.uid);
+      if (object.metadata.labels?.[BASELINE_LABEL] === "true") removedBaseline = true;
+      else log.info({ namespace, object: object.metadata.name }, "removed workload PeerAuthentication no longer needed");
     }
-    if (!this.deps.namespaceSettled(namespace)) return; // the last policy reconcile enqueues us again
-    let wrote = false;
-    for (const object of renderNamespaceBaseline(namespace) as KubeObject[]) {
-      const desired = withAppliedHash(object);
-      const current = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, namespace);
-      if (!needsApply(desired, current)) continue;
-      await client.apply(desired);
-      wrote = true;
+    if (ns && disabled && holdsNexusObjects) {
+      // Opting out of zero trust is legitimate but must never be silent.
+      if (removedBaseline) log.warn({ namespace }, "namespace opted out of the zero-trust baseline");
+      events.record(ns, "Warning", PolicyReason.BaselineDisabled, `namespace is labelled ${BASELINE_LABEL}=${BASELINE_DISABLED}: no default deny and no namespace-wide STRICT mTLS`);
+    } else if (ns && removedBaseline) {
+      log.info({ namespace }, "removed namespace baseline");
+      events.record(ns, "Normal", PolicyReason.BaselineRemoved, "removed the default-deny baseline: the namespace holds no NEXUS object");
     }
-    if (wrote) {
-      log.info({ namespace }, "applied namespace baseline");
-      events.record(ns, "Normal", PolicyReason.BaselineApplied, "applied default-deny AuthorizationPolicy and STRICT PeerAuthentication");
+    // The baseline waits for the namespace's policies (the last policy reconcile enqueues
+    // us again); the workload PeerAuthentications only ever follow those policies.
+    const desired = this.deps.namespaceSettled(namespace) ? [...baseline, ...workloadMtls] : workloadMtls;
+    const written: string[] = [];
+    for (const object of desired) {
+      const current = renderedCacheFor(caches, object.kind).get(object.metadata.name, namespace);
+      const applied = withAppliedHash(object);
+      if (!needsApply(applied, current)) continue;
+      await client.apply(applied);
+      written.push(object.metadata.labels?.[WORKLOAD_MTLS_LABEL] ? `workload PeerAuthentication ${object.metadata.name}` : `${object.kind} ${object.metadata.name}`);
     }
+    if (written.length > 0 && ns) {
+      log.info({ namespace, objects: written }, "applied namespace baseline");
+      events.record(ns, "Normal", PolicyReason.BaselineApplied, `applied ${written.join(", ")}`);
+    }
+  }
+
+  /** PeerAuthentications of the namespace's target identities; the renderer decides where one is needed. */
+  private workloadMtls(namespace: string, baselineDisabled: boolean): KubeObject[] {
+    const { caches, identities } = this.deps;
+    return renderWorkloadMtls(namespace, caches.policies.list(namespace), identities, {
+      baselineDisabled,
+      identityUid: (name) => caches.identities.get(name, namespace)?.metadata.uid,
+    }) as KubeObject[];
   }
 
   private liveBaseline(namespace: string): KubeObject[] {
     return renderedCaches(this.deps.caches).flatMap((informer) =>
-      informer.list(namespace).filter((o) => o.metadata.labels?.[BASELINE_LABEL] === "true"),
+      informer.list(namespace).filter((o) => o.metadata.labels?.[BASELINE_LABEL] === "true" || o.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true"),
     );
   }
 }

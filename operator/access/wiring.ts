@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Caches } from "../caches.js";
 import type { RenderConfig } from "../config.js";
 import { canonicalJson } from "../render/hash.js";
-import { BASELINE_LABEL } from "../render/metadata.js";
+import { BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import { Controller, objectKey } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
@@ -43,7 +43,7 @@ export class AccessWiring {
     });
     this.policyController = new Controller(policyReconciler, { concurrency, metrics, log });
     this.baselineController = new Controller(
-      new BaselineReconciler({ client, caches, events, namespaceSettled: (ns) => policyReconciler.namespaceSettled(ns) }),
+      new BaselineReconciler({ client, caches, identities: this.identities, events, namespaceSettled: (ns) => policyReconciler.namespaceSettled(ns) }),
       { concurrency: Math.max(1, Math.floor(concurrency / 2)), metrics, log },
     );
     this.route();
@@ -69,9 +69,11 @@ export class AccessWiring {
       const key = objectKey(identity.metadata.namespace, identity.metadata.name);
       const next = event === "delete" ? undefined : factsOf(identity);
       const previous = this.identities.update(key, next);
-      if (event !== "update") this.baselineController.enqueue(identity.metadata.namespace);
       // Status updates of an identity do not change what any policy renders.
-      if (canonicalJson(previous) === canonicalJson(next)) return;
+      const changed = canonicalJson(previous) !== canonicalJson(next);
+      // The baseline follows identities coming and going, and a target's workload selector.
+      if (event !== "update" || changed) this.baselineController.enqueue(identity.metadata.namespace);
+      if (!changed) return;
       this.dependents.affectedBy(key, previous, next).forEach(enqueuePolicy);
     });
     caches.policies.on((policy, event) => {
@@ -80,7 +82,7 @@ export class AccessWiring {
       enqueuePolicy(key);
     });
     const routeRendered = (object: KubeObject) => {
-      if (object.metadata.labels?.[BASELINE_LABEL] === "true") {
+      if (object.metadata.labels?.[BASELINE_LABEL] === "true" || object.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true") {
         this.baselineController.enqueue(object.metadata.namespace ?? "");
         return;
       }

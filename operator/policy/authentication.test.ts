@@ -93,7 +93,6 @@ describe("authentication.requireJWT", () => {
     const deny = render({ targetIdentity: "ledger", action: "Deny", authentication: { jwt: [idp], requireJWT: true } }, [target]);
     expect(deny.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "AuthorizationPolicy/nexus-ledger-access-require-jwt",
-      "PeerAuthentication/nexus-ledger-access",
       "RequestAuthentication/nexus-ledger-access",
     ]);
   });

@@ -22,7 +22,7 @@ describe("semantic 2: fail closed", () => {
       { targetIdentity: "ledger", authentication: { jwt: [issuer] }, rules: [{ from: [{ identity: { name: "billing" } }, bad] }] },
       [target, billing],
     );
-    expect(result.unresolved).toEqual([{ rule: 0, source: 1, reason, message: expect.stringContaining("rules[0].from[1]") }]);
+    expect(result.unresolved).toEqual([{ rule: 0, source: 1, effect: "LeftOut", reason, message: expect.stringContaining("rules[0].from[1]") }]);
     expect(authorizationSpec(result).rules).toEqual([{ from: [{ source: { principals: [principalOf(NAMESPACE, "billing")] } }] }]);
     expect(result.resolvedSources).toBe(1);
   });
@@ -52,7 +52,7 @@ describe("semantic 2: fail closed", () => {
       {
         targetIdentity: "ledger",
         action,
-        rules: [{ from: [{ identity: { name: "ghost" } }, { tenant: "nobody" }], to: [{ methods: ["GET"] }] }, { from: [{ identity: { name: "billing" } }] }],
+        rules: [{ from: [{ principal: "not-a-spiffe-id" }, { tenant: "nobody" }], to: [{ methods: ["GET"] }] }, { from: [{ identity: { name: "billing" } }] }],
       },
       [target, billing],
     );
@@ -66,9 +66,30 @@ describe("semantic 2: fail closed", () => {
   });
 
   it("does not render a DENY policy whose rules all fail: Istio refuses a DENY without rules, and it would deny nothing", () => {
-    const result = render({ targetIdentity: "ledger", action: "Deny", rules: [{ from: [{ identity: { name: "ghost" } }] }] }, [target]);
-    expect(findObject(result, "AuthorizationPolicy")).toBeUndefined();
-    expect(findObject(result, "PeerAuthentication")).toBeDefined();
+    const result = render({ targetIdentity: "ledger", action: "Deny", rules: [{ from: [{ tenant: "nobody" }] }] }, [target]);
+    expect(result.objects).toEqual([]);
+  });
+
+  it.each<[string, AccessPolicySpec["action"], string]>([
+    ["Deny", "Deny", "DENY"],
+    ["Audit", "Audit", "AUDIT"],
+  ])("a %s of a missing identity matches the principal its name would have with the default service account, and says so", (_name, action, istioAction) => {
+    const result = render({ targetIdentity: "ledger", action, rules: [{ from: [{ identity: { name: "ghost" } }, { identity: { name: "spy", namespace: "other" } }] }] }, [target]);
+    expect(authorizationSpec(result)).toEqual({
+      selector: { matchLabels: { app: "ledger" } },
+      action: istioAction,
+      rules: [{ from: [{ source: { principals: [principalOf("other", "spy"), principalOf(NAMESPACE, "ghost")] } }] }],
+    });
+    expect(result.unresolved).toEqual([
+      { rule: 0, source: 0, effect: "Assumed", reason: SourceReason.IdentityNotFound, message: `rules[0].from[0] names EngineIdentity payments/ghost, which does not exist; matched as ${principalOf(NAMESPACE, "ghost")}, the principal it would have with its default service account` },
+      { rule: 0, source: 1, effect: "Assumed", reason: SourceReason.IdentityNotFound, message: expect.stringContaining(principalOf("other", "spy")) },
+    ]);
+  });
+
+  it("an Allow of a missing identity is still left out: assuming a principal there would widen access", () => {
+    const result = render({ targetIdentity: "ledger", rules: [{ from: [{ identity: { name: "ghost" } }] }] }, [target]);
+    expect(authorizationSpec(result).rules).toBeUndefined();
+    expect(result.unresolved.map((u) => u.effect)).toEqual(["LeftOut"]);
   });
 
   it.each<[AccessPolicySpec["action"], string]>([

@@ -40,11 +40,27 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
     if (byKey.has(key)) throw new Error(`identity ${key} is listed twice`);
     byKey.set(key, facts);
   }
-  const all = [...byKey.values()];
+  // Indexed, so that rendering thousands of policies over thousands of identities (the CLI
+  // on a whole repository) is not quadratic.
+  const byTenant = groupBy(byKey.values(), (facts) => facts.tenant);
+  const byNamespace = groupBy(byKey.values(), (facts) => facts.namespace);
+  const byServiceAccount = groupBy(byKey.values(), (facts) => identityKey(facts.namespace, facts.serviceAccount));
   return {
     get: (namespace, name) => byKey.get(identityKey(namespace, name)),
-    withTenant: (tenant) => all.filter((facts) => facts.tenant === tenant),
-    inNamespace: (namespace) => all.filter((facts) => facts.namespace === namespace),
-    withServiceAccount: (namespace, serviceAccount) => all.filter((facts) => facts.namespace === namespace && facts.serviceAccount === serviceAccount),
+    withTenant: (tenant) => [...(byTenant.get(tenant) ?? [])],
+    inNamespace: (namespace) => [...(byNamespace.get(namespace) ?? [])],
+    withServiceAccount: (namespace, serviceAccount) => [...(byServiceAccount.get(identityKey(namespace, serviceAccount)) ?? [])],
   };
+}
+
+function groupBy(values: Iterable<IdentityFacts>, keyOf: (facts: IdentityFacts) => string | undefined): Map<string, IdentityFacts[]> {
+  const groups = new Map<string, IdentityFacts[]>();
+  for (const facts of values) {
+    const key = keyOf(facts);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(facts);
+    else groups.set(key, [facts]);
+  }
+  return groups;
 }

@@ -14,11 +14,10 @@ const everything: AccessPolicySpec = {
 describe("semantic 8: ownership, labels and annotations", () => {
   const result = render(everything, [target]);
 
-  it("renders the AuthorizationPolicies, PeerAuthentication and RequestAuthentication in the policy's namespace, named after it", () => {
+  it("renders the AuthorizationPolicies and RequestAuthentication in the policy's namespace, named after it (workload mTLS is the baseline's)", () => {
     expect(result.objects.map((o) => [o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name])).toEqual([
       ["security.istio.io/v1", "AuthorizationPolicy", NAMESPACE, "nexus-ledger-access"],
       ["security.istio.io/v1", "AuthorizationPolicy", NAMESPACE, "nexus-ledger-access-require-jwt"],
-      ["security.istio.io/v1", "PeerAuthentication", NAMESPACE, "nexus-ledger-access"],
       ["security.istio.io/v1", "RequestAuthentication", NAMESPACE, "nexus-ledger-access"],
     ]);
   });
@@ -36,14 +35,13 @@ describe("semantic 8: ownership, labels and annotations", () => {
     expect(dry.objects.map((o) => [o.kind, o.metadata.annotations?.["istio.io/dry-run"]])).toEqual([
       ["AuthorizationPolicy", "true"],
       ["AuthorizationPolicy", "true"],
-      ["PeerAuthentication", undefined],
       ["RequestAuthentication", undefined],
     ]);
   });
 
   it("has a sha256 policy hash that changes with the rendered specs", () => {
     expect(result.policyHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(render({ ...everything, mtls: "Permissive" }, [target]).policyHash).not.toBe(result.policyHash);
+    expect(render({ ...everything, action: "Audit" }, [target]).policyHash).not.toBe(result.policyHash);
     expect(render({ ...everything, rules: [{ from: [{ namespace: "other" }] }] }, [target]).policyHash).not.toBe(result.policyHash);
   });
 

@@ -1,6 +1,8 @@
-// AccessPolicy -> Istio objects: the AuthorizationPolicy of its rules, a PeerAuthentication
-// for its target, and, when tokens are involved, a RequestAuthentication and a policy
-// that refuses requests without one. Pure: the same inputs give byte-identical output.
+// AccessPolicy -> Istio objects: the AuthorizationPolicy of its rules (in shards when it is
+// large) and, when tokens are involved, a RequestAuthentication and a policy that refuses
+// requests without one. Workload mTLS is rendered per target identity with the namespace
+// baseline, since it depends on every policy of that target. Pure: the same inputs give
+// byte-identical output.
 import type { AccessPolicy, UnresolvedSource } from "../api/types.js";
 import type { RenderConfig } from "../config.js";
 import { canonicalJson, sha256Hex } from "../render/hash.js";
@@ -11,6 +13,7 @@ import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
+import { jsonBytes, SHARD_BUDGET_BYTES, shardName, shardRules } from "./shard.js";
 import { resolveTarget, selectorField } from "./target.js";
 import { tenantIsolationFor } from "./tenant-isolation.js";
 
@@ -43,7 +46,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     policyNamespace: policy.metadata.namespace,
     identities,
     trustDomain: config.trustDomain,
-    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : {}),
+    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : { assumeMissingIdentities: true }),
     isolation: tenantIsolationFor(policy, target.identity, identities, config.trustDomain),
   });
   const selector = target.selector;
@@ -51,19 +54,18 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   // An ALLOW policy without rules still selects its workloads and allows nothing there.
   // DENY and AUDIT without rules match nothing, and Istio refuses a DENY without rules.
   if (action === "Allow" || resolved.rules.length > 0) {
-    specs.push({
-      kind: "AuthorizationPolicy",
-      name: renderedName(policy),
-      spec: { ...selectorField(selector), action: istioActionOf(action), ...(resolved.rules.length ? { rules: resolved.rules } : {}) },
+    const envelope = { ...selectorField(selector), action: istioActionOf(action), rules: [] };
+    const shards = shardRules(resolved.rules, { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
+    shards.forEach((rules, index) => {
+      specs.push({
+        kind: "AuthorizationPolicy",
+        name: shardName(renderedName(policy), index),
+        spec: { ...selectorField(selector), action: istioActionOf(action), ...(rules.length ? { rules } : {}) },
+      });
     });
   }
   if (policy.spec.authentication?.requireJWT) {
     specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });
-  }
-  if (selector) {
-    // Without a target the namespace baseline's STRICT PeerAuthentication already applies.
-    const mode = policy.spec.mtls === "Permissive" ? "PERMISSIVE" : "STRICT";
-    specs.push({ kind: "PeerAuthentication", name: renderedName(policy), spec: { selector, mtls: { mode } } });
   }
   if (issuers.length > 0) {
     specs.push({ kind: "RequestAuthentication", name: renderedName(policy), spec: requestAuthenticationSpec(issuers, selector) });

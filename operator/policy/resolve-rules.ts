@@ -17,11 +17,17 @@ export function resolveRules(rules: AccessRule[], action: PolicyAction, context:
     const resolved: ResolvedSource[] = [];
     (rule.from ?? []).forEach((source, sourceIndex) => {
       const outcome = resolveSource(source, `rules[${ruleIndex}].from[${sourceIndex}]`, context);
+      const at = { rule: ruleIndex, source: sourceIndex };
       if (outcome.kind === "left-out") {
-        result.unresolved.push({ rule: ruleIndex, source: sourceIndex, reason: outcome.reason, message: outcome.message });
-      } else {
-        resolved.push(outcome);
+        const { reason, message, engines } = outcome;
+        result.unresolved.push({ ...at, effect: "LeftOut", reason, message, ...(engines ? { engines } : {}) });
+        return;
       }
+      if (outcome.kind === "principals" && outcome.note) {
+        const { effect, reason, message, engines } = outcome.note;
+        result.unresolved.push({ ...at, effect, reason, message, ...(engines ? { engines } : {}) });
+      }
+      resolved.push(outcome);
     });
     result.resolvedSources += resolved.length;
     result.rules.push(...istioRulesFor(rule, resolved, action));

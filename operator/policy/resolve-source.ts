@@ -1,22 +1,33 @@
 // One NEXUS source -> what Istio can match, or the reason it is left out. Every path that
 // cannot prove who the caller is leaves the source out: fail closed, never "anyone".
 import type { AccessSource, IdentityReference, JwtCaller } from "../api/types.js";
-import { principalOfSpiffeId } from "../identity/spiffe.js";
+import { principal as principalOf, principalOfSpiffeId } from "../identity/spiffe.js";
 import { principalOfFacts, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
 import { isSpiffeId } from "./managed-principal.js";
 import { SourceReason } from "./reasons.js";
-import { sortedUnique } from "./sorted.js";
+import { compareStrings, sortedUnique } from "./sorted.js";
 import {
   otherTenantIdentitiesInNamespace,
   otherTenantIdentitiesWithPrincipal,
   type TenantIsolation,
 } from "./tenant-isolation.js";
 
+/**
+ * What status.unresolved says of a source that is in force but not as written: narrowed
+ * (some of its engines are left out) or assumed (a Deny of a missing identity).
+ */
+export interface SourceNote {
+  effect: "Narrowed" | "Assumed";
+  reason: string;
+  message: string;
+  engines?: string[];
+}
+
 export type ResolvedSource =
-  | { kind: "principals"; principals: string[] }
+  | { kind: "principals"; principals: string[]; note?: SourceNote }
   | { kind: "namespace"; namespace: string }
   | { kind: "jwt"; caller: JwtCaller }
-  | { kind: "left-out"; reason: string; message: string };
+  | { kind: "left-out"; reason: string; message: string; engines?: string[] };
 
 export interface SourceContext {
   policyNamespace: string;
@@ -29,6 +40,12 @@ export interface SourceContext {
    */
   declaredIssuers?: ReadonlySet<string>;
   isolation?: TenantIsolation;
+  /**
+   * Deny and Audit: a missing identity is matched by the principal its name would have with
+   * the default service account. Leaving it out would let a workload that runs as that
+   * service account, without an EngineIdentity, through a Deny.
+   */
+  assumeMissingIdentities?: boolean;
 }
 
 /** `at` locates the source for people, e.g. rules[0].from[2]. */
@@ -48,16 +65,28 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
   const namespace = reference.namespace ?? context.policyNamespace;
   const identity = context.identities.get(namespace, reference.name);
   if (!identity) {
+    if (context.assumeMissingIdentities) {
+      const assumed = principalOf(context.trustDomain, namespace, reference.name);
+      return {
+        kind: "principals",
+        principals: [assumed],
+        note: {
+          effect: "Assumed",
+          reason: SourceReason.IdentityNotFound,
+          message: `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; matched as ${assumed}, the principal it would have with its default service account`,
+        },
+      };
+    }
     return leftOut(SourceReason.IdentityNotFound, `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; create it or correct the reference`);
   }
   const principal = principalOfFacts(identity, context.trustDomain);
   if (context.isolation) {
     const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
     if (others.some((other) => other.namespace === identity.namespace && other.name === identity.name)) {
-      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name} of tenant ${identity.tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`);
+      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name} of tenant ${identity.tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, [identity]);
     }
     if (others.length > 0) {
-      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name}, whose service account ${identity.serviceAccount} is shared with ${describe(others)}, so admitting it would admit another tenant; give it a service account of its own`);
+      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name}, whose service account ${identity.serviceAccount} is shared with ${describe(others)}, so admitting it would admit another tenant; give it a service account of its own`, others);
     }
   }
   return { kind: "principals", principals: [principal] };
@@ -65,27 +94,49 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
 
 function resolveTenant(tenant: string, at: string, context: SourceContext): ResolvedSource {
   if (context.isolation && tenant !== context.isolation.tenant) {
-    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`);
+    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, context.identities.withTenant(tenant));
   }
   const members = context.identities.withTenant(tenant);
   if (members.length === 0) {
     return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; set spec.tenant on its identities or correct the name`);
   }
-  const principals = members.map((member) => principalOfFacts(member, context.trustDomain));
   // A member whose service account another tenant's engine shares would admit that engine too.
   const isolation = context.isolation;
-  const admitted = isolation ? principals.filter((p) => otherTenantIdentitiesWithPrincipal(isolation, p).length === 0) : principals;
-  if (admitted.length === 0) {
-    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, whose every engine shares its service account with another tenant's engine; give them service accounts of their own`);
+  const admitted: string[] = [];
+  const excluded: IdentityFacts[] = [];
+  const sharers: IdentityFacts[] = [];
+  for (const member of members) {
+    const memberPrincipal = principalOfFacts(member, context.trustDomain);
+    const others = isolation ? otherTenantIdentitiesWithPrincipal(isolation, memberPrincipal) : [];
+    if (others.length === 0) {
+      admitted.push(memberPrincipal);
+    } else {
+      excluded.push(member);
+      sharers.push(...others);
+    }
   }
-  return { kind: "principals", principals: sortedUnique(admitted) };
+  if (admitted.length === 0) {
+    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, whose every engine shares its service account with another tenant's engine (${describe(uniqueIdentities(sharers))}); give them service accounts of their own`, excluded);
+  }
+  if (excluded.length === 0) return { kind: "principals", principals: sortedUnique(admitted) };
+  const count = `${excluded.length} of its ${members.length} engines`;
+  return {
+    kind: "principals",
+    principals: sortedUnique(admitted),
+    note: {
+      effect: "Narrowed",
+      reason: SourceReason.CrossTenant,
+      message: `${at} names tenant ${tenant}; ${count} ${excluded.length === 1 ? "is" : "are"} left out (${names(excluded)}) because ${excluded.length === 1 ? "its service account is" : "their service accounts are"} shared with another tenant's engine (${describe(uniqueIdentities(sharers))}); give them service accounts of their own`,
+      engines: engineList(excluded),
+    },
+  };
 }
 
 function resolveNamespace(namespace: string, at: string, context: SourceContext): ResolvedSource {
   if (context.isolation) {
     const others = otherTenantIdentitiesInNamespace(context.isolation, namespace);
     if (others.length > 0) {
-      return leftOut(SourceReason.CrossTenant, `${at} names namespace ${namespace}, which holds ${describe(others)}; name the identities or the tenant ${context.isolation.tenant} instead, or set allowCrossTenant: true`);
+      return leftOut(SourceReason.CrossTenant, `${at} names namespace ${namespace}, which holds ${describe(others)}; name the identities or the tenant ${context.isolation.tenant} instead, or set allowCrossTenant: true`, others);
     }
   }
   return { kind: "namespace", namespace };
@@ -99,7 +150,7 @@ function resolvePrincipal(spiffeId: string, at: string, context: SourceContext):
   if (context.isolation) {
     const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
     if (others.length > 0) {
-      return leftOut(SourceReason.CrossTenant, `${at} is the identity of ${describe(others)}; set allowCrossTenant: true to admit other tenants`);
+      return leftOut(SourceReason.CrossTenant, `${at} is the identity of ${describe(others)}; set allowCrossTenant: true to admit other tenants`, others);
     }
   }
   return { kind: "principals", principals: [principal] };
@@ -122,6 +173,22 @@ function describe(identities: IdentityFacts[]): string {
   return names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
 }
 
-function leftOut(reason: string, message: string): ResolvedSource {
-  return { kind: "left-out", reason, message };
+function names(identities: IdentityFacts[]): string {
+  const keys = identities.map((i) => `${i.namespace}/${i.name}`);
+  return keys.length <= 3 ? keys.join(", ") : `${keys.slice(0, 3).join(", ")} and ${keys.length - 3} more`;
+}
+
+/** The engines a status entry lists: sorted, and few enough for a status (the message gives the count). */
+const MAX_ENGINES_LISTED = 20;
+function engineList(identities: IdentityFacts[]): string[] {
+  return sortedUnique(identities.map((i) => `${i.namespace}/${i.name}`)).slice(0, MAX_ENGINES_LISTED);
+}
+
+function uniqueIdentities(identities: IdentityFacts[]): IdentityFacts[] {
+  const byKey = new Map(identities.map((i) => [`${i.namespace}/${i.name}`, i]));
+  return [...byKey.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, i]) => i);
+}
+
+function leftOut(reason: string, message: string, engines?: IdentityFacts[]): ResolvedSource {
+  return { kind: "left-out", reason, message, ...(engines?.length ? { engines: engineList(engines) } : {}) };
 }

@@ -34,7 +34,7 @@ describe("semantic 4: tenant isolation", () => {
     ["the principal of another tenant's identity", { principal: `spiffe://${principalOf("shop", "rival")}` }, "EngineIdentity shop/rival of tenant globex"],
   ])("leaves out %s from an Allow rule (CrossTenant), leaving the rule without sources", (_what, source, named) => {
     const result = render(allowFrom(source), identities);
-    expect(result.unresolved).toEqual([{ rule: 0, source: 0, reason: SourceReason.CrossTenant, message: expect.stringContaining(named) }]);
+    expect(result.unresolved).toEqual([{ rule: 0, source: 0, effect: "LeftOut", reason: SourceReason.CrossTenant, message: expect.stringContaining(named), engines: ["shop/rival"] }]);
     expect(authorizationSpec(result).rules).toBeUndefined();
   });
 
@@ -42,7 +42,14 @@ describe("semantic 4: tenant isolation", () => {
     const twin = identity("shop", "rival-twin", { tenant: "globex", serviceAccount: "cart" });
     const result = render(allowFrom({ identity: { name: "cart", namespace: "shop" } }), [...identities, twin]);
     expect(result.unresolved).toEqual([
-      { rule: 0, source: 0, reason: SourceReason.CrossTenant, message: expect.stringContaining("service account cart is shared with EngineIdentity shop/rival-twin of tenant globex") },
+      {
+        rule: 0,
+        source: 0,
+        effect: "LeftOut",
+        reason: SourceReason.CrossTenant,
+        message: expect.stringContaining("service account cart is shared with EngineIdentity shop/rival-twin of tenant globex"),
+        engines: ["shop/rival-twin"],
+      },
     ]);
   });
 
@@ -84,9 +91,27 @@ describe("tenant isolation through shared service accounts", () => {
   const jobs = identity(NAMESPACE, "jobs", { tenant: "t1" });
   const fromTenant = { targetIdentity: "ledger", rules: [{ from: [{ tenant: "t1" }] }] };
 
-  it("leaves out a tenant member whose service account another tenant's engine shares", () => {
+  it("leaves out a tenant member whose service account another tenant's engine shares, and reports it as narrowing the source", () => {
     const result = render(fromTenant, [api, web, db, jobs]);
     expect(authorizationSpec(result).rules).toEqual([{ from: [{ source: { principals: [principalOf(NAMESPACE, "jobs"), principalOf(NAMESPACE, "ledger")] } }] }]);
+    expect(result.unresolved).toEqual([
+      {
+        rule: 0,
+        source: 0,
+        effect: "Narrowed",
+        reason: SourceReason.CrossTenant,
+        message: `rules[0].from[0] names tenant t1; 1 of its 3 engines is left out (${NAMESPACE}/web) because its service account is shared with another tenant's engine (EngineIdentity ${NAMESPACE}/db of tenant t2); give them service accounts of their own`,
+        engines: [`${NAMESPACE}/web`],
+      },
+    ]);
+  });
+
+  it("keeps members that share a service account with another tenant in a Deny: leaving them out would widen access", () => {
+    const result = render({ ...fromTenant, action: "Deny" }, [api, web, db, jobs]);
+    expect(result.unresolved).toEqual([]);
+    expect(authorizationSpec(result).rules).toEqual([
+      { from: [{ source: { principals: [principalOf(NAMESPACE, "jobs"), principalOf(NAMESPACE, "ledger"), principalOf(NAMESPACE, "shared")] } }] },
+    ]);
   });
 
   it("leaves out the whole tenant source when every member shares with another tenant", () => {

@@ -8,6 +8,8 @@ export const POLICY_LABEL = "security.nexus.io/policy";
 export const IDENTITY_LABEL = "security.nexus.io/identity";
 export const BASELINE_LABEL = "security.nexus.io/baseline";
 export const BASELINE_DISABLED = "disabled";
+/** On a target identity's workload PeerAuthentication, which the namespace baseline renders. */
+export const WORKLOAD_MTLS_LABEL = "security.nexus.io/workload-mtls";
 export const POLICY_HASH_ANNOTATION = "security.nexus.io/policy-hash";
 export const SOURCE_GENERATION_ANNOTATION = "security.nexus.io/source-generation";
 /** Field manager of every server-side apply the operator makes. */

@@ -98,7 +98,11 @@ function sourceMatches(scenario: Scenario, policy: AccessPolicy, source: AccessS
   const peer = (admits: boolean) => admits && !callerIsOtherTenant;
 
   if (source.identity) {
-    const identity = find(scenario, source.identity.namespace ?? policy.metadata.namespace, source.identity.name);
+    const namespace = source.identity.namespace ?? policy.metadata.namespace;
+    const identity = find(scenario, namespace, source.identity.name);
+    // A Deny or Audit of a missing identity still means its name: the caller that would run
+    // as it with the default service account (api.md, "Deny and Audit with unresolved sources").
+    if (!identity && actionOf(policy) !== "Allow") return caller === `${scenario.trustDomain}/ns/${namespace}/sa/${source.identity.name}`;
     if (!identity || isOtherTenant(identity)) return false;
     return peer(principalOf(scenario, identity) === caller);
   }

@@ -1,15 +1,15 @@
 // Everything the mesh would hold for a scenario: each AccessPolicy's rendered
 // AuthorizationPolicies and the baseline of every namespace with a NEXUS object, as the
 // reconcilers would write them.
-import { defaultRenderConfig } from "../../config.js";
+import { defaultRenderConfig, type RenderConfig } from "../../config.js";
 import { identityLookupOf, renderAccessPolicy, renderNamespaceBaseline } from "../../policy/index.js";
 import type { AuthorizationPolicyObject } from "../authorization-policy.js";
 import type { AccessRequest } from "../request.js";
 import type { IntentRequest, Scenario } from "./intent-oracle.js";
 
-export function renderScenario(scenario: Scenario): AuthorizationPolicyObject[] {
+export function renderScenario(scenario: Scenario, renderConfig: RenderConfig = defaultRenderConfig): AuthorizationPolicyObject[] {
   const identities = identityLookupOf(scenario.identities);
-  const config = { ...defaultRenderConfig, trustDomain: scenario.trustDomain };
+  const config = { ...renderConfig, trustDomain: scenario.trustDomain };
   const rendered = scenario.policies.flatMap((policy) => renderAccessPolicy(policy, identities, config).objects);
   const namespaces = new Set([...scenario.identities.map((i) => i.namespace), ...scenario.policies.map((p) => p.metadata.namespace)]);
   const baselines = [...namespaces].sort().flatMap((namespace) => renderNamespaceBaseline(namespace));

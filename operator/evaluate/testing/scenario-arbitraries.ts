@@ -61,7 +61,8 @@ const principalArb = fc
   .record({
     trustDomain: fc.constantFrom(TRUST_DOMAIN, TRUST_DOMAIN, "partner.example"),
     namespace: fc.constantFrom(...NAMESPACES, FREE_NAMESPACE),
-    serviceAccount: fc.constantFrom(...NAMES, SHARED_SERVICE_ACCOUNT, UNMANAGED_SERVICE_ACCOUNT),
+    // MISSING_NAME: a workload running as the service account a missing identity would have.
+    serviceAccount: fc.constantFrom(...NAMES, SHARED_SERVICE_ACCOUNT, UNMANAGED_SERVICE_ACCOUNT, MISSING_NAME),
   })
   .map(({ trustDomain, namespace, serviceAccount }) => `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`);
 
