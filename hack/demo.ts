@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     console.log(`operator log: ${operatorLog}`);
 
     say("applying examples/");
-    const examples = await readYamlFiles(await findYamlFiles(path.join(repoRoot, "examples")));
+    // examples/tests/ holds access tests for `nexus test`, not manifests.
+    const exampleFiles = (await findYamlFiles(path.join(repoRoot, "examples"))).filter((file) => !file.includes(`${path.sep}tests${path.sep}`));
+    const examples = await readYamlFiles(exampleFiles);
     await applyManifests(controlPlane.kubeconfigPath, examples);
     for (const doc of examples) console.log(`  ${doc.kind} ${doc.metadata?.namespace ? `${doc.metadata.namespace}/` : ""}${doc.metadata?.name}`);
 

@@ -5,6 +5,7 @@ import { attachIo, exitCodeFor, ioOf, processIo, type CliIo } from "./context.js
 import { registerCheck } from "./check-command.js";
 import { registerDiff } from "./diff-command.js";
 import { registerRender } from "./render-command.js";
+import { registerTest } from "./test-command.js";
 import { ExitCode, exitCodeOf, InternalError, UsageError, type ExitCodeValue } from "./exit-codes.js";
 
 export type Registration = (program: Command) => void;
@@ -13,6 +14,7 @@ const registrations: Registration[] = [
   registerRender,
   registerDiff,
   registerCheck,
+  registerTest,
 ];
 
 export function buildProgram(io: CliIo): Command {

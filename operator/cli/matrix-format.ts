@@ -5,7 +5,7 @@ import { decisionText } from "./check-access.js";
 export function matrixText(cells: readonly MatrixCell[], targets: readonly string[]): string {
   const allowed = new Map<string, Map<string, string[]>>();
   for (const cell of cells) {
-    if (cell.decision === "DENY") continue;
+    if (cell.decision === "DENY" || !cell.operation) continue;
     const callers = allowed.get(cell.to) ?? new Map<string, string[]>();
     const ops = callers.get(cell.from) ?? [];
     ops.push(`${cell.operation.method} ${cell.operation.path}:${cell.operation.port}${cell.decision === "ALLOW_IF_GATE" ? " (if the gate accepts)" : ""}`);
@@ -35,6 +35,6 @@ function csvField(value: string): string {
 
 export function matrixCsv(cells: readonly MatrixCell[]): string {
   const rows = [["from", "to", "method", "path", "port", "decision", "policy"]];
-  for (const c of cells) rows.push([c.from, c.to, c.operation.method, c.operation.path, String(c.operation.port), decisionText(c.decision), c.policy ?? ""]);
+  for (const c of cells) rows.push([c.from, c.to, c.operation?.method ?? "*", c.operation?.path ?? "*", c.operation ? String(c.operation.port) : "*", decisionText(c.decision), c.policy ?? ""]);
   return rows.map((row) => row.map(csvField).join(",")).join("\n") + "\n";
 }

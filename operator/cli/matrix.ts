@@ -1,21 +1,33 @@
 // Who can call whom: every caller against every target, per operation. The policies of a
 // target are looked up once (AccessModel), and callers the mesh cannot tell apart (the
 // same principal: engines sharing a service account) are evaluated once.
-import type { AuthorizationPolicyObject } from "../evaluate/index.js";
+import type { AuthorizationPolicyObject, RuleSpec } from "../evaluate/index.js";
+import { actionOf, isDryRun, rulesOf } from "../evaluate/authorization-policy.js";
+import { decide, type EvaluatedPolicy } from "../evaluate/decide.js";
+import { attributesOf, type RequestAttributes } from "../evaluate/request.js";
+import { conditionHolds } from "../evaluate/conditions.js";
+import { operationMatches, sourceMatches } from "../evaluate/rule-match.js";
+import { compareStrings } from "../policy/sorted.js";
 import type { AccessModel, Target } from "./access-model.js";
 import type { Caller } from "./caller.js";
-import { checkAccess, type Decision, type Operation } from "./check-access.js";
+import type { Decision, Operation } from "./check-access.js";
 import { UsageError } from "./exit-codes.js";
 
 export interface MatrixCell {
   from: string;
   to: string;
-  operation: Operation;
+  /** Absent on the one row of a pair with no allowed request among those tried (no --operations). */
+  operation?: Operation;
   decision: Decision;
   /** The deciding AuthorizationPolicy, when one decided. */
   policy?: string;
 }
 
+/**
+ * With `operations`, one cell per caller, target and operation. Without, the requests the
+ * target's policies name are tried and only the allowed ones are listed, or one DENY row
+ * for a pair that may make none of them.
+ */
 export function accessMatrix(model: AccessModel, callers: readonly Caller[], targets: readonly Target[], operations: readonly Operation[] | undefined, defaultPort: number): MatrixCell[] {
   const cells: MatrixCell[] = [];
   const groups = new Map<string, Caller[]>();
@@ -23,19 +35,88 @@ export function accessMatrix(model: AccessModel, callers: readonly Caller[], tar
     const key = JSON.stringify(caller.source);
     groups.set(key, [...(groups.get(key) ?? []), caller]);
   }
+  // Targets protected by the same policies (say, every engine of a namespace that only
+  // namespace-wide policies cover) get the same answers: each distinct set is judged once.
+  const answers = new Map<string, Array<Omit<MatrixCell, "from" | "to">>>();
+  // Request attributes depend on the caller and the operation only.
+  const attributes = new Map<string, RequestAttributes>();
+  const attributesFor = (key: string, caller: Caller, target: Target, operation: Operation) => {
+    const attrKey = `${key}\n${operation.method} ${operation.port} ${operation.path}`;
+    let found = attributes.get(attrKey);
+    if (!found) attributes.set(attrKey, (found = attributesOf({ source: caller.source, workload: target.workload, operation })));
+    return found;
+  };
   for (const target of targets) {
-    const ops = operations ?? candidateOperations(model.policiesFor(target), defaultPort);
-    for (const group of groups.values()) {
-      for (const operation of ops) {
-        const answer = checkAccess(model, group[0]!, target, operation);
-        const deciding = (answer.ifGateAccepts ?? answer.verdict).decidingPolicy;
-        for (const caller of group) {
-          cells.push({ from: caller.label, to: `${target.namespace}/${target.name}`, operation, decision: answer.decision, ...(deciding ? { policy: `${deciding.namespace}/${deciding.name}` } : {}) });
+    const policies = model.policiesFor(target);
+    const setKey = policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(",");
+    const to = `${target.namespace}/${target.name}`;
+    let judge: TargetJudge | undefined;
+    let ops: readonly Operation[] | undefined;
+    for (const [key, group] of groups) {
+      const answerKey = `${setKey}|${key}`;
+      let pairCells = answers.get(answerKey);
+      if (!pairCells) {
+        judge ??= new TargetJudge(policies);
+        ops ??= operations ?? candidateOperations(policies, defaultPort);
+        pairCells = [];
+        const caller = judge.forCaller(attributesFor(key, group[0]!, target, ops[0] ?? { method: "GET", path: "/", port: defaultPort }));
+        for (const operation of ops) {
+          const { decision, policy } = caller.decide(attributesFor(key, group[0]!, target, operation));
+          if (operations || decision !== "DENY") pairCells.push({ operation, decision, ...(policy ? { policy } : {}) });
         }
+        if (pairCells.length === 0) pairCells.push({ decision: "DENY" });
+        answers.set(answerKey, pairCells);
       }
+      for (const caller of group) for (const cell of pairCells) cells.push({ from: caller.label, to, ...cell });
     }
   }
   return cells;
+}
+
+/**
+ * The evaluator's decision for one target, with the target's policies sorted and split
+ * once instead of per request: the same steps as evaluateRequest (policies in namespace
+ * and name order, dry-run ones set aside, then decide), which a unit test holds it to.
+ * A rule matches when a source, an operation and every condition match (ruleMatches);
+ * the source part does not depend on the request, so it is worked out once per caller.
+ */
+class TargetJudge {
+  private readonly enforced: Array<{ policy: AuthorizationPolicyObject; rules: RuleSpec[] }>;
+
+  constructor(policies: readonly AuthorizationPolicyObject[]) {
+    this.enforced = [...policies]
+      .sort((a, b) => compareStrings(a.metadata.namespace, b.metadata.namespace) || compareStrings(a.metadata.name, b.metadata.name))
+      .filter((policy) => !isDryRun(policy))
+      .map((policy) => ({ policy, rules: rulesOf(policy) }));
+  }
+
+  forCaller(callerAttributes: RequestAttributes): { decide(request: RequestAttributes): { decision: Decision; policy?: string } } {
+    const sourceMatched = this.enforced.map(({ rules }) => rules.map((rule) => (rule.from ?? []).length === 0 || rule.from!.some((entry) => sourceMatches(entry.source ?? {}, callerAttributes))));
+    return {
+      decide: (request) => {
+        const evaluated: EvaluatedPolicy[] = this.enforced.map(({ policy, rules }, p) => {
+          const index = rules.findIndex((rule, r) => sourceMatched[p]![r]! && operationAndConditionsMatch(rule, request));
+          return {
+            ref: { namespace: policy.metadata.namespace, name: policy.metadata.name, action: actionOf(policy) },
+            provider: policy.spec?.provider?.name ?? "",
+            ruleCount: rules.length,
+            matchedRule: index < 0 ? undefined : index,
+          };
+        });
+        const strict = decide(evaluated, () => false);
+        const named = (d: ReturnType<typeof decide>) => (d.decidingPolicy ? `${d.decidingPolicy.namespace}/${d.decidingPolicy.name}` : undefined);
+        if (strict.allowed) return { decision: "ALLOW", policy: named(strict) };
+        if (strict.delegations.length === 0) return { decision: "DENY", policy: named(strict) };
+        const gated = decide(evaluated, () => true);
+        return gated.allowed ? { decision: "ALLOW_IF_GATE", policy: named(gated) } : { decision: "DENY", policy: named(strict) };
+      },
+    };
+  }
+}
+
+function operationAndConditionsMatch(rule: RuleSpec, request: RequestAttributes): boolean {
+  const to = rule.to ?? [];
+  return (to.length === 0 || to.some((entry) => operationMatches(entry.operation ?? {}, request))) && (rule.when ?? []).every((condition) => conditionHolds(condition, request));
 }
 
 const MAX_CANDIDATES = 64;
