@@ -6,19 +6,20 @@ import type { Caches } from "../caches.js";
 import type { RenderConfig } from "../config.js";
 import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js";
 import { canonicalJson } from "../render/hash.js";
-import { POLICY_LABEL } from "../render/metadata.js";
+import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
 import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import { reportReadiness } from "../runtime/readiness-report.js";
-import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
+import { isNotFound, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
-import { resourceOf } from "../runtime/resources.js";
+import { resourceOf, resources } from "../runtime/resources.js";
 import type { IdentityIndex } from "./identity-index.js";
 import { PolicyReason } from "./reasons.js";
 import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
 import { DriftRepairs } from "./drift-repairs.js";
+import { classifyWriteFailure, WriteFailureReason } from "./write-failure.js";
 
 export interface PolicyReconcilerDeps {
   client: KubeClient;
@@ -61,69 +62,156 @@ export class PolicyReconciler implements Reconciler {
       return;
     }
     const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config);
-    const rendered = await this.converge(policy, result, log);
-    await this.writeStatus(policy, result, rendered, log);
+    const convergence = await this.converge(policy, result, log);
+    const { rendered } = convergence;
+    await this.writeStatus(policy, result, convergence, log);
     // A series only for policies with something left out: tens of thousands of zeros would
     // cost every scrape (and the operator's memory) without telling anyone anything.
     if (result.unresolved.length > 0) this.deps.metrics.unresolvedSources.set({ namespace, name }, result.unresolved.length);
     else this.deps.metrics.unresolvedSources.remove({ namespace, name });
-    if (rendered.status === "True") this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
+    // A policy that can never be written as it stands is settled too: the namespace baseline
+    // must not wait for it, since the baseline is what denies in its place.
+    if (rendered.status === "True" || convergence.failure?.permanent) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
     this.deps.afterRender(namespace);
+    if (convergence.failure && !convergence.failure.permanent) throw convergence.failure.error;
+    if (convergence.failure) return { retryWithBackoff: true };
     const heldBackMs = this.driftRepairs.requeueAfter(key);
     if (heldBackMs !== undefined) return { requeueAfterMs: heldBackMs };
   }
 
-  private async converge(policy: Policy, result: PolicyRenderResult, log: Logger): Promise<DesiredCondition> {
+  private async converge(policy: Policy, result: PolicyRenderResult, log: Logger): Promise<Convergence> {
     const { caches, client, events } = this.deps;
     const missing = renderedCaches(caches).find((informer) => informer.availability === "absent");
     if (missing) {
-      return condition("Rendered", "False", PolicyReason.IstioMissing, `Istio's CRDs (${missing.type.plural}.security.istio.io) are not installed; install Istio and the operator picks it up by itself`);
+      return { rendered: condition("Rendered", "False", PolicyReason.IstioMissing, `Istio's CRDs (${missing.type.plural}.security.istio.io) are not installed; install Istio and the operator picks it up by itself`) };
+    }
+    const taken = this.nameTaken(policy, result);
+    if (taken) {
+      const failure = { reason: PolicyReason.NameTaken, permanent: true, message: taken, error: new Error(taken) };
+      return this.failed(policy, failure, log);
     }
     const wanted = new Set<string>();
     let changed = 0;
-    for (const object of result.objects as KubeObject[]) {
-      const desired = withAppliedHash(object);
-      wanted.add(`${desired.kind}/${desired.metadata.name}`);
-      const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
-      if (!needsApply(desired, live)) continue;
-      if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
-      await client.apply(desired);
-      changed++;
-      log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
-    }
-    for (const informer of renderedCaches(caches)) {
-      for (const live of informer.list(policy.metadata.namespace)) {
-        if (live.metadata.labels?.[POLICY_LABEL] !== policy.metadata.name) continue;
-        if (!(live.metadata.ownerReferences ?? []).some((ref) => ref.uid === policy.metadata.uid)) continue;
+    try {
+      for (const object of result.objects as KubeObject[]) {
+        const desired = withAppliedHash(object);
+        wanted.add(`${desired.kind}/${desired.metadata.name}`);
+        const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
+        if (!needsApply(desired, live)) continue;
+        if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
+        await client.apply(desired);
+        changed++;
+        log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
+      }
+      for (const live of this.liveObjectsOf(policy)) {
         if (wanted.has(`${live.kind}/${live.metadata.name}`)) continue;
         await client.delete(resourceOf(live.apiVersion, live.kind), live.metadata.name, live.metadata.namespace, live.metadata.uid);
         changed++;
         log.info({ kind: live.kind, object: live.metadata.name }, "deleted object no longer rendered");
       }
+    } catch (err) {
+      return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
     }
     if (changed > 0) {
       events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash.slice(0, 12)} (${changed} object${changed === 1 ? "" : "s"} written)`);
     }
-    return condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`);
+    return { rendered: condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`) };
   }
 
-  private async writeStatus(policy: Policy, result: PolicyRenderResult, rendered: DesiredCondition, log: Logger): Promise<void> {
-    const resolved = resolvedCondition(result);
+  /** Objects this policy wrote: its label, and its uid as controller, so a namesake's are never touched. */
+  private liveObjectsOf(policy: Policy): KubeObject[] {
+    return renderedCaches(this.deps.caches).flatMap((informer) =>
+      informer
+        .list(policy.metadata.namespace)
+        .filter((live) => live.metadata.labels?.[POLICY_LABEL] === policy.metadata.name && (live.metadata.ownerReferences ?? []).some((ref) => ref.uid === policy.metadata.uid)),
+    );
+  }
+
+  /**
+   * A rendered name already used by an object this policy does not own: another policy's
+   * shard or require-jwt object can carry the same name (policy "a" shard 1 and policy "a-1"
+   * are both nexus-a-1). Writing it would take the other policy's object over.
+   */
+  private nameTaken(policy: Policy, result: PolicyRenderResult): string | undefined {
+    for (const object of result.objects) {
+      const live = renderedCacheFor(this.deps.caches, object.kind).get(object.metadata.name, object.metadata.namespace);
+      if (!live) continue;
+      const owner = live.metadata.ownerReferences?.find((ref) => ref.controller);
+      if (owner && owner.uid === policy.metadata.uid) continue;
+      if (!owner && live.metadata.labels?.[POLICY_LABEL] === policy.metadata.name) continue;
+      const holder = owner
+        ? `${owner.kind} ${owner.name}`
+        : live.metadata.labels?.[BASELINE_LABEL] === "true"
+          ? "the namespace baseline"
+          : "an object this operator does not manage";
+      return `${object.kind} ${object.metadata.name}, which this policy renders, already exists and belongs to ${holder}; rename one of the two policies`;
+    }
+    return undefined;
+  }
+
+  /**
+   * A write that failed. When it can never succeed as it stands, the Allow objects of the
+   * policy's earlier version go (the namespace baseline then denies what they admitted:
+   * fail closed), while its Deny objects stay until a replacement is written. On a passing
+   * failure everything stays as it is and the write is retried.
+   */
+  private async failed(policy: Policy, failure: Failure, log: Logger): Promise<Convergence> {
+    const apiMessage = truncate(failure.message, 1024);
+    log.warn({ reason: failure.reason, permanent: failure.permanent, error: apiMessage }, "rendered objects could not be written");
+    if (!failure.permanent) {
+      return { rendered: condition("Rendered", "False", failure.reason, `writing the rendered objects failed and is retried with backoff; what was written before stays in force: ${apiMessage}`), failure };
+    }
+    // The same words whether the objects go now or went at an earlier try, so retries leave the status alone.
+    let consequence = "its Allow objects are removed (fail closed), so what it admits is denied until it can be written; its Deny objects stay";
+    try {
+      await this.removeAllowObjects(policy, log);
+    } catch (err) {
+      consequence = `removing its earlier Allow objects failed too (${truncate(err instanceof Error ? err.message : String(err), 256)}); they are retried`;
+      failure = { ...failure, permanent: false };
+    }
+    const what = WHAT_FAILED[failure.reason] ?? "the rendered objects cannot be written";
+    return { rendered: condition("Rendered", "False", failure.reason, `${what}: ${apiMessage}; ${consequence}`), failure };
+  }
+
+  private async removeAllowObjects(policy: Policy, log: Logger): Promise<void> {
+    for (const live of this.liveObjectsOf(policy)) {
+      if (live.kind !== "AuthorizationPolicy") continue;
+      // The cache keeps a digest of the body, not the spec: read the action from the API.
+      // This path is rare (a rendering that cannot be written), so the reads cost nothing.
+      const current = await this.deps.client
+        .get<KubeObject & { spec?: { action?: string } }>(resources.authorizationPolicy, live.metadata.name, live.metadata.namespace)
+        .catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+      if (!current || (current.spec?.action ?? "ALLOW") !== "ALLOW") continue;
+      await this.deps.client.delete(resources.authorizationPolicy, live.metadata.name, live.metadata.namespace, live.metadata.uid);
+      log.warn({ object: live.metadata.name }, "removed an Allow object of a policy that cannot be written");
+    }
+  }
+
+  private async writeStatus(policy: Policy, result: PolicyRenderResult, { rendered, failure }: Convergence, log: Logger): Promise<void> {
+    const action = policy.spec.action ?? "Allow";
+    const resolved = resolvedCondition(result, action);
     const parts = [resolved, rendered];
     // Unresolved sources are left out on purpose (fail closed), so they do not make the
-    // policy un-Ready; an unresolved target does, because nothing is enforced for it.
-    const readyParts = result.target.resolved ? [rendered] : parts;
+    // policy un-Ready; an unresolved target does, because nothing is enforced for it, and so
+    // does a Deny or Audit of which nothing is rendered.
+    const readyParts = !result.target.resolved ? parts : [rendered, ...nothingEnforced(result, action)];
     const ready = readyFrom(readyParts, PolicyReason.Ready, "policy is enforced by the mesh");
     const previous = policy.status ?? {};
+    // After a failed write the version in force is still the one written before.
     const status: AccessPolicyStatus = {
       observedGeneration: policy.metadata.generation,
-      policyHash: result.policyHash,
-      rendered: result.objects.map((o): RenderedReference => ({
-        apiVersion: o.apiVersion,
-        kind: o.kind,
-        name: o.metadata.name,
-        namespace: o.metadata.namespace,
-      })),
+      ...(failure ? (previous.policyHash ? { policyHash: previous.policyHash } : {}) : { policyHash: result.policyHash }),
+      rendered: failure
+        ? (previous.rendered ?? [])
+        : result.objects.map((o): RenderedReference => ({
+            apiVersion: o.apiVersion,
+            kind: o.kind,
+            name: o.metadata.name,
+            namespace: o.metadata.namespace,
+          })),
       unresolved: result.unresolved,
       conditions: setConditions(previous.conditions, [...parts, ready], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
     };
@@ -139,21 +227,59 @@ export class PolicyReconciler implements Reconciler {
   }
 }
 
-function resolvedCondition(result: PolicyRenderResult): DesiredCondition {
+type Action = NonNullable<AccessPolicy["spec"]["action"]>;
+const MATCHES_NOBODY: Record<Action, string> = { Allow: "admit nobody", Deny: "deny nobody", Audit: "audit nobody" };
+
+function resolvedCondition(result: PolicyRenderResult, action: Action): DesiredCondition {
   if (!result.target.resolved) {
     return condition("Resolved", "False", result.target.reason ?? PolicyReason.TargetNotFound, result.target.message ?? "the target identity does not resolve; nothing is rendered");
   }
   if (result.unresolved.length === 0) {
     return condition("Resolved", "True", PolicyReason.Resolved, `all ${result.resolvedSources} sources resolved`);
   }
-  const first = result.unresolved.slice(0, 3).map((u) => u.message);
-  const more = result.unresolved.length > 3 ? ` (and ${result.unresolved.length - 3} more)` : "";
-  return condition(
-    "Resolved",
-    "False",
-    PolicyReason.SourcesUnresolved,
-    `${result.unresolved.length} source${result.unresolved.length === 1 ? " is" : "s are"} left out and admit nobody: ${first.join("; ")}${more}`,
-  );
+  const groups = [
+    { effect: "LeftOut", says: (n: number) => `${n === 1 ? "is" : "are"} left out and ${MATCHES_NOBODY[action]}` },
+    { effect: "Narrowed", says: (n: number) => `${n === 1 ? "is" : "are"} narrowed: some of ${n === 1 ? "its" : "their"} engines are left out` },
+    { effect: "Assumed", says: (n: number) => `${n === 1 ? "is" : "are"} matched by an assumed principal` },
+  ];
+  const parts = groups.flatMap(({ effect, says }) => {
+    const entries = result.unresolved.filter((u) => (u.effect ?? "LeftOut") === effect);
+    if (entries.length === 0) return [];
+    const first = entries.slice(0, 3).map((u) => u.message);
+    const more = entries.length > 3 ? ` (and ${entries.length - 3} more)` : "";
+    return [`${entries.length} source${entries.length === 1 ? "" : "s"} ${says(entries.length)}: ${first.join("; ")}${more}`];
+  });
+  return condition("Resolved", "False", PolicyReason.SourcesUnresolved, parts.join(". "));
+}
+
+/** A Deny or Audit with nothing rendered protects nothing, so it is not Ready (an Allow with nothing rendered still allows nothing). */
+function nothingEnforced(result: PolicyRenderResult, action: Action): DesiredCondition[] {
+  if (action === "Allow" || result.objects.some((o) => o.kind === "AuthorizationPolicy")) return [];
+  const verb = action === "Deny" ? "denies" : "audits";
+  return [condition("Enforced", "False", PolicyReason.NothingEnforced, `no rule of this ${action} policy resolves to a caller, so it ${verb} nobody; see the Resolved condition`)];
+}
+
+interface Failure {
+  reason: string;
+  permanent: boolean;
+  message: string;
+  error: unknown;
+}
+
+interface Convergence {
+  rendered: DesiredCondition;
+  failure?: Failure;
+}
+
+const WHAT_FAILED: Record<string, string> = {
+  [WriteFailureReason.TooLarge]: "the rendering is too large for the apiserver even after sharding",
+  [WriteFailureReason.Rejected]: "the apiserver refused a rendered object",
+  [WriteFailureReason.Forbidden]: "the operator may not write a rendered object (check its RBAC)",
+  [PolicyReason.NameTaken]: "a rendered name is taken",
+};
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
 }
 
 function condition(type: string, status: DesiredCondition["status"], reason: string, message: string): DesiredCondition {

@@ -11,7 +11,7 @@ import { startControlPlane, type ControlPlane } from "../controlplane/control-pl
 import { applyManifests, findYamlFiles, readYamlFiles } from "../controlplane/crds.js";
 import { thirdPartyCrdFiles } from "../controlplane/third-party-crds.js";
 import { waitFor } from "../controlplane/wait.js";
-import { adminClient, conditionOf, createNamespace, hasCondition, waitForObject } from "../support/kube.js";
+import { adminClient, conditionOf, createNamespace, hasCondition, waitForEvent, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 
 describe("missing cert-manager and Istio", () => {
@@ -81,13 +81,3 @@ describe("missing cert-manager and Istio", () => {
     await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "baseline", 60_000);
   });
 });
-
-async function waitForEvent(client: KubeClient, namespace: string, name: string, reason: string): Promise<KubeObject> {
-  return waitFor(
-    async () => {
-      const events = await client.getRaw<{ items: Array<KubeObject & { reason: string; involvedObject: { name: string } }> }>(`/api/v1/namespaces/${namespace}/events`);
-      return events.items.find((e) => e.reason === reason && e.involvedObject.name === name);
-    },
-    { timeoutMs: 30_000, description: `Event ${reason} for ${name}` },
-  );
-}

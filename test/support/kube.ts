@@ -82,3 +82,15 @@ export function hasCondition(object: KubeObject, type: string, status: string, r
     c.observedGeneration === object.metadata.generation
   );
 }
+
+export type EventObject = KubeObject & { reason: string; type: string; message: string; count?: number; involvedObject: { name: string; kind?: string } };
+
+/** The Events of one object, oldest first as the apiserver lists them. */
+export async function eventsFor(client: KubeClient, namespace: string, name: string): Promise<EventObject[]> {
+  const events = await client.getRaw<{ items: EventObject[] }>(`/api/v1/namespaces/${namespace}/events`);
+  return events.items.filter((e) => e.involvedObject.name === name);
+}
+
+export async function waitForEvent(client: KubeClient, namespace: string, name: string, reason: string, timeoutMs = 30_000): Promise<EventObject> {
+  return waitFor(async () => (await eventsFor(client, namespace, name)).find((e) => e.reason === reason), { timeoutMs, description: `Event ${reason} for ${name}` });
+}
