@@ -157,13 +157,15 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
     }
   });
 
-  it("renders a policy into AuthorizationPolicy, PeerAuthentication and RequestAuthentication, and the baseline", async () => {
+  it("renders a policy into AuthorizationPolicies and a RequestAuthentication, its target's workload PeerAuthentication, and the baseline", async () => {
     await admin.create({
       apiVersion: API,
       kind: "AccessPolicy",
       metadata: { name: "ledger-callers", namespace: ns },
       spec: {
         targetIdentity: "ledger",
+        // Permissive, so the target gets a workload PeerAuthentication too (owned by its EngineIdentity).
+        mtls: "Permissive",
         authentication: { jwt: [{ issuer: ISSUER, jwksUri: `${ISSUER}/.well-known/jwks.json`, audiences: ["ledger"] }], requireJWT: true },
         rules: [{ from: [{ identity: { name: "web" } }, { jwt: { issuer: ISSUER } }], to: [{ methods: ["GET"], paths: ["/v1/*"] }] }],
       },
@@ -173,12 +175,11 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
     expect(rendered).toEqual([
       "AuthorizationPolicy/nexus-ledger-callers",
       "AuthorizationPolicy/nexus-ledger-callers-require-jwt",
-      "PeerAuthentication/nexus-ledger-callers",
       "RequestAuthentication/nexus-ledger-callers",
     ]);
     await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers", ns, () => true, "AuthorizationPolicy");
     await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers-require-jwt", ns, () => true, "require-jwt AuthorizationPolicy");
-    await waitForObject(admin, resources.peerAuthentication, "nexus-ledger-callers", ns, () => true, "PeerAuthentication");
+    await waitForObject(admin, resources.peerAuthentication, "nexus-ledger-mtls", ns, (o) => (o.spec as { mtls: { mode: string } }).mtls.mode === "PERMISSIVE", "workload PeerAuthentication");
     await waitForObject(admin, resources.requestAuthentication, "nexus-ledger-callers", ns, () => true, "RequestAuthentication");
     await waitForObject(admin, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "baseline default deny");
     await waitForObject(admin, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "baseline STRICT mTLS");

@@ -94,8 +94,9 @@ describe("AccessPolicy reconciler", () => {
     expect(principalsOf(ap)).toEqual(expected);
     expect(ap.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "ledger-callers" });
     expect(ap.metadata.ownerReferences?.[0]).toMatchObject({ kind: "AccessPolicy", name: "ledger-callers", controller: true });
-    const pa = await waitForObject(client, resources.peerAuthentication, "nexus-ledger-callers", ns, () => true, "rendered PeerAuthentication");
-    expect(pa.spec).toEqual({ selector: { matchLabels: { app: "ledger" } }, mtls: { mode: "STRICT" } });
+    // STRICT is the namespace baseline's already: no workload PeerAuthentication of its own.
+    expect(await getOrUndefined(client, resources.peerAuthentication, "nexus-ledger-mtls", ns)).toBeUndefined();
+    expect(await getOrUndefined(client, resources.peerAuthentication, "nexus-ledger-callers", ns)).toBeUndefined();
   });
 
   it("reports the left-out sources (cross-tenant and missing) in status and stays enforced", async () => {
@@ -109,7 +110,7 @@ describe("AccessPolicy reconciler", () => {
       [2, "CrossTenant"],
       [3, "IdentityNotFound"],
     ]);
-    expect(status.rendered.map((r) => `${r.kind}/${r.name}`)).toEqual(["AuthorizationPolicy/nexus-ledger-callers", "PeerAuthentication/nexus-ledger-callers"]);
+    expect(status.rendered.map((r) => `${r.kind}/${r.name}`)).toEqual(["AuthorizationPolicy/nexus-ledger-callers"]);
     const live = await client.get<KubeObject>(resources.authorizationPolicy, "nexus-ledger-callers", ns);
     expect(live.metadata.annotations?.["security.nexus.io/policy-hash"]).toBe(status.policyHash);
   });
@@ -119,6 +120,21 @@ describe("AccessPolicy reconciler", () => {
     expect(deny.spec ?? {}).toEqual({});
     const strict = await waitForObject(client, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "strict mTLS baseline");
     expect(strict.spec).toEqual({ mtls: { mode: "STRICT" } });
+  });
+
+  it("renders one workload PeerAuthentication per target, PERMISSIVE only while every policy of the target says so", async () => {
+    await client.create(identity(ns, "migrating", { workloadSelector: { matchLabels: { app: "migrating" } } }));
+    await client.create(policy(ns, "migrating-a", { targetIdentity: "migrating", mtls: "Permissive", rules: [{ from: [{ namespace: ns }] }] }));
+    await client.create(policy(ns, "migrating-b", { targetIdentity: "migrating", mtls: "Permissive", rules: [{ from: [{ namespace: other }] }] }));
+    const permissive = await waitForObject(client, resources.peerAuthentication, "nexus-migrating-mtls", ns, () => true, "workload PeerAuthentication");
+    expect(permissive.spec).toEqual({ selector: { matchLabels: { app: "migrating" } }, mtls: { mode: "PERMISSIVE" } });
+    expect(permissive.metadata.ownerReferences?.[0]).toMatchObject({ kind: "EngineIdentity", name: "migrating", controller: true });
+    expect(permissive.metadata.labels).toMatchObject({ "security.nexus.io/identity": "migrating", "security.nexus.io/workload-mtls": "true" });
+    // One policy of the target back to Strict: the baseline's STRICT holds again, whichever policy is older.
+    await client.mergePatch(resources.accessPolicy, "migrating-b", ns, { spec: { mtls: "Strict" } }, "test");
+    await waitForGone(client, resources.peerAuthentication, "nexus-migrating-mtls", ns);
+    for (const name of ["migrating-a", "migrating-b"]) await client.delete(resources.accessPolicy, name, ns);
+    await client.delete(resources.engineIdentity, "migrating", ns);
   });
 
   it("re-renders a policy when an identity joins the tenant it names, and when it leaves", async () => {
@@ -183,6 +199,16 @@ describe("AccessPolicy reconciler", () => {
     await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", other);
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: other, labels: {} } });
     await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", other, () => true, "baseline back");
+  });
+
+  it("keeps each target STRICT with a workload PeerAuthentication while the namespace opts out of the baseline", async () => {
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "security.nexus.io/baseline": "disabled" } } });
+    await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", ns);
+    const strict = await waitForObject(client, resources.peerAuthentication, "nexus-ledger-mtls", ns, () => true, "per-target STRICT");
+    expect(strict.spec).toEqual({ selector: { matchLabels: { app: "ledger" } }, mtls: { mode: "STRICT" } });
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: {} } });
+    await waitForObject(client, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "baseline back");
+    await waitForGone(client, resources.peerAuthentication, "nexus-ledger-mtls", ns);
   });
 
   it("removes the baseline once the namespace holds no NEXUS object", async () => {

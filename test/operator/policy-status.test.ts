@@ -6,7 +6,19 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
 import { resources } from "../../operator/runtime/resources.js";
 import { waitFor } from "../controlplane/wait.js";
-import { adminClient, conditionOf, createNamespace, deleteNamespace, eventsFor, getOrUndefined, hasCondition, uniqueName, waitForGone, waitForObject } from "../support/kube.js";
+import {
+  adminClient,
+  conditionOf,
+  createNamespace,
+  deleteNamespace,
+  eventsFor,
+  getOrUndefined,
+  hasCondition,
+  uniqueName,
+  waitForEvent,
+  waitForGone,
+  waitForObject,
+} from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 
 const API_VERSION = "security.nexus.io/v1alpha1";
@@ -81,6 +93,7 @@ describe("AccessPolicy status when the rendering cannot be written", () => {
     expect(status.observedGeneration).toBe(failed.metadata.generation);
 
     // Retries do not repeat the Warning: one per change of reason.
+    await waitForEvent(client, ns, "wide", "TooLarge");
     const operator = running;
     await waitFor(async () => (operator.logLines.filter((l) => l.includes("rendered objects could not be written")).length >= 3 ? true : undefined), {
       timeoutMs: 30_000,
@@ -98,7 +111,7 @@ describe("AccessPolicy status when the rendering cannot be written", () => {
     const ready = await waitForObject(client, resources.accessPolicy, "wide", ns, (o) => hasCondition(o, "Ready", "True") && hasCondition(o, "Rendered", "True"), "sharded policy Ready", 90_000);
     const shards = await shardsOf(client, ns, "wide");
     expect(shards.length).toBeGreaterThan(2);
-    expect(shards.map((s) => s.metadata.name)).toEqual(shards.map((_, i) => (i === 0 ? "nexus-wide" : `nexus-wide-${i}`)).sort());
+    expect(shards.map((s) => s.metadata.name).sort()).toEqual(shards.map((_, i) => (i === 0 ? "nexus-wide" : `nexus-wide-${i}`)).sort());
     for (const shard of shards) {
       expect(Buffer.byteLength(JSON.stringify(shard.spec))).toBeLessThanOrEqual(512 * 1024);
       expect(shard.metadata.annotations?.["security.nexus.io/policy-hash"]).toBe((ready.status as { policyHash: string }).policyHash);
