@@ -5,7 +5,7 @@
 // trust on never cuts traffic those policies were about to allow, and removed when the
 // namespace holds no NEXUS object any more.
 import type { Caches } from "../caches.js";
-import { renderNamespaceBaseline, renderWorkloadMtls, type IdentityLookup } from "../policy/index.js";
+import { renderNamespaceObjects, type IdentityLookup } from "../policy/index.js";
 import { BASELINE_DISABLED, BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/controller.js";
@@ -36,10 +36,10 @@ export class BaselineReconciler implements Reconciler {
     const disabled = ns?.metadata.labels?.[BASELINE_LABEL] === BASELINE_DISABLED;
     const live = this.liveBaseline(namespace);
     const present = !!ns && !ns.metadata.deletionTimestamp;
-    const enforced = present && holdsNexusObjects && !disabled;
-    const baseline = enforced ? (renderNamespaceBaseline(namespace) as KubeObject[]) : [];
-    const workloadMtls = present ? this.workloadMtls(namespace, disabled) : [];
-    const wanted = new Set([...baseline, ...workloadMtls].map((o) => `${o.kind}/${o.metadata.name}`));
+    const rendered = present && holdsNexusObjects ? this.render(namespace, disabled) : [];
+    const baseline = rendered.filter((o) => o.metadata.labels?.[BASELINE_LABEL] === "true");
+    const workloadMtls = rendered.filter((o) => o.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true");
+    const wanted = new Set(rendered.map((o) => `${o.kind}/${o.metadata.name}`));
     let removedBaseline = false;
     for (const object of live) {
       if (wanted.has(`${object.kind}/${object.metadata.name}`)) continue;
@@ -72,10 +72,10 @@ export class BaselineReconciler implements Reconciler {
     }
   }
 
-  /** PeerAuthentications of the namespace's target identities; the renderer decides where one is needed. */
-  private workloadMtls(namespace: string, baselineDisabled: boolean): KubeObject[] {
+  /** The baseline and the workload PeerAuthentications of the namespace's targets; the renderer decides where one is needed. */
+  private render(namespace: string, baselineDisabled: boolean): KubeObject[] {
     const { caches, identities } = this.deps;
-    return renderWorkloadMtls(namespace, caches.policies.list(namespace), identities, {
+    return renderNamespaceObjects(namespace, caches.policies.list(namespace), identities, {
       baselineDisabled,
       identityUid: (name) => caches.identities.get(name, namespace)?.metadata.uid,
     }) as KubeObject[];

@@ -1,12 +1,13 @@
 // Everything the operator would write for a set of EngineIdentities and AccessPolicies,
 // produced by the operator's own pure renderers (never a copy of their logic): each
-// policy's Istio objects, each identity's Certificate, and the baseline of every
-// namespace that holds a NEXUS object. Sorted by kind, namespace and name.
+// policy's Istio objects, each identity's Certificate, and the baseline and workload
+// PeerAuthentications of every namespace that holds a NEXUS object. Sorted by kind,
+// namespace and name.
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { factsOf } from "../access/identity-index.js";
 import type { RenderConfig } from "../config.js";
 import { renderCertificate } from "../identity/render-certificate.js";
-import { identityLookupOf, renderAccessPolicy, renderNamespaceBaseline, type IdentityFacts, type IdentityLookup, type PolicyRenderResult } from "../policy/index.js";
+import { identityLookupOf, renderAccessPolicy, renderNamespaceObjects, type IdentityFacts, type IdentityLookup, type PolicyRenderResult } from "../policy/index.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { compareStrings } from "../policy/sorted.js";
 import { namespacesOf } from "./manifests.js";
@@ -47,9 +48,14 @@ export function renderAll(input: RenderInput, config: RenderConfig): RenderedSet
   }
   const policies = input.policies.map((policy) => ({ policy, result: renderAccessPolicy(policy, lookup, config) }));
   for (const { result } of policies) objects.push(...(result.objects as KubeObject[]));
+  const uids = new Map(input.identities.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, i.metadata.uid]));
   for (const namespace of namespacesOf(input)) {
-    if (input.baselineDisabled?.has(namespace)) continue;
-    objects.push(...(renderNamespaceBaseline(namespace) as KubeObject[]));
+    const inNamespace = input.policies.filter((p) => p.metadata.namespace === namespace);
+    const rendered = renderNamespaceObjects(namespace, inNamespace, lookup, {
+      baselineDisabled: input.baselineDisabled?.has(namespace) ?? false,
+      identityUid: (name) => uids.get(`${namespace}/${name}`),
+    });
+    objects.push(...(rendered as KubeObject[]));
   }
   return { objects: objects.sort(byKindNamespaceName), policies, lookup };
 }

@@ -3,7 +3,7 @@ export { identityLookupOf, type IdentityFacts, type IdentityLookup } from "./ide
 export { policyReferences, type PolicyReferences } from "./policy-references.js";
 export { renderAccessPolicy, renderedName, requireJwtName, type PolicyRenderResult } from "./render-access-policy.js";
 export { renderNamespaceBaseline, DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "./namespace-baseline.js";
-export { renderWorkloadMtls, workloadMtlsName, type WorkloadMtlsOptions } from "./workload-mtls.js";
+export { renderNamespaceObjects, renderWorkloadMtls, workloadMtlsName, type WorkloadMtlsOptions } from "./workload-mtls.js";
 export { SHARD_BUDGET_BYTES, shardName } from "./shard.js";
 export { ISTIO_DRY_RUN_ANNOTATION } from "./policy-metadata.js";
 export { SourceReason, TargetReason } from "./reasons.js";

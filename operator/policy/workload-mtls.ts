@@ -6,7 +6,8 @@
 import type { AccessPolicy } from "../api/types.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import type { IdentityLookup } from "./identity-lookup.js";
-import type { RenderedPeerAuthentication, WorkloadSelectorSpec } from "./istio-types.js";
+import type { RenderedObject, RenderedPeerAuthentication, WorkloadSelectorSpec } from "./istio-types.js";
+import { renderNamespaceBaseline } from "./namespace-baseline.js";
 import { istioObject } from "./rendered-object.js";
 import { compareStrings } from "./sorted.js";
 import { resolveTarget } from "./target.js";
@@ -57,4 +58,19 @@ export function renderWorkloadMtls(
       );
       return [object as RenderedPeerAuthentication];
     });
+}
+
+/**
+ * Everything the namespace-baseline reconciler writes for a namespace that holds NEXUS
+ * objects: the allow-nothing and STRICT baseline (unless the namespace opted out) and the
+ * workload PeerAuthentications of its targets. The operator, the CLI and the benchmark all
+ * render a namespace through this one function.
+ */
+export function renderNamespaceObjects(
+  namespace: string,
+  policies: readonly AccessPolicy[],
+  identities: IdentityLookup,
+  options: WorkloadMtlsOptions,
+): RenderedObject[] {
+  return [...(options.baselineDisabled ? [] : renderNamespaceBaseline(namespace)), ...renderWorkloadMtls(namespace, policies, identities, options)];
 }
