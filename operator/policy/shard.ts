@@ -38,21 +38,8 @@ export interface ShardOptions {
  */
 export function shardRules(rules: IstioRule[], options: ShardOptions): IstioRule[][] {
   const room = Math.max(1, options.budgetBytes - options.envelopeBytes - METADATA_ALLOWANCE_BYTES);
-  const groups: IstioRule[][] = [];
-  let current: IstioRule[] = [];
-  let used = 0;
-  for (const rule of rules.flatMap((r) => cutToFit(r, room))) {
-    const size = jsonBytes(rule) + 1;
-    if (current.length > 0 && used + size > room) {
-      groups.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(rule);
-    used += size;
-  }
-  groups.push(current);
-  return groups;
+  const groups = packBySize(rules.flatMap((r) => cutToFit(r, room)), room);
+  return groups.length > 0 ? groups : [[]];
 }
 
 /** The rule itself when it fits; otherwise one rule per piece of its sources, each with the rule's `to` and `when`. */
@@ -65,7 +52,7 @@ function cutToFit(rule: IstioRule, room: number): IstioRule[] {
     if (!field) return [withSource(source)];
     const values = source[field] ?? [];
     const emptyBytes = jsonBytes(withSource({ ...source, [field]: [] }));
-    return chunkBySize(values, room - emptyBytes).map((chunk) => withSource({ ...source, [field]: chunk }));
+    return packBySize(values, room - emptyBytes).map((chunk) => withSource({ ...source, [field]: chunk }));
   });
 }
 
@@ -76,22 +63,23 @@ function splittableFieldOf(source: IstioSource): SplittableField | undefined {
   return SPLITTABLE_FIELDS.find((field) => field === fields[0]);
 }
 
-function chunkBySize(values: string[], room: number): string[][] {
-  const chunks: string[][] = [];
-  let current: string[] = [];
+/** Items in order, in groups whose JSON (with a separator each) fits the room; an item larger than the room alone gets a group of its own. */
+function packBySize<T>(items: T[], room: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
   let used = 0;
-  for (const value of values) {
-    const size = jsonBytes(value) + 1;
+  for (const item of items) {
+    const size = jsonBytes(item) + 1;
     if (current.length > 0 && used + size > room) {
-      chunks.push(current);
+      groups.push(current);
       current = [];
       used = 0;
     }
-    current.push(value);
+    current.push(item);
     used += size;
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 export function jsonBytes(value: unknown): number {
