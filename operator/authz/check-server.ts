@@ -1,0 +1,54 @@
+// The gRPC shell: envoy.service.auth.v3.Authorization/Check over @grpc/grpc-js. It turns
+// each CheckRequest into a GateRequest, asks the gate, audits, counts, and answers; any
+// failure inside becomes a 503 answer, never a gRPC error.
+import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { checkResponseOf } from "./answers.js";
+import { auditRecordOf, type AuditSink } from "./audit.js";
+import { Reason, type Decision } from "./decision.js";
+import type { Gate } from "./gate.js";
+import type { AuthzMetrics } from "./metrics.js";
+import { authorizationServiceDefinition } from "./protos.js";
+import { gateRequestOf, type CheckRequestMessage, type GateRequest } from "./request.js";
+
+export interface CheckServerOptions {
+  gate: Gate;
+  audit: AuditSink;
+  metrics: AuthzMetrics;
+  log: Logger;
+  host: string;
+  port: number;
+}
+
+export async function startCheckServer(options: CheckServerOptions): Promise<{ server: Server; port: number }> {
+  const { gate, audit, metrics, log } = options;
+  const server = new Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  server.addService(authorizationServiceDefinition(), {
+    Check: (call: ServerUnaryCall<CheckRequestMessage, unknown>, callback: sendUnaryData<unknown>) => {
+      const started = performance.now();
+      const at = Date.now();
+      let request: GateRequest | undefined;
+      const answer = (decision: Decision) => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.decisions.inc({ decision: decision.kind, reason: decision.reason });
+        metrics.latency.observe({ decision: decision.kind }, seconds);
+        audit.write(auditRecordOf(decision, request ?? gateRequestOf({}), at, seconds * 1000));
+        callback(null, checkResponseOf(decision));
+      };
+      try {
+        request = gateRequestOf(call.request ?? {});
+        gate.decide(request).then(answer, (err: unknown) => {
+          log.error({ err: (err as Error)?.message }, "decision failed; answering 503");
+          answer({ kind: "unavailable", reason: Reason.InternalError, caller: {}, retryAfterSeconds: 1 });
+        });
+      } catch (err) {
+        log.error({ err: (err as Error)?.message }, "request unreadable; answering 503");
+        answer({ kind: "unavailable", reason: Reason.InternalError, caller: {}, retryAfterSeconds: 1 });
+      }
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  return { server, port };
+}

@@ -1,0 +1,136 @@
+// An AccessPolicy as the gate needs it: its keys by digest, its token issuers, and each
+// rule's sources resolved once (when the policy or an identity changes) so that a Check
+// only compares strings and sets. Resolution is the renderer's own (resolveSource, tenant
+// isolation), so the gate admits exactly the callers the rendered policy names.
+import type { AccessPolicy, AccessSource, JwtCaller, JwtIssuer, Operation } from "../api/types.js";
+import type { IdentityFacts, IdentityLookup } from "../policy/identity-lookup.js";
+import { resolveSource } from "../policy/resolve-source.js";
+import { resolveTarget } from "../policy/target.js";
+import { tenantIsolationFor } from "../policy/tenant-isolation.js";
+
+export const DEFAULT_KEY_HEADER = "x-api-key";
+
+export interface CompiledKey {
+  id: string;
+  policy: CompiledPolicy;
+  tenant?: string;
+  /** Milliseconds since the epoch; absent means unbounded. */
+  notBefore?: number;
+  notAfter?: number;
+  /** The declared SHA-256, 32 bytes, for the constant-time confirmation. */
+  digest: Buffer;
+  sha256: string;
+}
+
+export type CompiledSource =
+  | { kind: "keys"; ids: ReadonlySet<string> }
+  | { kind: "principals"; principals: ReadonlySet<string> }
+  | { kind: "namespace"; namespace: string }
+  | { kind: "jwt"; caller: JwtCaller };
+
+export interface CompiledRule {
+  sources: CompiledSource[];
+  to?: Operation[];
+}
+
+export interface CompiledPolicy {
+  namespace: string;
+  name: string;
+  policyHash?: string;
+  /** The target identity's facts; absent for a namespace-wide policy. */
+  target?: IdentityFacts;
+  keyHeader: string;
+  keys: CompiledKey[];
+  issuers: JwtIssuer[];
+  rules: CompiledRule[];
+}
+
+/** True when requests to the policy's target pass through the gate. */
+export function isGated(policy: AccessPolicy): boolean {
+  if ((policy.spec.action ?? "Allow") !== "Allow") return false;
+  const auth = policy.spec.authentication;
+  return auth?.gate ?? auth?.apiKeys !== undefined;
+}
+
+/**
+ * The gate's view of a gated policy, or undefined when the gate must not act on it (not
+ * gated, or a named target that does not resolve: the operator renders nothing for it).
+ */
+export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, trustDomain: string): CompiledPolicy | undefined {
+  if (!isGated(policy)) return undefined;
+  const target = resolveTarget(policy, identities);
+  if (!target.resolved) return undefined;
+  const { namespace, name } = policy.metadata;
+  const auth = policy.spec.authentication ?? {};
+  const issuers = auth.jwt ?? [];
+  const compiled: CompiledPolicy = {
+    namespace,
+    name,
+    ...(policy.status?.policyHash ? { policyHash: policy.status.policyHash } : {}),
+    ...(target.identity ? { target: target.identity } : {}),
+    keyHeader: (auth.apiKeys?.header ?? DEFAULT_KEY_HEADER).toLowerCase(),
+    keys: [],
+    issuers,
+    rules: [],
+  };
+  for (const key of auth.apiKeys?.keys ?? []) {
+    if (!/^[0-9a-f]{64}$/.test(key.sha256)) continue;
+    compiled.keys.push({
+      id: key.id,
+      policy: compiled,
+      ...(key.tenant ? { tenant: key.tenant } : {}),
+      ...timeField("notBefore", key.notBefore),
+      ...timeField("notAfter", key.notAfter),
+      digest: Buffer.from(key.sha256, "hex"),
+      sha256: key.sha256,
+    });
+  }
+  const isolation = tenantIsolationFor(policy, target.identity, identities, trustDomain);
+  const context = { policyNamespace: namespace, identities, trustDomain, declaredIssuers: new Set(issuers.map((i) => i.issuer)), ...(isolation ? { isolation } : {}) };
+  // Keys of another tenant are left out of every rule unless the policy allows cross-tenant.
+  const admissibleKeys = compiled.keys.filter((k) => !isolation || k.tenant === undefined || k.tenant === isolation.tenant);
+  (policy.spec.rules ?? []).forEach((rule, r) => {
+    const sources: CompiledSource[] = [];
+    (rule.from ?? []).forEach((source, s) => {
+      const compiledSource = compileSource(source, `rules[${r}].from[${s}]`, admissibleKeys, isolation?.tenant, context);
+      if (compiledSource) sources.push(compiledSource);
+    });
+    // A rule whose sources all fail to resolve admits nobody (never "anyone").
+    if (sources.length > 0) compiled.rules.push({ sources, ...(rule.to ? { to: rule.to } : {}) });
+  });
+  return compiled;
+}
+
+function compileSource(
+  source: AccessSource,
+  at: string,
+  keys: CompiledKey[],
+  isolatedTenant: string | undefined,
+  context: Parameters<typeof resolveSource>[2],
+): CompiledSource | undefined {
+  const apiKey = source.apiKey;
+  if (apiKey) {
+    if (apiKey.tenant !== undefined && isolatedTenant !== undefined && apiKey.tenant !== isolatedTenant) return undefined;
+    const ids = new Set(keys.filter((k) => (apiKey.id !== undefined ? k.id === apiKey.id : apiKey.tenant !== undefined && k.tenant === apiKey.tenant)).map((k) => k.id));
+    return ids.size > 0 ? { kind: "keys", ids } : undefined;
+  }
+  const resolved = resolveSource(source, at, context);
+  switch (resolved.kind) {
+    case "principals":
+      return { kind: "principals", principals: new Set(resolved.principals) };
+    case "namespace":
+      return { kind: "namespace", namespace: resolved.namespace };
+    case "jwt":
+      return { kind: "jwt", caller: resolved.caller };
+    default:
+      return undefined;
+  }
+}
+
+function timeField(name: "notBefore" | "notAfter", value: string | undefined): { notBefore?: number; notAfter?: number } {
+  if (value === undefined) return {};
+  const ms = Date.parse(value);
+  // An unreadable time on a key must not make it valid forever: notAfter fails closed.
+  if (Number.isNaN(ms)) return { [name]: name === "notAfter" ? 0 : Number.MAX_SAFE_INTEGER };
+  return { [name]: ms };
+}

@@ -1,0 +1,50 @@
+// A decision of the gate and the reasons it gives; the same values name the audit record's
+// decision and reason and the labels of nexus_authz_decisions_total (a closed set).
+import type { CompiledPolicy } from "./compiled-policy.js";
+
+export type DecisionKind = "allow" | "unauthenticated" | "forbidden" | "rate-limited" | "unavailable";
+
+export const STATUS_OF: Record<DecisionKind, number> = { allow: 200, unauthenticated: 401, forbidden: 403, "rate-limited": 429, unavailable: 503 };
+
+export const Reason = {
+  ApiKey: "api-key",
+  Jwt: "jwt",
+  MeshIdentity: "mesh-identity",
+  NoCredential: "no-credential",
+  MalformedKey: "malformed-key",
+  UnknownKey: "unknown-key",
+  ExpiredKey: "expired-key",
+  KeyNotYetValid: "key-not-yet-valid",
+  InvalidToken: "invalid-token",
+  ExpiredToken: "expired-token",
+  UndeclaredIssuer: "undeclared-issuer",
+  NotAdmitted: "not-admitted",
+  AmbiguousTarget: "ambiguous-target",
+  TooManyFailures: "too-many-failures",
+  NotSynced: "caches-not-synced",
+  InternalError: "internal-error",
+} as const;
+export type ReasonValue = (typeof Reason)[keyof typeof Reason];
+
+export interface CallerFacts {
+  principal?: string;
+  address?: string;
+  keyId?: string;
+  issuer?: string;
+  subject?: string;
+}
+
+export interface Decision {
+  kind: DecisionKind;
+  reason: ReasonValue;
+  caller: CallerFacts;
+  /** The policy that admitted the caller (allow only). */
+  policy?: CompiledPolicy;
+  /** 401: the challenge for WWW-Authenticate. */
+  challenge?: string;
+  /** 429 and 503: seconds for Retry-After. */
+  retryAfterSeconds?: number;
+  /** allow: the value of x-nexus-caller and the credential headers to strip. */
+  callerHeader?: string;
+  removeHeaders?: string[];
+}

@@ -1,0 +1,84 @@
+// Failed authentications counted per source with rate-limiter-flexible: in memory by
+// default, or in Redis so that every replica of the gate draws on one budget. When Redis
+// cannot be reached, an in-memory limiter with the same budget stands in (each replica then
+// limits on its own) rather than letting every attempt through.
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { FailureLimiter } from "./gate.js";
+
+export interface FailureBudget {
+  /** Failed authentications a source may have within the window. */
+  failures: number;
+  windowSeconds: number;
+  /** How long a source that spent its budget is answered 429. */
+  blockSeconds: number;
+}
+
+const KEY_PREFIX = "nexus-authz-failed";
+
+export class RateLimitedFailures implements FailureLimiter {
+  private constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly budget: FailureBudget,
+    private readonly redis?: Redis,
+  ) {}
+
+  static inMemory(budget: FailureBudget): RateLimitedFailures {
+    return new RateLimitedFailures(memoryLimiter(budget), budget);
+  }
+
+  static shared(budget: FailureBudget, redisUrl: string, onError: (message: string) => void): RateLimitedFailures {
+    // No offline queue: while Redis is away a command fails at once and the in-memory
+    // stand-in answers, instead of every Check waiting for a reconnect.
+    const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false });
+    let lastError = "";
+    redis.on("error", (err: Error) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      onError(err.message);
+    });
+    redis.on("ready", () => (lastError = ""));
+    const limiter = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: KEY_PREFIX,
+      points: budget.failures,
+      duration: budget.windowSeconds,
+      blockDuration: budget.blockSeconds,
+      insuranceLimiter: memoryLimiter(budget),
+    });
+    return new RateLimitedFailures(limiter, budget, redis);
+  }
+
+  async blockedFor(source: string): Promise<number> {
+    try {
+      const state = await this.limiter.get(source);
+      return state && state.consumedPoints > this.budget.failures ? Math.max(1, Math.ceil(state.msBeforeNext / 1000)) : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  async recordFailure(source: string): Promise<number> {
+    try {
+      await this.limiter.consume(source, 1);
+      return 0;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      // The store failed and so did its stand-in: count it as spent, fail closed.
+      return this.budget.blockSeconds;
+    }
+  }
+
+  /** True once Redis answers (always true in memory). */
+  get connected(): boolean {
+    return this.redis ? this.redis.status === "ready" : true;
+  }
+
+  async close(): Promise<void> {
+    if (this.redis) await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}
+
+function memoryLimiter(budget: FailureBudget): RateLimiterMemory {
+  return new RateLimiterMemory({ keyPrefix: KEY_PREFIX, points: budget.failures, duration: budget.windowSeconds, blockDuration: budget.blockSeconds });
+}

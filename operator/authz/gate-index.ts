@@ -1,0 +1,120 @@
+// The gate's live view of the cluster: every gated AccessPolicy compiled, and one index of
+// all declared keys by SHA-256, so that a presented key is found with one hash lookup
+// whatever the number of keys. Kept current from informer events: a policy change
+// recompiles that policy at once (revocation takes effect with the watch event); an
+// identity change recompiles the policies, which may resolve differently.
+import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import { factsOf, IdentityIndex } from "../access/identity-index.js";
+import { parseServiceAccountSpiffeId } from "../policy/managed-principal.js";
+import { compilePolicy, type CompiledKey, type CompiledPolicy } from "./compiled-policy.js";
+
+export interface GateTarget {
+  policies: CompiledPolicy[];
+  /** Several gated identities share the destination's service account and the host names none. */
+  ambiguous: boolean;
+}
+
+const NO_TARGET: GateTarget = { policies: [], ambiguous: false };
+
+export class GateIndex {
+  private readonly identities = new IdentityIndex();
+  private readonly sources = new Map<string, AccessPolicy>();
+  private readonly compiled = new Map<string, CompiledPolicy>();
+  private readonly byNamespace = new Map<string, Set<CompiledPolicy>>();
+  private readonly keysByDigest = new Map<string, CompiledKey[]>();
+  private keyCount = 0;
+
+  constructor(private readonly trustDomain: string) {}
+
+  get size(): { policies: number; keys: number } {
+    return { policies: this.compiled.size, keys: this.keyCount };
+  }
+
+  setPolicy(policy: AccessPolicy, deleted = false): void {
+    const key = `${policy.metadata.namespace}/${policy.metadata.name}`;
+    if (deleted) this.sources.delete(key);
+    else this.sources.set(key, policy);
+    this.recompile(key);
+  }
+
+  setIdentity(identity: EngineIdentity, deleted = false): void {
+    const key = `${identity.metadata.namespace}/${identity.metadata.name}`;
+    this.identities.update(key, deleted ? undefined : factsOf(identity));
+  }
+
+  /** After identity changes: resolution of targets, tenants and sources may differ. */
+  recompileAll(): void {
+    for (const key of this.sources.keys()) this.recompile(key);
+  }
+
+  /** Every declared key with this SHA-256 (hex), in any policy. */
+  keysWithDigest(sha256: string): readonly CompiledKey[] {
+    return this.keysByDigest.get(sha256) ?? [];
+  }
+
+  /**
+   * The gated policies protecting the destination: those naming an EngineIdentity whose
+   * service account is the destination principal's, and the namespace-wide ones of its
+   * namespace. Without a principal, the host's namespace (<svc>.<ns>.svc...) selects the
+   * namespace-wide ones only.
+   */
+  targetOf(destinationPrincipal: string | undefined, host: string): GateTarget {
+    const parsed = destinationPrincipal ? parseServiceAccountSpiffeId(destinationPrincipal) : undefined;
+    if (destinationPrincipal && (!parsed || parsed.trustDomain !== this.trustDomain)) return NO_TARGET;
+    const namespace = parsed?.namespace ?? namespaceOfHost(host);
+    if (!namespace) return NO_TARGET;
+    const inNamespace = this.byNamespace.get(namespace);
+    if (!inNamespace) return NO_TARGET;
+    const namespaceWide: CompiledPolicy[] = [];
+    const byIdentity = new Map<string, CompiledPolicy[]>();
+    for (const policy of inNamespace) {
+      if (!policy.target) namespaceWide.push(policy);
+      else if (parsed && policy.target.serviceAccount === parsed.serviceAccount) {
+        const list = byIdentity.get(policy.target.name) ?? [];
+        list.push(policy);
+        byIdentity.set(policy.target.name, list);
+      }
+    }
+    if (byIdentity.size <= 1) return { policies: [...namespaceWide, ...[...byIdentity.values()].flat()], ambiguous: false };
+    // The mesh names the service account, not the engine: pick by host, else refuse.
+    const hostName = host.split(".")[0]!.split(":")[0]!;
+    const chosen = byIdentity.get(hostName);
+    return chosen ? { policies: [...namespaceWide, ...chosen], ambiguous: false } : { policies: namespaceWide, ambiguous: true };
+  }
+
+  private recompile(key: string): void {
+    const previous = this.compiled.get(key);
+    if (previous) this.remove(key, previous);
+    const source = this.sources.get(key);
+    const next = source ? compilePolicy(source, this.identities, this.trustDomain) : undefined;
+    if (!next) return;
+    this.compiled.set(key, next);
+    let set = this.byNamespace.get(next.namespace);
+    if (!set) this.byNamespace.set(next.namespace, (set = new Set()));
+    set.add(next);
+    for (const k of next.keys) {
+      const list = this.keysByDigest.get(k.sha256);
+      if (list) list.push(k);
+      else this.keysByDigest.set(k.sha256, [k]);
+    }
+    this.keyCount += next.keys.length;
+  }
+
+  private remove(key: string, policy: CompiledPolicy): void {
+    this.compiled.delete(key);
+    const set = this.byNamespace.get(policy.namespace);
+    set?.delete(policy);
+    if (set?.size === 0) this.byNamespace.delete(policy.namespace);
+    for (const k of policy.keys) {
+      const list = this.keysByDigest.get(k.sha256)?.filter((other) => other !== k);
+      if (list && list.length > 0) this.keysByDigest.set(k.sha256, list);
+      else this.keysByDigest.delete(k.sha256);
+    }
+    this.keyCount -= policy.keys.length;
+  }
+}
+
+function namespaceOfHost(host: string): string | undefined {
+  const labels = host.split(":")[0]!.split(".");
+  return labels.length >= 2 && labels[1] ? labels[1] : undefined;
+}

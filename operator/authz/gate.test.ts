@@ -1,0 +1,221 @@
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import { apiKeySha256, generateApiKey } from "../credentials/api-key.js";
+import { checkResponseOf } from "./answers.js";
+import { auditRecordOf } from "./audit.js";
+import { RateLimitedFailures } from "./failure-limiter.js";
+import { Gate, authenticateKey } from "./gate.js";
+import { GateIndex } from "./gate-index.js";
+import { JoseTokenVerifier } from "./jwt-verifier.js";
+import { gateRequestOf, type GateRequest } from "./request.js";
+
+const NS = "shop";
+const LEDGER = `spiffe://cluster.local/ns/${NS}/sa/ledger`;
+const WEB = `spiffe://cluster.local/ns/${NS}/sa/web`;
+const ISSUER = "https://login.example.com";
+const NOW = Date.parse("2026-12-01T10:00:00Z");
+
+function identity(name: string, tenant?: string): EngineIdentity {
+  return { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name, namespace: NS }, spec: { workloadSelector: { matchLabels: { app: name } }, ...(tenant ? { tenant } : {}) } };
+}
+
+function policy(spec: AccessPolicy["spec"], name = "ledger-callers"): AccessPolicy {
+  return { apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", metadata: { name, namespace: NS }, spec, status: { policyHash: "sha256:abc" } };
+}
+
+function request(headers: Record<string, string>, overrides: Partial<GateRequest> = {}): GateRequest {
+  return {
+    ...gateRequestOf({
+      attributes: {
+        source: { principal: WEB, address: { socket_address: { address: "127.0.0.1", port_value: 40000 } } },
+        destination: { principal: LEDGER, address: { socket_address: { address: "127.0.0.1", port_value: 8080 } } },
+        request: { http: { method: "GET", path: "/v1/items?secret=1", host: "ledger.shop.svc.cluster.local", headers: { ":path": "/v1/items?secret=1", ...headers } } },
+      },
+    }),
+    ...overrides,
+  };
+}
+
+async function setup(options: { failures?: number; tenant?: string; keyTenant?: string } = {}) {
+  const current = generateApiKey("current");
+  const old = generateApiKey("old");
+  const other = generateApiKey("other");
+  const { publicKey, privateKey } = await generateKeyPair("ES256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" };
+  const index = new GateIndex("cluster.local");
+  index.setIdentity(identity("ledger", options.tenant));
+  index.setIdentity(identity("web"));
+  index.setPolicy(
+    policy({
+      targetIdentity: "ledger",
+      authentication: {
+        apiKeys: {
+          keys: [
+            { id: "current", sha256: apiKeySha256(current), ...(options.keyTenant ? { tenant: options.keyTenant } : {}) },
+            { id: "old", sha256: apiKeySha256(old), notAfter: "2026-12-01T09:00:00Z" },
+            { id: "future", sha256: apiKeySha256(generateApiKey("future")), notBefore: "2027-01-01T00:00:00Z" },
+          ],
+        },
+        jwt: [{ issuer: ISSUER, jwks: JSON.stringify({ keys: [jwk] }), audiences: ["ledger"] }],
+      },
+      rules: [
+        { from: [{ apiKey: { id: "current" } }, { apiKey: { id: "old" } }, { jwt: { issuer: ISSUER, subjects: ["alice"] } }], to: [{ methods: ["GET"], paths: ["/v1/*"] }] },
+        { from: [{ identity: { name: "web" } }], to: [{ methods: ["GET"], paths: ["/mesh/*"] }] },
+      ],
+    }),
+  );
+  index.setPolicy(policy({ targetIdentity: "web", authentication: { apiKeys: { keys: [{ id: "other", sha256: apiKeySha256(other) }] } }, rules: [{ from: [{ apiKey: { id: "other" } }] }] }, "web-callers"));
+  index.recompileAll();
+  let ready = true;
+  const gate = new Gate({
+    index,
+    tokens: new JoseTokenVerifier({ cooldownMs: 1000, cacheMaxAgeMs: 60_000, clockToleranceSeconds: 0 }),
+    limiter: RateLimitedFailures.inMemory({ failures: options.failures ?? 100, windowSeconds: 60, blockSeconds: 30 }),
+    ready: () => ready,
+    realm: "nexus",
+    now: () => NOW,
+  });
+  const token = (claims: Record<string, unknown>, exp = Math.floor(NOW / 1000) + 600) =>
+    new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setIssuedAt().setExpirationTime(exp).sign(privateKey);
+  return { gate, index, current, old, other, token, setReady: (r: boolean) => (ready = r) };
+}
+
+describe("credential gate decisions", () => {
+  it("allows a valid key on an admitted operation, strips the key and names the caller", async () => {
+    const { gate, current } = await setup();
+    const decision = await gate.decide(request({ "x-api-key": current }));
+    expect(decision).toMatchObject({ kind: "allow", reason: "api-key", callerHeader: "current", removeHeaders: ["x-api-key"] });
+    const response = checkResponseOf(decision) as { status: { code: number }; ok_response: { headers: Array<{ header: { key: string; value: string } }>; headers_to_remove: string[] } };
+    expect(response.status.code).toBe(0);
+    expect(response.ok_response.headers[0]!.header).toEqual({ key: "x-nexus-caller", value: "current" });
+    expect(response.ok_response.headers_to_remove).toEqual(["x-api-key"]);
+  });
+
+  it("accepts the key as Authorization: ApiKey and removes that header", async () => {
+    const { gate, current } = await setup();
+    expect(await gate.decide(request({ authorization: `ApiKey ${current}` }))).toMatchObject({ kind: "allow", removeHeaders: ["authorization"] });
+  });
+
+  it("answers 401 with a challenge for no credential, and for malformed, mistyped, unknown, expired and not-yet-valid keys", async () => {
+    const { gate, old, current } = await setup();
+    const wrongChecksum = current.slice(0, -6) + (current.endsWith("AAAAAA") ? "BBBBBB" : "AAAAAA");
+    const cases: Array<[Record<string, string>, string]> = [
+      [{}, "no-credential"],
+      [{ "x-api-key": "not-a-key" }, "malformed-key"],
+      [{ "x-api-key": wrongChecksum }, "malformed-key"],
+      [{ "x-api-key": generateApiKey("current") }, "unknown-key"],
+      [{ "x-api-key": old }, "expired-key"],
+    ];
+    for (const [headers, reason] of cases) {
+      const decision = await gate.decide(request(headers));
+      expect(decision, reason).toMatchObject({ kind: "unauthenticated", reason });
+      expect(decision.challenge).toContain('ApiKey realm="nexus"');
+      expect(decision.challenge).toContain('Bearer realm="nexus"');
+    }
+  });
+
+  it("tells a key that is not valid yet from an expired one", async () => {
+    const { index } = await setup();
+    const future = generateApiKey("soon");
+    index.setPolicy(policy({ targetIdentity: "ledger", authentication: { apiKeys: { keys: [{ id: "soon", sha256: apiKeySha256(future), notBefore: "2027-01-01T00:00:00Z" }] } }, rules: [{ from: [{ apiKey: { id: "soon" } }] }] }, "soon"));
+    expect(authenticateKey(future, index, NOW)).toEqual({ ok: false, reason: "key-not-yet-valid" });
+    expect(authenticateKey(future, index, Date.parse("2027-01-02T00:00:00Z"))).toMatchObject({ ok: true });
+  });
+
+  it("answers 403 with one body for a valid key that no rule admits, whatever the reason", async () => {
+    const { gate, current, other } = await setup();
+    const wrongPath = await gate.decide(request({ "x-api-key": current }, { path: "/admin" }));
+    const wrongMethod = await gate.decide(request({ "x-api-key": current }, { method: "DELETE" }));
+    const otherPolicysKey = await gate.decide(request({ "x-api-key": other }));
+    for (const d of [wrongPath, wrongMethod, otherPolicysKey]) expect(d).toMatchObject({ kind: "forbidden", reason: "not-admitted" });
+    const bodies = new Set([wrongPath, wrongMethod, otherPolicysKey].map((d) => JSON.stringify(checkResponseOf(d))));
+    expect(bodies.size).toBe(1);
+  });
+
+  it("verifies JWTs: allowed subject OK, other subject 403, expired / alg none / undeclared issuer / bad signature 401", async () => {
+    const { gate, token } = await setup();
+    const alice = await token({ sub: "alice" });
+    const allowed = await gate.decide(request({ authorization: `Bearer ${alice}` }));
+    expect(allowed).toMatchObject({ kind: "allow", reason: "jwt", callerHeader: `${ISSUER}/alice`, removeHeaders: ["authorization"] });
+    expect(await gate.decide(request({ authorization: `Bearer ${await token({ sub: "bob" })}` }))).toMatchObject({ kind: "forbidden" });
+    const expired = await token({ sub: "alice" }, Math.floor(NOW / 1000) - 3600);
+    expect(await gate.decide(request({ authorization: `Bearer ${expired}` }))).toMatchObject({ kind: "unauthenticated", reason: "expired-token" });
+    const none = new UnsecuredJWT({ sub: "alice" }).setIssuer(ISSUER).setAudience("ledger").encode();
+    expect(await gate.decide(request({ authorization: `Bearer ${none}` }))).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
+    const { privateKey: stranger } = await generateKeyPair("ES256");
+    const foreign = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer("https://evil.example.com").setAudience("ledger").setExpirationTime("5m").sign(stranger);
+    expect(await gate.decide(request({ authorization: `Bearer ${foreign}` }))).toMatchObject({ kind: "unauthenticated", reason: "undeclared-issuer" });
+    const forged = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setExpirationTime(Math.floor(NOW / 1000) + 600).sign(stranger);
+    const bad = await gate.decide(request({ authorization: `Bearer ${forged}` }));
+    expect(bad).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
+    expect(bad.challenge).toContain('error="invalid_token"');
+  });
+
+  it("admits a mesh caller named by a rule without any credential, and asks others for one", async () => {
+    const { gate } = await setup();
+    expect(await gate.decide(request({}, { path: "/mesh/status" }))).toMatchObject({ kind: "allow", reason: "mesh-identity", callerHeader: WEB });
+    expect(await gate.decide(request({}, { path: "/mesh/status", sourcePrincipal: "spiffe://cluster.local/ns/other/sa/x" }))).toMatchObject({ kind: "unauthenticated", reason: "no-credential" });
+  });
+
+  it("rate-limits failed authentication per source with 429 and Retry-After, for every request of that source", async () => {
+    const { gate, current } = await setup({ failures: 3 });
+    const bad = { "x-api-key": generateApiKey("current") };
+    const kinds = [];
+    for (let i = 0; i < 4; i++) kinds.push((await gate.decide(request(bad))).kind);
+    expect(kinds).toEqual(["unauthenticated", "unauthenticated", "unauthenticated", "rate-limited"]);
+    const valid = await gate.decide(request({ "x-api-key": current }));
+    expect(valid).toMatchObject({ kind: "rate-limited", reason: "too-many-failures" });
+    const response = checkResponseOf(valid) as { denied_response: { status: { code: number }; headers: Array<{ header: { key: string; value: string } }> } };
+    expect(response.denied_response.status.code).toBe(429);
+    expect(Number(response.denied_response.headers.find((h) => h.header.key === "retry-after")!.header.value)).toBeGreaterThan(0);
+    // Another source keeps its own budget.
+    expect(await gate.decide(request({ "x-api-key": current }, { sourcePrincipal: "spiffe://cluster.local/ns/shop/sa/other" }))).toMatchObject({ kind: "allow" });
+  });
+
+  it("answers 503 until its caches are synced (fail closed)", async () => {
+    const { gate, current, setReady } = await setup();
+    setReady(false);
+    const decision = await gate.decide(request({ "x-api-key": current }));
+    expect(decision.kind).toBe("unavailable");
+    expect((checkResponseOf(decision) as { denied_response: { status: { code: number } } }).denied_response.status.code).toBe(503);
+  });
+
+  it("leaves out keys of another tenant than the target's", async () => {
+    const { gate, current } = await setup({ tenant: "acme", keyTenant: "globex" });
+    expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "forbidden" });
+  });
+
+  it("refuses a key once the policy no longer declares it", async () => {
+    const { gate, index, current } = await setup();
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+    index.setPolicy(policy({ targetIdentity: "ledger", authentication: { apiKeys: { keys: [{ id: "later", sha256: "0".repeat(64) }] } }, rules: [{ from: [{ apiKey: { id: "later" } }] }] }));
+    expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "unauthenticated", reason: "unknown-key" });
+  });
+
+  it("writes audit records without the key, the token or the query string", async () => {
+    const { gate, current, token } = await setup();
+    const jwt = await token({ sub: "alice" });
+    for (const headers of [{ "x-api-key": current }, { authorization: `Bearer ${jwt}` }, { "x-api-key": current.slice(0, -1) + "x", cookie: "session=s3cret" }]) {
+      const req = request({ ...headers, "x-request-id": "req-1" });
+      const record = auditRecordOf(await gate.decide(req), req, NOW, 0.1);
+      const text = JSON.stringify(record);
+      expect(text).not.toContain(current);
+      expect(text).not.toContain(jwt);
+      expect(text).not.toContain("secret=1");
+      expect(text).not.toContain("s3cret");
+      expect(record).toMatchObject({ path: "/v1/items", method: "GET", requestId: "req-1", target: { principal: LEDGER, port: 8080 } });
+    }
+  });
+
+  it("reads raw header bytes that are not UTF-8 without failing", async () => {
+    const { gate } = await setup();
+    const req = gateRequestOf({
+      attributes: {
+        destination: { principal: LEDGER },
+        request: { http: { method: "GET", path: "/v1/x", header_map: { headers: [{ key: "x-api-key", raw_value: Buffer.from([0x6e, 0x78, 0x6b, 0x5f, 0xff, 0xfe, 0xc3]) }] } } },
+      },
+    });
+    expect(await gate.decide(req)).toMatchObject({ kind: "unauthenticated", reason: "malformed-key" });
+  });
+});

@@ -1,0 +1,83 @@
+// nexus-authz, the credential gate: Envoy's ext_authz Check over gRPC, answering 401, 403,
+// 429 or OK for each request Istio sends it through an AuthorizationPolicy of action CUSTOM.
+// Its own process (same image as the operator): node dist/authz/main.js.
+import { KubeConfig } from "@kubernetes/client-node";
+import pino from "pino";
+import { startHttpServer } from "../http-server.js";
+import { parseAddress } from "../options.js";
+import { KubeClient } from "../runtime/kube-client.js";
+import { bufferedStdout, createLogger } from "../runtime/logger.js";
+import { auditSinkOn } from "./audit.js";
+import { startCheckServer } from "./check-server.js";
+import { RateLimitedFailures } from "./failure-limiter.js";
+import { Gate } from "./gate.js";
+import { GateIndex } from "./gate-index.js";
+import { JoseTokenVerifier } from "./jwt-verifier.js";
+import { AuthzMetrics } from "./metrics.js";
+import { parseAuthzSettings } from "./options.js";
+import { GateWatch } from "./watch.js";
+
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = parseAuthzSettings(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`nexus-authz: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logOutput = bufferedStdout();
+  const log = createLogger(settings.logLevel, logOutput).child({ component: "nexus-authz" });
+  const auditOutput = settings.auditLog ? pino.destination({ dest: settings.auditLog, sync: false, mkdir: true, minLength: 8 * 1024, periodicFlush: 250 } as never) : logOutput;
+  const audit = auditSinkOn(auditOutput as typeof logOutput);
+  const kubeConfig = new KubeConfig();
+  if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const client = new KubeClient(kubeConfig);
+  const index = new GateIndex(settings.trustDomain);
+  const watch = new GateWatch(kubeConfig, client, log, index);
+  const metrics = new AuthzMetrics({ processMetrics: true });
+  metrics.countIndexedWith(() => index.size);
+  const limiter = settings.redisUrl
+    ? RateLimitedFailures.shared(settings.budget, settings.redisUrl, (message) => log.warn({ err: message }, "rate-limit store unreachable; limiting in memory until it is back"))
+    : RateLimitedFailures.inMemory(settings.budget);
+  const gate = new Gate({
+    index,
+    tokens: new JoseTokenVerifier({ cooldownMs: settings.jwksCooldownSeconds * 1000, cacheMaxAgeMs: settings.jwksCacheSeconds * 1000, clockToleranceSeconds: 60 }),
+    limiter,
+    ready: () => watch.ready,
+    realm: settings.realm,
+  });
+  // Serving starts before the caches fill: until then every Check is answered 503.
+  const grpc = await startCheckServer({ gate, audit, metrics, log, ...parseAddress(settings.grpcAddress) });
+  const probes = await startHttpServer({ ...parseAddress(settings.probeAddress), ready: () => watch.ready });
+  const metricsServer = await startHttpServer({ ...parseAddress(settings.metricsAddress), registry: metrics.registry });
+  log.info(
+    { grpcPort: grpc.port, probePort: probes.port, metricsPort: metricsServer.port, trustDomain: settings.trustDomain, rateLimitStore: settings.redisUrl ? "redis" : "memory", audit: settings.auditLog ? "file" : "stdout" },
+    "serving Check, probes and metrics",
+  );
+
+  let stopping = false;
+  async function stop(reason: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason }, "shutting down");
+    await new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve()));
+    await watch.stop();
+    await limiter.close();
+    probes.server.close();
+    metricsServer.server.close();
+    client.close();
+    audit.flushSync();
+    logOutput.flushSync();
+    process.exit(0);
+  }
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  await watch.start();
+  log.info({ policies: index.size.policies, keys: index.size.keys }, "caches synced; answering Checks");
+}
+
+main().catch((err) => {
+  process.stderr.write(`nexus-authz: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+// The gate's Prometheus metrics: decisions by kind and reason, and how long each took.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export class AuthzMetrics {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({
+    name: "nexus_authz_decisions_total",
+    help: "Credential gate decisions by decision (allow, unauthenticated, forbidden, rate-limited, unavailable) and reason.",
+    labelNames: ["decision", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: "nexus_authz_decision_duration_seconds",
+    help: "Time from receiving a Check to answering it, by decision.",
+    labelNames: ["decision"] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+  private counts: (() => { policies: number; keys: number }) | undefined;
+  readonly indexed = new Gauge({
+    name: "nexus_authz_indexed",
+    help: "Gated AccessPolicies and API keys the gate holds in its index.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.counts?.();
+      if (!counts) return;
+      this.indexed.set({ kind: "policies" }, counts.policies);
+      this.indexed.set({ kind: "keys" }, counts.keys);
+    },
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  countIndexedWith(counts: () => { policies: number; keys: number }): void {
+    this.counts = counts;
+  }
+}

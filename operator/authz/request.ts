@@ -1,0 +1,83 @@
+// What the gate reads from Envoy's CheckRequest, in one normalised shape. Envoy lower-cases
+// header names and puts the query string in the path; with encode_raw_headers it sends
+// header_map with raw bytes instead of the headers map, and both are read here.
+
+/** The parts of envoy.service.auth.v3.CheckRequest the gate reads (proto field names). */
+export interface CheckRequestMessage {
+  attributes?: {
+    source?: PeerMessage;
+    destination?: PeerMessage;
+    request?: {
+      http?: {
+        id?: string;
+        method?: string;
+        headers?: Record<string, string>;
+        header_map?: { headers?: Array<{ key?: string; value?: string; raw_value?: Buffer | Uint8Array }> };
+        path?: string;
+        host?: string;
+      };
+    };
+  };
+}
+
+interface PeerMessage {
+  address?: { socket_address?: { address?: string; port_value?: number } };
+  principal?: string;
+}
+
+export interface GateRequest {
+  /** Lower-cased names; for a name sent more than once, the values joined with ",". */
+  headers: ReadonlyMap<string, string>;
+  method: string;
+  /** The path without query string or fragment. */
+  path: string;
+  host: string;
+  /** Destination port, when Envoy names it. */
+  port?: number;
+  /** The caller's SPIFFE ID from its certificate's URI SAN, when it presented one. */
+  sourcePrincipal?: string;
+  sourceAddress?: string;
+  destinationPrincipal?: string;
+  requestId?: string;
+}
+
+// Audit records and metrics carry these; a hostile request must not make them large.
+const MAX_RECORDED_LENGTH = 1024;
+
+export function gateRequestOf(message: CheckRequestMessage): GateRequest {
+  const attributes = message.attributes ?? {};
+  const http = attributes.request?.http ?? {};
+  const headers = new Map<string, string>();
+  const add = (name: string, value: string) => {
+    const key = name.toLowerCase();
+    const known = headers.get(key);
+    headers.set(key, known === undefined ? value : `${known},${value}`);
+  };
+  const raw = http.header_map?.headers;
+  if (raw && raw.length > 0) {
+    // Raw bytes as latin1: every byte stays one character, so nothing invalid is invented
+    // and a non-ASCII key simply fails the key format.
+    for (const h of raw) if (h.key) add(h.key, h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString("latin1") : (h.value ?? ""));
+  } else {
+    for (const [name, value] of Object.entries(http.headers ?? {})) add(name, value);
+  }
+  const fullPath = http.path || headers.get(":path") || "/";
+  const cut = fullPath.search(/[?#]/);
+  const port = attributes.destination?.address?.socket_address?.port_value;
+  const requestId = headers.get("x-request-id") || http.id;
+  return {
+    headers,
+    method: (http.method || headers.get(":method") || "").slice(0, 16),
+    path: (cut >= 0 ? fullPath.slice(0, cut) : fullPath).slice(0, MAX_RECORDED_LENGTH),
+    host: (http.host || headers.get(":authority") || headers.get("host") || "").slice(0, MAX_RECORDED_LENGTH),
+    ...(port ? { port } : {}),
+    ...optional("sourcePrincipal", attributes.source?.principal),
+    ...optional("sourceAddress", attributes.source?.address?.socket_address?.address),
+    ...optional("destinationPrincipal", attributes.destination?.principal),
+    ...optional("requestId", requestId),
+  };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value ? ({ [key]: value.slice(0, MAX_RECORDED_LENGTH) } as { [P in K]?: string }) : {};
+}

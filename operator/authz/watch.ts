@@ -1,0 +1,54 @@
+// Keeps the gate's index current from the operator's informers on AccessPolicies and
+// EngineIdentities: read-only (list and watch), and nothing else; the gate never reads
+// Secrets. A policy event updates its entry at once; identity events are gathered for a
+// moment and then every policy is resolved again, since targets and tenants may change.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import { SupervisedInformer } from "../runtime/informer.js";
+import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
+import { resources } from "../runtime/resources.js";
+import type { GateIndex } from "./gate-index.js";
+
+export class GateWatch {
+  readonly policies: SupervisedInformer<AccessPolicy & KubeObject>;
+  readonly identities: SupervisedInformer<EngineIdentity & KubeObject>;
+  private resolvePending = false;
+  private synced = false;
+
+  constructor(kubeConfig: KubeConfig, client: KubeClient, log: Logger, private readonly index: GateIndex) {
+    this.policies = new SupervisedInformer(kubeConfig, client, resources.accessPolicy, log);
+    this.identities = new SupervisedInformer(kubeConfig, client, resources.engineIdentity, log);
+    this.policies.on((policy, event) => index.setPolicy(policy, event === "delete"));
+    this.identities.on((identity, event) => {
+      index.setIdentity(identity, event === "delete");
+      this.scheduleResolve();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.identities.start();
+    this.policies.start();
+    await Promise.all([this.identities.waitForSync(), this.policies.waitForSync()]);
+    this.index.recompileAll();
+    this.synced = true;
+  }
+
+  /** Both caches filled and the index built from them. */
+  get ready(): boolean {
+    return this.synced && this.policies.synced && this.identities.synced;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.policies.stop(), this.identities.stop()]);
+  }
+
+  private scheduleResolve(): void {
+    if (this.resolvePending) return;
+    this.resolvePending = true;
+    setImmediate(() => {
+      this.resolvePending = false;
+      this.index.recompileAll();
+    });
+  }
+}
