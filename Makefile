@@ -34,6 +34,11 @@ cert-manager:
 helm:
 	@bash hack/build-helm.sh >/dev/null
 
+# lua5.4 for the test of the Argo CD health check (hack/argocd/), from Debian when missing.
+.PHONY: lua
+lua:
+	@bash hack/ensure-lua.sh
+
 .PHONY: generate
 generate: node_modules/.installed
 	npx tsx hack/generate-types.ts
@@ -44,7 +49,7 @@ verify: node_modules/.installed
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: node_modules/.installed control-plane cert-manager helm verify
+test: node_modules/.installed control-plane cert-manager helm lua verify
 	bash hack/run-tests.sh
 
 .PHONY: demo

@@ -81,8 +81,11 @@ describe("nexus render equals what the operator writes", () => {
         for (const namespace of scenario.namespaces) {
           all.push(...(await client.list<KubeObject>(resources.accessPolicy, namespace)).items, ...(await client.list<KubeObject>(resources.engineIdentity, namespace)).items);
         }
-        const observed = all.every((o) => (o.status as { observedGeneration?: number } | undefined)?.observedGeneration === o.metadata.generation);
-        return all.length === scenario.manifests.length && observed ? all : undefined;
+        const lagging = all.filter((o) => (o.status as { observedGeneration?: number } | undefined)?.observedGeneration !== o.metadata.generation);
+        if (all.length !== scenario.manifests.length || lagging.length > 0) {
+          throw new Error(`${all.length} of ${scenario.manifests.length} present; not yet observed: ${lagging.slice(0, 5).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`);
+        }
+        return all;
       },
       { timeoutMs: 60_000, intervalMs: 200, description: "every identity and policy observed by the operator" },
     );
