@@ -51,7 +51,7 @@ export interface AccessRule {
   to?: Operation[];
 }
 /**
- * A caller: exactly one of identity, tenant, namespace, principal, jwt.
+ * A caller: exactly one of identity, tenant, namespace, principal, jwt, apiKey.
  */
 export interface AccessSource {
   identity?: IdentityReference;
@@ -68,6 +68,19 @@ export interface AccessSource {
    */
   principal?: string;
   jwt?: JwtCaller;
+  /**
+   * A caller presenting an API key declared in authentication.apiKeys.keys, checked by the credential gate (nexus-authz): one key by id, or every declared key of a tenant. Allowed in Allow policies with the gate on only.
+   */
+  apiKey?: {
+    /**
+     * The id of a key declared in authentication.apiKeys.keys.
+     */
+    id?: string;
+    /**
+     * A tenant: every declared key whose tenant is this name. Tenant isolation applies as for engines.
+     */
+    tenant?: string;
+  };
 }
 /**
  * An EngineIdentity, by name and namespace (default the policy's namespace).
@@ -139,7 +152,7 @@ export interface Operation {
   ports?: number[];
 }
 /**
- * How end-user and system callers authenticate with tokens.
+ * How end-user and system callers authenticate: JWTs (checked by the mesh, and by the credential gate when it is on) and API keys (checked by the credential gate, nexus-authz).
  */
 export interface AuthenticationSpec {
   /**
@@ -153,9 +166,47 @@ export interface AuthenticationSpec {
    */
   requireJWT?: boolean;
   /**
-   * Reserved for API-key authentication through the project's planned ext_authz service; setting it is rejected for now.
+   * Send requests for the operations of rules with an apiKey or jwt source through the credential gate nexus-authz (Istio action CUSTOM), which answers 401 for a missing or invalid credential, 403 for a valid one that no rule admits, 429 after too many failed attempts, and audits every decision. Unset: on when apiKeys is set, off otherwise. Needs the mesh extension provider nexus-authz in Istio's meshConfig.
    */
-  apiKeys?: {};
+  gate?: boolean;
+  /**
+   * API keys the credential gate accepts, at most 256. Only the SHA-256 of each key is stored here; create keys with `nexus apikey create`.
+   */
+  apiKeys?: {
+    /**
+     * Request header that carries the key (case-insensitive), default x-api-key. A key is also accepted as "Authorization: ApiKey <key>".
+     */
+    header?: string;
+    /**
+     * The accepted keys, at most 256, each with a unique id; two keys overlapping in time make a rotation.
+     *
+     * @maxItems 256
+     *
+     * Items: One API key, by the SHA-256 of its text.
+     */
+    keys: {
+      /**
+       * Name of the key, unique in the policy: a DNS-1123 label that names the caller in rules, logs, metrics and the x-nexus-caller header, and is part of the key text (nxk_<id>_...).
+       */
+      id: string;
+      /**
+       * Lowercase hex SHA-256 of the whole key text (64 characters), as printed by `nexus apikey create` or `nexus apikey hash`. The key itself is never stored.
+       */
+      sha256: string;
+      /**
+       * Tenant of the caller holding the key; tenant isolation applies as for engines. Absent: the key belongs to no tenant.
+       */
+      tenant?: string;
+      /**
+       * RFC 3339 time before which the key is refused (401); absent means valid at once.
+       */
+      notBefore?: string;
+      /**
+       * RFC 3339 time from which the key is refused (401); absent means no expiry. Set it on the old key when rotating.
+       */
+      notAfter?: string;
+    }[];
+  };
 }
 /**
  * One token issuer.
@@ -222,7 +273,7 @@ export interface AccessPolicyStatus {
    */
   rendered?: RenderedReference[];
   /**
-   * Sources left out because they resolve to nothing or are not allowed, and why.
+   * Sources that did not resolve as written, and why: left out (they resolve to nothing or are not allowed), narrowed (some of their engines are left out), or, in Deny and Audit rules, assumed (a missing identity is matched by the principal its name would have).
    *
    * @maxItems 4096
    */
@@ -256,9 +307,19 @@ export interface RenderedReference {
   namespace?: string;
 }
 /**
- * One left-out source.
+ * One source that did not resolve as written.
  */
 export interface UnresolvedSource {
+  /**
+   * LeftOut: the source matches nobody. Narrowed: the source is in force without the engines listed. Assumed: a Deny or Audit source is in force with the principal its name would have.
+   */
+  effect?: "LeftOut" | "Narrowed" | "Assumed";
+  /**
+   * The EngineIdentities (namespace/name) this entry is about, at most 20; the message gives the total.
+   *
+   * @maxItems 20
+   */
+  engines?: string[];
   /**
    * Index of the rule in spec.rules.
    */

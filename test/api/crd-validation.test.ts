@@ -1,6 +1,7 @@
 // Admission of EngineIdentity and AccessPolicy by the real apiserver, with the CRDs from
 // crds/ installed: invalid objects are refused with a message that names the field and
 // says what is allowed, valid edge cases get through, and defaults are filled in.
+import { createHash } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -41,12 +42,19 @@ const from = (...sources: Json[]): Json => policy({ rules: [{ from: sources }] }
 const to = (...operations: Json[]): Json => policy({ rules: [{ from: [{ namespace: "storefront" }], to: operations }] });
 const issuer = (i: number): Json => ({ issuer: `https://issuer-${i}.example.com`, jwksUri: `https://issuer-${i}.example.com/jwks.json` });
 const times = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+const apiKey = (id: string, extra: Json = {}): Json => ({ id, sha256: sha256(`nxk_${id}_example`), ...extra });
+/** An Allow policy declaring `keys` whose one rule admits `sources`. */
+const withKeys = (keys: Json[], ...sources: Json[]): Json => ({ ...from(...sources), authentication: { apiKeys: { keys } } });
 
 const DNS_LABEL = /must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit/;
 const KEY_SIZE = /size must be 256, 384 or 521 for ECDSA, 2048, 3072 or 4096 for RSA, and absent for Ed25519/;
 const SPIFFE_SYNTAX = /should match '\^spiffe:\/\/\[a-z0-9\._-\]\+/;
 const PATH_SYNTAX = /should match '\^\(\[\*\]\|\[\*\]\[\^\*\]\+\|\/\[\^\*\]\*\[\*\]\?\)\$'/;
-const ONE_SOURCE_KIND = /a source must set exactly one of identity, tenant, namespace, principal, jwt/;
+const ONE_SOURCE_KIND = /a source must set exactly one of identity, tenant, namespace, principal, jwt, apiKey/;
+const SHA256_HEX = /sha256 must be the lowercase hex SHA-256 of the key: exactly 64 characters 0-9 and a-f/;
+const KEY_DECLARED = /every rules\[\]\.from\[\]\.apiKey\.id must be declared in authentication\.apiKeys\.keys\[\]\.id/;
+const KEY_NEEDS_GATE = /apiKey sources need an Allow policy with the credential gate on/;
 const LABEL_KEY = /every matchLabels key must be a label key: an optional DNS subdomain prefix of at most 253 characters and '\/', then a name of at most 63/;
 
 const invalid: InvalidExample[] = [
@@ -151,7 +159,32 @@ const invalid: InvalidExample[] = [
   { kind: "AccessPolicy", title: "jwksUri without a host", spec: { ...from({ namespace: "a" }), authentication: { jwt: [{ issuer: "https://login.example.com", jwksUri: "https:///jwks.json" }] } }, field: "spec.authentication.jwt[0].jwksUri", allowed: /jwksUri must be an https:\/\/ URL/ },
   { kind: "AccessPolicy", title: "requireJWT without any jwt issuer", spec: { ...from({ namespace: "a" }), authentication: { requireJWT: true } }, field: "spec.authentication.requireJWT", allowed: /requireJWT: true needs at least one issuer in authentication.jwt/ },
   { kind: "AccessPolicy", title: "requireJWT with an empty jwt list", spec: { ...from({ namespace: "a" }), authentication: { requireJWT: true, jwt: [] } }, field: "spec.authentication.requireJWT", allowed: /needs at least one issuer in authentication.jwt/ },
-  { kind: "AccessPolicy", title: "apiKeys (reserved)", spec: { ...from({ namespace: "a" }), authentication: { apiKeys: { header: "X-Api-Key" } } }, field: "spec.authentication.apiKeys", allowed: /apiKeys is reserved for the planned API-key authentication .* must not be set yet/ },
+  // AccessPolicy: API keys and the credential gate
+  { kind: "AccessPolicy", title: "key sha256 in upper case", spec: withKeys([apiKey("ci", { sha256: sha256("k").toUpperCase() })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[0].sha256", allowed: SHA256_HEX },
+  { kind: "AccessPolicy", title: "key sha256 of 63 hex characters", spec: withKeys([apiKey("ci"), apiKey("cd", { sha256: sha256("k").slice(1) })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[1].sha256", allowed: SHA256_HEX },
+  { kind: "AccessPolicy", title: "key sha256 that is base64, not hex", spec: withKeys([apiKey("ci", { sha256: createHash("sha256").update("k").digest("base64").padEnd(64, "=") })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[0].sha256", allowed: SHA256_HEX },
+  { kind: "AccessPolicy", title: "key without sha256", spec: withKeys([{ id: "ci" }], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[0].sha256", allowed: /Required value/ },
+  { kind: "AccessPolicy", title: "the same key id twice", spec: withKeys([apiKey("ci"), apiKey("cd"), apiKey("ci", { sha256: sha256("other") })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[2]", allowed: /Duplicate value: .*"ci"/ },
+  { kind: "AccessPolicy", title: "key id with upper case", spec: withKeys([apiKey("CI")], { namespace: "a" }), field: "spec.authentication.apiKeys.keys[0].id", allowed: /id must be a DNS-1123 label/ },
+  { kind: "AccessPolicy", title: "key id with '_' (the separator of the key text)", spec: withKeys([apiKey("ci_bot")], { namespace: "a" }), field: "spec.authentication.apiKeys.keys[0].id", allowed: /id must be a DNS-1123 label/ },
+  { kind: "AccessPolicy", title: "key tenant with a dot", spec: withKeys([apiKey("ci", { tenant: "acme.corp" })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[0].tenant", allowed: DNS_LABEL },
+  { kind: "AccessPolicy", title: "key notAfter before notBefore", spec: withKeys([apiKey("ci", { notBefore: "2026-12-01T00:00:00Z", notAfter: "2026-11-30T23:59:59Z" })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[0].notAfter", allowed: /notAfter must be later than notBefore/ },
+  { kind: "AccessPolicy", title: "key notAfter equal to notBefore", spec: withKeys([apiKey("ci"), apiKey("cd", { notBefore: "2026-12-01T00:00:00Z", notAfter: "2026-12-01T00:00:00Z" })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[1].notAfter", allowed: /notAfter must be later than notBefore/ },
+  { kind: "AccessPolicy", title: "key notBefore that is not an RFC 3339 time", spec: withKeys([apiKey("ci", { notBefore: "tomorrow" })], { apiKey: { id: "ci" } }), field: "spec.authentication.apiKeys.keys[0].notBefore", allowed: /must be of type date-time/ },
+  { kind: "AccessPolicy", title: "257 keys", spec: withKeys(times(257, (i) => apiKey(`key-${i}`)), { apiKey: { id: "key-0" } }), field: "spec.authentication.apiKeys.keys", allowed: /must have at most 256 items/ },
+  { kind: "AccessPolicy", title: "apiKeys without keys", spec: { ...from({ namespace: "a" }), authentication: { apiKeys: { header: "x-api-key" } } }, field: "spec.authentication.apiKeys.keys", allowed: /Required value/ },
+  { kind: "AccessPolicy", title: "key header authorization", spec: { ...from({ namespace: "a" }), authentication: { apiKeys: { header: "Authorization", keys: [apiKey("ci")] } } }, field: "spec.authentication.apiKeys.header", allowed: /header must not be authorization, proxy-authorization, cookie, host or x-nexus-caller/ },
+  { kind: "AccessPolicy", title: "key header with a space", spec: { ...from({ namespace: "a" }), authentication: { apiKeys: { header: "x api key", keys: [apiKey("ci")] } } }, field: "spec.authentication.apiKeys.header", allowed: /header must be an HTTP header name/ },
+  { kind: "AccessPolicy", title: "apiKey source whose id is not declared", spec: withKeys([apiKey("ci")], { apiKey: { id: "ci" } }, { apiKey: { id: "deploy-bot" } }), field: "spec.rules", allowed: KEY_DECLARED },
+  { kind: "AccessPolicy", title: "apiKey source without any authentication.apiKeys", spec: from({ apiKey: { id: "ci" } }), field: "spec.rules", allowed: KEY_DECLARED },
+  { kind: "AccessPolicy", title: "apiKey source with both id and tenant", spec: withKeys([apiKey("ci", { tenant: "acme" })], { apiKey: { id: "ci", tenant: "acme" } }), field: "spec.rules[0].from[0].apiKey", allowed: /apiKey must set exactly one of id \(one declared key\) and tenant/ },
+  { kind: "AccessPolicy", title: "apiKey source with neither id nor tenant", spec: withKeys([apiKey("ci")], { apiKey: {} }), field: "spec.rules[0].from[0].apiKey", allowed: /apiKey must set exactly one of id/ },
+  { kind: "AccessPolicy", title: "source with apiKey and namespace", spec: withKeys([apiKey("ci")], { apiKey: { id: "ci" }, namespace: "a" }), field: "spec.rules[0].from[0]", allowed: ONE_SOURCE_KIND },
+  { kind: "AccessPolicy", title: "apiKey source tenant with upper case", spec: withKeys([apiKey("ci")], { apiKey: { tenant: "Acme" } }), field: "spec.rules[0].from[0].apiKey.tenant", allowed: /apiKey.tenant must be a DNS-1123 label/ },
+  { kind: "AccessPolicy", title: "apiKey source in a Deny policy", spec: { action: "Deny", rules: [{ from: [{ apiKey: { id: "ci" } }] }], authentication: { apiKeys: { keys: [apiKey("ci")] } } }, field: "spec.rules", allowed: KEY_NEEDS_GATE },
+  { kind: "AccessPolicy", title: "apiKey source with the gate turned off", spec: { ...withKeys([apiKey("ci")], { apiKey: { id: "ci" } }), authentication: { gate: false, apiKeys: { keys: [apiKey("ci")] } } }, field: "spec.rules", allowed: KEY_NEEDS_GATE },
+  { kind: "AccessPolicy", title: "gate on without apiKeys or jwt issuers", spec: { ...from({ namespace: "a" }), authentication: { gate: true } }, field: "spec.authentication.gate", allowed: /gate: true needs authentication.apiKeys or at least one issuer in authentication.jwt/ },
+  { kind: "AccessPolicy", title: "gate on in a Deny policy", spec: { action: "Deny", rules: [{ to: [{ methods: ["DELETE"] }] }], authentication: { gate: true, jwt: [issuer(1)] } }, field: "spec.authentication.gate", allowed: /gate: true is for Allow policies only/ },
   { kind: "AccessPolicy", title: "metadata.name over 235 characters", name: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(44)}`, spec: from({ namespace: "a" }), field: "metadata.name", allowed: /metadata.name must be at most 235 characters/ },
 ];
 
@@ -192,6 +225,10 @@ const valid: Example[] = [
   { kind: "AccessPolicy", title: "8 jwt issuers with requireJWT", spec: { ...from({ jwt: { issuer: issuer(7).issuer as string } }), authentication: { requireJWT: true, jwt: times(8, issuer) } } },
   { kind: "AccessPolicy", title: "inline jwks, header token and a jwksUri with a query", spec: { ...from({ namespace: "a" }), authentication: { jwt: [{ issuer: "a", jwks: '{"keys":[]}', fromHeaders: [{ name: "X-Token", prefix: "Bearer " }], forwardOriginalToken: true }, { issuer: "b", jwksUri: "https://b.example.com:8443/keys?format=jwks" }] } } },
   { kind: "AccessPolicy", title: "cross-tenant allowed", spec: { ...from({ tenant: "globex" }), allowCrossTenant: true } },
+  { kind: "AccessPolicy", title: "256 keys, sources by key id and by key tenant, rotation times", spec: { ...withKeys([...times(255, (i) => apiKey(`key-${i}`, { tenant: i % 2 ? "acme" : "globex" })), apiKey("ci-2026-12", { tenant: "acme", notBefore: "2026-12-01T00:00:00Z", notAfter: "2027-03-01T00:00:00.5+01:00" })], ...times(63, (i) => ({ apiKey: { id: `key-${i}` } })), { apiKey: { tenant: "acme" } }), allowCrossTenant: true } },
+  { kind: "AccessPolicy", title: "API keys in a custom header next to jwt sources, gate explicitly on", spec: { ...from({ apiKey: { id: "ci" } }, { jwt: { issuer: issuer(1).issuer as string } }, { namespace: "a" }), authentication: { gate: true, jwt: [issuer(1)], apiKeys: { header: "X-Nexus-Key", keys: [apiKey("ci")] } } } },
+  { kind: "AccessPolicy", title: "gate on with jwt issuers only", spec: { ...from({ jwt: { issuer: issuer(1).issuer as string } }), authentication: { gate: true, jwt: [issuer(1)] } } },
+  { kind: "AccessPolicy", title: "keys declared with the gate off and no apiKey source (staged)", spec: { ...from({ namespace: "a" }), authentication: { gate: false, apiKeys: { keys: [apiKey("next")] } } } },
 ];
 
 /** The causes of a rejection, without the apiserver's note that further rules were skipped. */
@@ -258,6 +295,16 @@ describe("defaults", () => {
     const stored = await readNexusObject(kc, "AccessPolicy", namespace, "defaults-policy");
     expect(stored.spec).toMatchObject({ action: "Allow", mtls: "Strict", dryRun: false, allowCrossTenant: false });
     expect(stored.spec.authentication.requireJWT).toBe(false);
+  });
+
+  it("authentication.apiKeys.header defaults to x-api-key", async () => {
+    const outcome = await createNexusObject(kc, "AccessPolicy", namespace, {
+      metadata: { name: "defaults-api-keys" },
+      spec: withKeys([apiKey("ci")], { apiKey: { id: "ci" } }),
+    });
+    if (!outcome.accepted) throw new Error(describeRejection(outcome.status));
+    expect(outcome.object.spec.authentication.apiKeys.header).toBe("x-api-key");
+    expect(outcome.object.spec.authentication.gate).toBeUndefined();
   });
 
   it("an EngineIdentity's issuerRef defaults to kind Issuer, group cert-manager.io, and its key to ECDSA", async () => {
