@@ -29,6 +29,13 @@ control-plane:
 cert-manager:
 	@if [ -z "$$CERT_MANAGER_CONTROLLER" ]; then bash hack/build-cert-manager.sh >/dev/null; fi
 
+# The Istio judge (hack/istio-judge): Istio's validation, translation and a real RBAC
+# engine for the tests and the demo, built from istio.io/istio at ISTIO_JUDGE_VERSION.
+.PHONY: istio-judge
+istio-judge:
+	@bash hack/build-istio-judge.sh >/dev/null
+test demo: istio-judge
+
 # helm for the chart tests, built from its Go module at HELM_VERSION (hack/versions.env).
 .PHONY: helm
 helm:

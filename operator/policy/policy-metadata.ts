@@ -16,7 +16,9 @@ export const ISTIO_DRY_RUN_ANNOTATION = "istio.io/dry-run";
 
 export function policyObjectMetadata(policy: AccessPolicy, rendered: RenderedSpec, policyHash: string): Omit<RenderedMetadata, "name"> {
   // Istio honours dry-run on AuthorizationPolicy only; elsewhere it would suggest a safety that is not there.
-  const dryRun = policy.spec.dryRun === true && rendered.kind === "AuthorizationPolicy";
+  // istiod's admission refuses it on AUDIT (and CUSTOM): ALLOW and DENY only. An AUDIT
+  // policy never decides a request, so rendering it without the annotation enforces nothing.
+  const dryRun = policy.spec.dryRun === true && rendered.kind === "AuthorizationPolicy" && ["ALLOW", "DENY"].includes(rendered.spec.action ?? "ALLOW");
   return {
     namespace: policy.metadata.namespace,
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_LABEL]: policy.metadata.name },
