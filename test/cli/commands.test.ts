@@ -1,0 +1,124 @@
+// The cluster-facing commands against the real apiserver with the operator running:
+// `nexus diff` (no difference once applied, a unified diff and exit 1 after a change,
+// read-only), `nexus check --live`, and `nexus test` on the examples' access tests through
+// the installed binary, as CI runs it.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import yaml from "js-yaml";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
+import { resources } from "../../operator/runtime/resources.js";
+import { readAuditEvents, WRITE_VERBS } from "../controlplane/audit.js";
+import { credentialsFor } from "../controlplane/credentials.js";
+import { adminClient, createNamespace, deleteNamespace, hasCondition, uniqueName, waitForObject } from "../support/kube.js";
+import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { nexus, nexusProcess, repoRoot } from "./support/run-cli.js";
+
+const CLI_USER = "nexus-cli-under-test";
+
+describe("nexus diff, check --live and test against a real cluster", () => {
+  let client: KubeClient;
+  let running: TestOperator;
+  let dir: string;
+  let cliKubeconfig: string;
+  const ns = uniqueName("cli");
+  const manifests = (paths: string[]): KubeObject[] => [
+    { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { tenant: `acme-${ns}`, workloadSelector: { matchLabels: { app: "ledger" } } } },
+    { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name: "checkout", namespace: ns }, spec: { tenant: `acme-${ns}`, workloadSelector: { matchLabels: { app: "checkout" } } } },
+    {
+      apiVersion: "security.nexus.io/v1alpha1",
+      kind: "AccessPolicy",
+      metadata: { name: "ledger-callers", namespace: ns },
+      spec: { targetIdentity: "ledger", rules: [{ from: [{ tenant: `acme-${ns}` }], to: [{ methods: ["GET", "POST"], paths }] }] },
+    },
+  ];
+  const writeManifests = (file: string, objects: KubeObject[]) => writeFile(file, objects.map((o) => `---\n${yaml.dump(o)}`).join(""));
+
+  beforeAll(async () => {
+    client = adminClient(inject("kubeconfig"));
+    dir = await mkdtemp(path.join(tmpdir(), "nexus-cli-"));
+    await createNamespace(client, ns);
+    // A user of its own, so the audit log shows exactly which requests the CLI made.
+    cliKubeconfig = await credentialsFor(inject("controlPlane")).mintUserKubeconfig(CLI_USER, ["system:masters"]);
+    running = await startTestOperator(inject("kubeconfig"));
+    for (const object of manifests(["/v1/entries"])) await client.create(object);
+    await waitForObject(client, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "policy Ready");
+    await running.operator.idle();
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await deleteNamespace(client, ns).catch(() => {});
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("diff finds no difference for what is applied, and only reads", async () => {
+    const file = path.join(dir, "applied.yaml");
+    await writeManifests(file, manifests(["/v1/entries"]));
+    const result = await nexus(["diff", "-f", file, "--kubeconfig", cliKubeconfig]);
+    expect(result.stderr).toContain("no differences");
+    expect(result.stdout).toBe("");
+    expect(result.code).toBe(0);
+    // The audit log records every write; the CLI's user must have made none.
+    const events = await readAuditEvents(inject("auditLogPath"));
+    expect(events.filter((e) => e.user?.username === CLI_USER && (WRITE_VERBS as readonly string[]).includes(e.verb))).toEqual([]);
+  });
+
+  it("diff shows a changed policy as a unified diff and exits 1, whatever the output format", async () => {
+    const file = path.join(dir, "changed.yaml");
+    await writeManifests(file, manifests(["/v1/entries", "/v1/entries/*"]));
+    const text = await nexus(["diff", "-f", file, "--kubeconfig", cliKubeconfig]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`--- live/security.istio.io/v1/AuthorizationPolicy/${ns}/nexus-ledger-callers`);
+    expect(text.stdout).toMatch(/^\+\s+- \/v1\/entries\/\*$/m);
+    expect(text.stdout).toMatch(/^[-+]\s+security.nexus.io\/source-generation: '2'$/m);
+    const json = await nexus(["diff", "-f", file, "--kubeconfig", cliKubeconfig, "-o", "json"]);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as Array<{ kind: string; id: string }>).map((c) => c.kind)).toEqual(["changed"]);
+  });
+
+  it("diff shows objects a removed rule no longer renders as removed, and an unreachable cluster as exit 3", async () => {
+    const file = path.join(dir, "no-target.yaml");
+    const objects = manifests(["/v1/entries"]);
+    (objects[2]!.spec as { targetIdentity?: string }).targetIdentity = "ghost";
+    await writeManifests(file, objects);
+    const result = await nexus(["diff", "-f", file, "--kubeconfig", cliKubeconfig, "-o", "json"]);
+    expect(result.code).toBe(1);
+    const kinds = (JSON.parse(result.stdout) as Array<{ kind: string; id: string }>).filter((c) => c.id.includes("nexus-ledger-callers"));
+    expect(kinds.map((c) => c.kind)).toContain("removed");
+
+    const broken = path.join(dir, "unreachable.kubeconfig");
+    const config = yaml.load(await readFile(cliKubeconfig, "utf8")) as { clusters: Array<{ cluster: { server: string } }> };
+    config.clusters[0]!.cluster.server = "https://127.0.0.1:1";
+    await writeFile(broken, yaml.dump(config));
+    const unreachable = await nexus(["diff", "-f", file, "--kubeconfig", broken]);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain("cannot list");
+  });
+
+  it("check --live answers from the policies in force and traces the rule to its AccessPolicy", async () => {
+    const allowed = await nexus(["check", "--live", "--kubeconfig", cliKubeconfig, "--from", `${ns}/checkout`, "--to", `${ns}/ledger`, "--method", "POST", "--path", "/v1/entries", "-o", "json"]);
+    expect(allowed.code).toBe(0);
+    const report = JSON.parse(allowed.stdout) as { decision: string; decidedBy: { policy: string; from: string } };
+    expect(report.decision).toBe("ALLOW");
+    expect(report.decidedBy.policy).toBe(`${ns}/nexus-ledger-callers`);
+    expect(report.decidedBy.from).toBe(`AccessPolicy ${ns}/ledger-callers rules[0] from [0] tenant: acme-${ns}`);
+    const denied = await nexus(["check", "--live", "--kubeconfig", cliKubeconfig, "--from", `${ns}/checkout`, "--to", `${ns}/ledger`, "--method", "DELETE", "--path", "/v1/entries"]);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toMatch(/^DENY: /);
+  });
+
+  it("nexus test passes the examples' access tests through the installed binary, and fails a wrong expectation with its explanation", async () => {
+    const examples = await nexusProcess(["test", "-f", "examples/", "--expect", "examples/tests/access.yaml"]);
+    expect(examples.stderr).toContain("9 of 9 access tests passed");
+    expect(examples.code).toBe(0);
+
+    const wrong = path.join(dir, "wrong.yaml");
+    await writeFile(wrong, yaml.dump({ cases: [{ name: "billing may post", from: "payments/billing", to: "payments/ledger", request: { method: "POST", path: "/v1/entries" }, expect: "allow" }] }));
+    const failed = await nexusProcess(["test", "-f", path.join(repoRoot, "examples"), "--expect", wrong]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain("FAIL billing may post: expected allow, got DENY");
+    expect(failed.stdout).toContain("left out: AccessPolicy payments/ledger-callers: rules[0].from[2]");
+  });
+});
