@@ -3,6 +3,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { API_KEY_SCAN_PATTERN } from "../operator/credentials/api-key.js";
+import { CREATED_CREDENTIALS_SUFFIX } from "./authz/support/credentials-created.js";
 import { adminClient } from "./support/kube.js";
 import { findSecrets, secretPatterns } from "./support/secret-patterns.js";
 
@@ -41,6 +43,26 @@ describe("secrets never leak", () => {
     const findings = lines.flatMap(({ file, line }) => findSecrets(line).map((kind) => `${file}: ${kind}`));
     console.log(`secret scan: ${lines.length} operator log lines (${debugLines.length} at debug) scanned`);
     expect(findings).toEqual([]);
+  });
+
+  // The credential gate's log lines and audit records are in the same folder (authz-*.log).
+  it("finds no key or token the tests created, byte for byte, and no API key at all, in any log line or audit record", async (context) => {
+    if (!logDir) return context.skip();
+    const files = await readdir(logDir);
+    const created = new Set<string>();
+    for (const file of files.filter((f) => f.endsWith(CREATED_CREDENTIALS_SUFFIX))) {
+      for (const line of (await readFile(path.join(logDir, file), "utf8")).split("\n")) if (line) created.add(line);
+    }
+    if (created.size === 0) {
+      console.log("secret scan: no gate test ran in this run, no created credential to look for");
+      return context.skip();
+    }
+    const logs = await Promise.all(files.filter((f) => f.endsWith(".log")).map(async (f) => ({ file: f, bytes: await readFile(path.join(logDir, f)) })));
+    const found = logs.flatMap(({ file, bytes }) => [...created].filter((secret) => bytes.includes(Buffer.from(secret, "utf8"))).map(() => file));
+    const shaped = logs.flatMap(({ file, bytes }) => (bytes.toString("latin1").match(API_KEY_SCAN_PATTERN) ?? []).map(() => file));
+    console.log(`secret scan: ${created.size} created keys and tokens searched in ${logs.length} log and audit files`);
+    expect(found).toEqual([]);
+    expect(shaped).toEqual([]);
   });
 
   it("finds none in any Event of the cluster", async () => {

@@ -196,7 +196,8 @@ describe("credential gate decisions", () => {
   it("writes audit records without the key, the token or the query string", async () => {
     const { gate, current, token } = await setup();
     const jwt = await token({ sub: "alice" });
-    for (const headers of [{ "x-api-key": current }, { authorization: `Bearer ${jwt}` }, { "x-api-key": current.slice(0, -1) + "x", cookie: "session=s3cret" }]) {
+    const cases: Array<Record<string, string>> = [{ "x-api-key": current }, { authorization: `Bearer ${jwt}` }, { "x-api-key": current.slice(0, -1) + "x", cookie: "session=s3cret" }];
+    for (const headers of cases) {
       const req = request({ ...headers, "x-request-id": "req-1" });
       const record = auditRecordOf(await gate.decide(req), req, NOW, 0.1);
       const text = JSON.stringify(record);
