@@ -16,6 +16,7 @@ import { applyManifests, findYamlFiles, readYamlFiles, startControlPlane, waitFo
 import { repoRoot } from "../test/controlplane/binaries.js";
 import { thirdPartyCrdFiles } from "../test/controlplane/third-party-crds.js";
 import { printCalls, printIdentities, printPolicies, printRendered } from "./demo-output.js";
+import { printEngineComparison } from "./demo-engine.js";
 
 const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
 
@@ -84,6 +85,10 @@ async function main(): Promise<void> {
     printRendered([...authorizationPolicies, ...peerAuthentications, ...requestAuthentications]);
     say("sample calls, judged by the evaluator on the rendered AuthorizationPolicies");
     printCalls(sampleCalls(), (request) => evaluateRequest(authorizationPolicies as unknown as AuthorizationPolicyObject[], request));
+    say("the same calls: the evaluator next to a real RBAC engine (grpc-go enforcing istiod's proxyless gRPC output over mTLS)");
+    await printEngineComparison(sampleCalls(), authorizationPolicies as unknown as AuthorizationPolicyObject[], (request) =>
+      evaluateRequest(authorizationPolicies as unknown as AuthorizationPolicyObject[], request),
+    );
 
     if (process.env.DEMO_KEEP) {
       say(`running until Ctrl-C; kubectl --kubeconfig ${controlPlane.kubeconfigPath} get nexus -A`);
@@ -112,6 +117,10 @@ function sampleCalls(): Array<{ label: string; request: AccessRequest }> {
       },
     },
     { label: "sandbox pod -> ledger POST /v1/entries", request: { source: peer("sandbox", "default"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
+    { label: "checkout (acme) -> ledger POST /v1/entries", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
+    { label: "web (storefront) -> ledger POST /v1/entries", request: { source: peer("storefront", "web"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
+    { label: "billing (globex) -> ledger POST /v1/entries", request: { source: peer("payments", "billing-engine"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
+    { label: "checkout (acme) -> ledger POST /admin/purge", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "POST", path: "/admin/purge", port: 8080 } } },
     { label: "anyone -> checkout GET / (no policy, baseline)", request: { source: peer("storefront", "web"), workload: { namespace: "payments", labels: { app: "checkout" } }, operation: { method: "GET", path: "/", port: 8080 } } },
     { label: "gateway -> web GET / (dry-run policy)", request: { source: peer("istio-system", "istio-ingressgateway-service-account"), workload: { namespace: "storefront", labels: { app: "web" } }, operation: { method: "GET", path: "/", port: 8080 } } },
   ];

@@ -2,15 +2,16 @@
 // and the evaluator's property-test worlds narrowed to it:
 // - the method is always POST and paths are gRPC paths (/<service>/<method>);
 // - no JWT: proxyless gRPC has no RequestAuthentication, so jwt sources and token
-//   requirements are left out of the scenarios;
+//   requirements are left out of the scenarios (and calls carry no token);
 // - dry-run policies are not sent to the engine: istiod's gRPC generator ignores the
 //   dry-run annotation and would enforce them (see engine-limits.test.ts);
-// - a workload whose only ALLOW policies have no rules is out of reach: istiod's gRPC
-//   generator emits no RBAC filter for them, so the engine allows what Envoy would deny
-//   (see engine-limits.test.ts). Such cases are counted, not compared.
+// - an ALLOW policy without rules (the namespace baseline's allow-nothing) is dropped by
+//   istiod's gRPC generator, so the engine would allow what Envoy denies (see
+//   engine-limits.test.ts). The engine is given its Istio equivalent instead: the same
+//   policy with one rule that no caller meets (an ALLOW policy that matches nothing, for
+//   Istio exactly what a rule-less one is). The evaluator judges the rendered original.
 import fc from "fast-check";
 import type { AccessPolicy, AccessRule } from "../../operator/api/types.js";
-import { appliesTo, DEFAULT_ROOT_NAMESPACE } from "../../operator/evaluate/applicability.js";
 import { actionOf, isDryRun, rulesOf, type AuthorizationPolicyObject } from "../../operator/evaluate/authorization-policy.js";
 import type { AccessRequest } from "../../operator/evaluate/index.js";
 import type { IntentRequest, Scenario } from "../../operator/evaluate/testing/intent-oracle.js";
@@ -36,31 +37,41 @@ function withoutTokens(policy: AccessPolicy): AccessPolicy {
 
 export const engineScenarioArb: fc.Arbitrary<Scenario> = scenarioArb.map((scenario) => ({ ...scenario, policies: scenario.policies.map(withoutTokens) }));
 
-export function engineRequestsArb(scenario: Scenario, count: number): fc.Arbitrary<IntentRequest[]> {
+/** A call the engine can make: POST, a gRPC path, no token, and some request metadata (headers). */
+export interface EngineRequest extends Omit<IntentRequest, "token" | "operation"> {
+  operation: { method: "POST"; path: string; port: number; headers: Record<string, string> };
+}
+
+const headersArb = fc.dictionary(fc.constantFrom("x-request-id", "x-tenant", "x-nexus-caller"), fc.constantFrom("1", "t1", "api"), { maxKeys: 2 });
+
+export function engineRequestsArb(scenario: Scenario, count: number): fc.Arbitrary<EngineRequest[]> {
   return fc.array(
-    fc.record({ draw: requestDrawArb, path: fc.constantFrom(...ENGINE_PATHS) }).map(({ draw, path }) => {
+    fc.record({ draw: requestDrawArb, path: fc.constantFrom(...ENGINE_PATHS), headers: headersArb }).map(({ draw, path, headers }) => {
       const { token: _token, ...request } = requestFor(scenario, draw);
-      return { ...request, operation: { method: "POST", path, port: request.operation.port } };
+      return { ...request, operation: { method: "POST" as const, path, port: request.operation.port, headers } };
     }),
     { minLength: count, maxLength: count },
   );
 }
 
-export function evaluatorRequestOf(request: IntentRequest): AccessRequest {
+export function evaluatorRequestOf(request: EngineRequest): AccessRequest {
   return { source: { principal: request.callerPrincipal }, workload: request.workload, operation: request.operation };
 }
 
-export function engineCallOf(request: IntentRequest): EngineCall {
-  return { principal: request.callerPrincipal, workload: request.workload, path: request.operation.path, port: request.operation.port };
+export function engineCallOf(request: EngineRequest): EngineCall {
+  const { operation } = request;
+  return { principal: request.callerPrincipal, workload: request.workload, path: operation.path, port: operation.port, headers: operation.headers };
 }
 
-/** What the engine is given: the enforced AuthorizationPolicies (dry-run ones left out). */
+/** A principal no caller has: the trust domain .invalid is reserved (RFC 2606). */
+export const NO_CALLER = "nexus.invalid/ns/none/sa/none";
+
+/**
+ * What the engine is given: the enforced AuthorizationPolicies (dry-run ones left out),
+ * each rule-less ALLOW replaced by its equivalent with one rule no caller meets.
+ */
 export function enginePolicies(policies: readonly AuthorizationPolicyObject[]): AuthorizationPolicyObject[] {
-  return policies.filter((p) => !isDryRun(p));
-}
-
-/** False where the engine is known to differ from Envoy: the workload's enforced ALLOW policies all lack rules. */
-export function engineCanJudge(policies: readonly AuthorizationPolicyObject[], workload: IntentRequest["workload"]): boolean {
-  const allows = policies.filter((p) => !isDryRun(p) && actionOf(p) === "ALLOW" && appliesTo(p, workload, DEFAULT_ROOT_NAMESPACE));
-  return allows.length === 0 || allows.some((p) => rulesOf(p).length > 0);
+  return policies
+    .filter((p) => !isDryRun(p))
+    .map((p) => (actionOf(p) === "ALLOW" && rulesOf(p).length === 0 ? { ...p, spec: { ...p.spec, rules: [{ from: [{ source: { principals: [NO_CALLER] } }] }] } } : p));
 }
