@@ -199,6 +199,7 @@ describe("Helm chart charts/nexus-operator", () => {
       NEXUS_EVENT_BURST: "50",
       NEXUS_METRICS_BIND_ADDRESS: ":8080",
       NEXUS_HEALTH_PROBE_BIND_ADDRESS: ":8081",
+      NODE_OPTIONS: "--max-old-space-size=256",
     });
     // The chart's defaults are the operator's own.
     expect(parseSettings([], env)).toEqual(parseSettings([], {}));
