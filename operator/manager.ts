@@ -45,6 +45,7 @@ export class Operator {
       onDropped: () => this.metrics.eventsDropped.inc(),
     });
     this.events = events;
+    this.metrics.countPendingEventsWith(() => events.pending);
     const concurrency = options.concurrency ?? 8;
     this.identityController = new Controller(
       new IdentityReconciler({ client: this.client, caches: this.caches, events, config: options.render, metrics: this.metrics }),

@@ -68,6 +68,11 @@ export class EventRecorder {
     if (this.lastSent.size > 50_000) this.lastSent.delete(this.lastSent.keys().next().value as string);
   }
 
+  /** Events queued or being sent. */
+  get pending(): number {
+    return this.sender.pending;
+  }
+
   /** Sends what is queued, waiting at most timeoutMs (on shutdown). */
   async flush(timeoutMs: number): Promise<void> {
     await this.sender.flush(timeoutMs);

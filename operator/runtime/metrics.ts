@@ -66,6 +66,15 @@ export class OperatorMetrics {
     help: "Kubernetes Events not sent because more were recorded than the event rate limit lets through.",
     registers: [this.registry],
   });
+  private pendingEvents: (() => number) | undefined;
+  readonly eventsPending = new Gauge({
+    name: "nexus_events_pending",
+    help: "Kubernetes Events queued or being sent (read at scrape time).",
+    registers: [this.registry],
+    collect: () => {
+      this.eventsPending.set(this.pendingEvents?.() ?? 0);
+    },
+  });
   private renderedCounts: (() => Record<string, number>) | undefined;
   readonly renderedObjects = new Gauge({
     name: "nexus_rendered_objects",
@@ -84,6 +93,11 @@ export class OperatorMetrics {
   /** Where nexus_rendered_objects reads its counts from when scraped. */
   countRenderedWith(counts: () => Record<string, number>): void {
     this.renderedCounts = counts;
+  }
+
+  /** Where nexus_events_pending reads the Event queue's length from when scraped. */
+  countPendingEventsWith(pending: () => number): void {
+    this.pendingEvents = pending;
   }
 
   queueObserver(): WorkQueueObserver {
