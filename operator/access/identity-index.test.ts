@@ -64,6 +64,19 @@ describe("PolicyDependents", () => {
     expect([...dependents.affectedBy("elsewhere/thing", undefined, facts("elsewhere", "thing", "initech"))]).toEqual([]);
   });
 
+  it("tells a change of generation, uid or deletion from a status-only update", () => {
+    const local = new PolicyDependents();
+    const base = policy("p", { rules: [{ from: [{ tenant: "acme" }] }] });
+    const at = (metadata: Partial<AccessPolicy["metadata"]>): AccessPolicy => ({ ...base, metadata: { ...base.metadata, uid: "u1", generation: 1, ...metadata } });
+    expect(local.update("payments/p", at({}))).toBe(true);
+    expect(local.update("payments/p", { ...at({ resourceVersion: "2" }), status: { policyHash: "h" } })).toBe(false);
+    expect(local.update("payments/p", at({ generation: 2 }))).toBe(true);
+    expect(local.update("payments/p", at({ generation: 2, deletionTimestamp: new Date() }))).toBe(true);
+    expect(local.update("payments/p", at({ generation: 2, uid: "u2" }))).toBe(true);
+    expect(local.update("payments/p", undefined)).toBe(true);
+    expect(local.update("payments/p", at({ generation: 2, uid: "u2" }))).toBe(true);
+  });
+
   it("forgets a deleted policy", () => {
     const local = new PolicyDependents();
     local.update("payments/p", policy("p", { rules: [{ from: [{ tenant: "acme" }] }] }));

@@ -90,8 +90,20 @@ export class PolicyDependents {
   private readonly byTenant = new MultiMap();
   private readonly byNamespace = new MultiMap();
   private readonly recorded = new Map<string, ReturnType<typeof policyReferences>>();
+  /** uid, generation and deletion of each policy as last recorded. */
+  private readonly versions = new Map<string, string>();
 
-  update(policyKey: string, policy: AccessPolicy | undefined): void {
+  /**
+   * Records what the policy names. Returns false when only its status or metadata changed
+   * (same uid, generation and deletion state): such an update, e.g. the operator's own
+   * status write coming back, cannot change what the policy renders.
+   */
+  update(policyKey: string, policy: AccessPolicy | undefined): boolean {
+    const version = policy ? `${policy.metadata.uid ?? ""}/${policy.metadata.generation ?? ""}/${policy.metadata.deletionTimestamp ? "deleting" : ""}` : undefined;
+    const sameVersion = version !== undefined && this.versions.get(policyKey) === version;
+    if (version === undefined) this.versions.delete(policyKey);
+    else this.versions.set(policyKey, version);
+    if (sameVersion) return false;
     const previous = this.recorded.get(policyKey);
     if (previous) {
       previous.identities.forEach((k) => this.byIdentity.remove(k, policyKey));
@@ -99,12 +111,13 @@ export class PolicyDependents {
       previous.namespaces.forEach((n) => this.byNamespace.remove(n, policyKey));
       this.recorded.delete(policyKey);
     }
-    if (!policy) return;
+    if (!policy) return true;
     const refs = policyReferences(policy);
     refs.identities.forEach((k) => this.byIdentity.add(k, policyKey));
     refs.tenants.forEach((t) => this.byTenant.add(t, policyKey));
     refs.namespaces.forEach((n) => this.byNamespace.add(n, policyKey));
     this.recorded.set(policyKey, refs);
+    return true;
   }
 
   /** Policies whose rendering may change when an identity goes from `before` to `after`. */

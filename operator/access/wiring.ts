@@ -78,8 +78,10 @@ export class AccessWiring {
     });
     caches.policies.on((policy, event) => {
       const key = objectKey(policy.metadata.namespace, policy.metadata.name);
-      this.dependents.update(key, event === "delete" ? undefined : policy);
-      enqueuePolicy(key);
+      const renderingMayChange = this.dependents.update(key, event === "delete" ? undefined : policy);
+      // The operator's own status writes come back as updates of an unchanged generation:
+      // rendering again would only find nothing to do (GenerationChangedPredicate).
+      if (event !== "update" || renderingMayChange) enqueuePolicy(key);
     });
     const routeRendered = (object: KubeObject) => {
       if (object.metadata.labels?.[BASELINE_LABEL] === "true" || object.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true") {
