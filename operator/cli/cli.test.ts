@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import yaml from "js-yaml";
+import { readFileSync } from "node:fs";
+import { runCli, buildProgram } from "./main.js";
+import type { CliIo } from "./context.js";
+import { useColor } from "./context.js";
+import { parseAccessTests } from "./access-tests.js";
+import { parseCaller } from "./caller.js";
+import { identityLookupOf } from "../policy/index.js";
+import { nextGeneration } from "./generation.js";
+import { diffObjects } from "./object-diff.js";
+import { parseOperations, examplePath } from "./matrix.js";
+
+function io(stdin = "", env: NodeJS.ProcessEnv = {}): CliIo & { stdout: string; stderr: string } {
+  const state = {
+    stdout: "",
+    stderr: "",
+    out: (t: string) => void (state.stdout += t),
+    err: (t: string) => void (state.stderr += t),
+    readStdin: async () => stdin,
+    env,
+    stdoutIsTTY: false,
+  };
+  return state;
+}
+
+const examples = ["20-identities.yaml", "30-policies.yaml"].map((f) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), "utf8")).join("\n---\n");
+
+describe("nexus conventions", () => {
+  it("exits 2 on usage errors, whatever commander or the command finds wrong", async () => {
+    for (const args of [["--bogus"], ["render", "-o", "xml", "-f", "-"], ["render"], ["check", "--from", "a/b"], ["check", "-f", "-", "--from", "a/b", "--to", "c/d", "--port", "0"], ["nosuch"]]) {
+      const run = io();
+      expect(await runCli(args, run), args.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).not.toBe("");
+    }
+  });
+
+  it("has --help with an example on every command, exit 0, help on stdout", async () => {
+    const program = buildProgram(io());
+    expect(program.commands.length).toBeGreaterThanOrEqual(4);
+    for (const command of program.commands) {
+      const run = io();
+      expect(await runCli([command.name(), "--help"], run)).toBe(0);
+      expect(run.stdout).toMatch(/Examples?:\n\s+nexus /);
+    }
+  });
+
+  it("writes machine output alone on stdout and warnings on stderr, reading stdin for -f -", async () => {
+    const run = io(readFileSync(new URL("../../examples/30-policies.yaml", import.meta.url), "utf8"));
+    expect(await runCli(["render", "-f", "-"], run)).toBe(0);
+    expect(run.stderr).toContain("warning: AccessPolicy payments/ledger-callers");
+    expect(yaml.loadAll(run.stdout).every((o) => typeof (o as { kind?: string }).kind === "string")).toBe(true);
+  });
+
+  it("uses colour only on a terminal and never with NO_COLOR", () => {
+    expect(useColor({ ...io(), stdoutIsTTY: true })).toBe(true);
+    expect(useColor({ ...io(), stdoutIsTTY: false })).toBe(false);
+    expect(useColor({ ...io("", { NO_COLOR: "1" }), stdoutIsTTY: true })).toBe(false);
+  });
+
+  it("check exits 0 for ALLOW and 1 for DENY with -o text, json and yaml alike", async () => {
+    for (const output of ["text", "json", "yaml"]) {
+      const allow = await runCli(["check", "-f", "-", "--from", "payments/checkout", "--to", "payments/ledger", "--method", "POST", "--path", "/v1/entries", "-o", output], io(examples));
+      const deny = await runCli(["check", "-f", "-", "--from", "payments/billing", "--to", "payments/ledger", "--method", "POST", "--path", "/v1/entries", "-o", output], io(examples));
+      expect([allow, deny]).toEqual([0, 1]);
+    }
+  });
+
+  it("traces a decision to the AccessPolicy rule and the source that admitted the caller", async () => {
+    const run = io(examples);
+    await runCli(["check", "-f", "-", "--from", "storefront/web", "--to", "payments/ledger", "--path", "/v1/entries/9", "-o", "json"], run);
+    const report = JSON.parse(run.stdout) as { decidedBy: { provenance: { rules: Array<{ rule: number; sources: Array<{ index: number; source: string }> }> } } };
+    expect(report.decidedBy.provenance.rules).toEqual([{ rule: 0, sources: [{ index: 1, source: "identity: storefront/web" }] }]);
+  });
+});
+
+describe("inputs", () => {
+  const lookup = identityLookupOf([{ namespace: "payments", name: "ledger", serviceAccount: "ledger" }]);
+  const options = { trustDomain: "cluster.local", identities: lookup, defaultNamespace: "payments" };
+
+  it("parses every caller form and refuses what is none of them, naming the flag", () => {
+    expect(parseCaller("payments/ledger", options).source).toEqual({ principal: "cluster.local/ns/payments/sa/ledger" });
+    expect(parseCaller("ledger", options).source.principal).toBe("cluster.local/ns/payments/sa/ledger");
+    expect(parseCaller("spiffe://td/ns/a/sa/b", options).source).toEqual({ principal: "td/ns/a/sa/b" });
+    expect(parseCaller("namespace:sandbox", options).source.namespace).toBe("sandbox");
+    expect(parseCaller("jwt:https://idp", { ...options, sub: "alice", claims: ["groups=a", "groups=b"] }).source).toMatchObject({ requestPrincipal: "https://idp/alice", claims: { groups: ["a", "b"] } });
+    expect(parseCaller("anonymous", options).source).toEqual({});
+    expect(parseCaller("apikey:ci-bot", options).source).toEqual({});
+    expect(() => parseCaller("payments/ghost", options)).toThrow(/--from payments\/ghost: no EngineIdentity/);
+    expect(() => parseCaller("payments/ledger", { ...options, sub: "x" })).toThrow(/--sub and --claim apply to --from jwt/);
+    expect(() => parseCaller("jwt:https://idp", { ...options, claims: ["novalue"] })).toThrow(/--claim novalue/);
+  });
+
+  it("rejects access-test files with the case and field named", () => {
+    const parse = (value: unknown) => () => parseAccessTests(yaml.dump(value), "t.yaml", 8080);
+    expect(parse({ cases: [{ from: "a", to: "b", expect: "maybe" }] })).toThrow('t.yaml cases[0].expect: must be one of allow, deny, allow-if-gate; got "maybe"');
+    expect(parse({ cases: [{ from: "a", to: "b", expect: "allow", reqest: {} }] })).toThrow('t.yaml cases[0]: unknown field "reqest"');
+    expect(parse({ cases: [{ from: "a", to: "b", expect: "deny", request: { port: 70000 } }] })).toThrow("cases[0].request.port");
+    expect(parse({ cases: [] })).toThrow("non-empty list");
+    expect(parseAccessTests(yaml.dump([{ from: "a", to: "b", expect: "deny", claims: { g: ["x", "y"] } }]), "t", 8080)[0]).toMatchObject({ name: "case 0", claims: ["g=x", "g=y"], request: { method: "GET", path: "/", port: 8080 } });
+  });
+
+  it("parses --operations and picks a path each Istio pattern matches", () => {
+    expect(parseOperations("GET /a, post /b 8443", 8080)).toEqual([{ method: "GET", path: "/a", port: 8080 }, { method: "POST", path: "/b", port: 8443 }]);
+    expect(() => parseOperations("GET", 8080)).toThrow(/METHOD \/path/);
+    expect(["*", "/v1/*", "*.json", "/x"].map(examplePath)).toEqual(["/", "/v1/any", "/any.json", "/x"]);
+  });
+});
+
+describe("diff pieces", () => {
+  it("predicts the generation the apiserver gives once the file is applied", () => {
+    expect(nextGeneration({ a: 1 }, undefined)).toBe(1);
+    expect(nextGeneration({ a: 1 }, { spec: { a: 1, defaulted: "x" }, metadata: { generation: 4 } })).toBe(4);
+    expect(nextGeneration({ a: 2 }, { spec: { a: 1 }, metadata: { generation: 4 } })).toBe(5);
+    expect(nextGeneration({ list: [1] }, { spec: { list: [1, 2] }, metadata: { generation: 4 } })).toBe(5);
+  });
+
+  it("ignores server fields, owner references and the applied hash, and labels each change", () => {
+    const rendered = { apiVersion: "v1", kind: "X", metadata: { name: "a", namespace: "n", labels: { k: "v" } }, spec: { b: 1 } };
+    const live = { ...rendered, metadata: { ...rendered.metadata, uid: "u", resourceVersion: "9", managedFields: [], ownerReferences: [{ apiVersion: "v1", kind: "Y", name: "y", uid: "u" }], annotations: { "security.nexus.io/applied-hash": "h" } }, status: {} };
+    expect(diffObjects([rendered], [live])).toEqual([]);
+    const changes = diffObjects([{ ...rendered, spec: { b: 2 } }, { ...rendered, metadata: { ...rendered.metadata, name: "new" } }], [live, { ...live, metadata: { ...live.metadata, name: "old" } }]);
+    expect(changes.map((c) => [c.kind, c.id])).toEqual([["changed", "v1/X/n/a"], ["added", "v1/X/n/new"], ["removed", "v1/X/n/old"]]);
+    expect(changes[0]!.patch).toMatch(/^-\s+b: 1$/m);
+    expect(changes[0]!.patch).toMatch(/^\+\s+b: 2$/m);
+  });
+});
