@@ -73,3 +73,21 @@ export class AuditCounter {
     if (code < 200 || code >= 300) count.failed++;
   }
 }
+
+export interface WriteSplit {
+  /** Writes of objects (rendered objects, ServiceAccounts, Certificates), not status. */
+  objects: number;
+  status: number;
+  events: number;
+}
+
+/** Object writes, status writes and Event creates apart ("patch accesspolicies/status", "create events"). */
+export function splitWrites(count: WriteCount): WriteSplit {
+  const split: WriteSplit = { objects: 0, status: 0, events: 0 };
+  for (const [kind, n] of Object.entries(count.byKind)) {
+    if (kind.endsWith("/status")) split.status += n;
+    else if (kind.endsWith(" events")) split.events += n;
+    else split.objects += n;
+  }
+  return split;
+}

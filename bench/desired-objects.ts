@@ -1,84 +1,141 @@
 // What the operator writes for a workload, computed with the pure renderers and nothing
-// else: per AccessPolicy its Istio objects, per namespace the baseline, per EngineIdentity
-// its ServiceAccount, each with the applied-hash annotation the operator adds, plus the
-// status the operator reports. The floor writes exactly these.
+// else: per AccessPolicy its Istio objects (every shard), per namespace the baseline and the
+// workload PeerAuthentications of its target identities, per EngineIdentity its
+// ServiceAccount, each with the applied-hash annotation the operator adds, plus the status
+// the operator reports. The floor writes exactly these.
 import type { AccessPolicy, AccessPolicyStatus, EngineIdentity, EngineIdentityStatus } from "../operator/api/types.js";
 import { factsOf, IdentityIndex } from "../operator/access/identity-index.js";
 import { PolicyReason } from "../operator/access/reasons.js";
-import { defaultRenderConfig } from "../operator/config.js";
+import { defaultRenderConfig, type RenderConfig } from "../operator/config.js";
 import { principalOf, serviceAccountOf, spiffeIdOf } from "../operator/identity/identity-facts.js";
 import { IdentityReason } from "../operator/identity/reasons.js";
-import { renderAccessPolicy, renderNamespaceBaseline, type IdentityLookup } from "../operator/policy/index.js";
+import { renderAccessPolicy, renderNamespaceObjects, type IdentityLookup } from "../operator/policy/index.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../operator/render/metadata.js";
 import { withAppliedHash } from "../operator/runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../operator/runtime/conditions.js";
 import type { KubeObject } from "../operator/runtime/kube-client.js";
 
+export interface StatusWrite {
+  object: KubeObject;
+  status: unknown;
+}
+
 export interface DesiredWrites {
-  /** ServiceAccounts, then the policies' Istio objects, then the namespace baselines. */
+  /** ServiceAccounts, then the policies' Istio objects, then the namespaces' baselines. */
   objects: KubeObject[];
   /** Status of every policy and identity, as the operator reports it once all is rendered. */
-  statuses: Array<{ object: KubeObject; status: unknown }>;
+  statuses: StatusWrite[];
   /** Policy namespace/name -> policyHash, to compare with what the operator reports. */
   policyHashes: Map<string, string>;
 }
 
+export interface PolicyWrites {
+  objects: KubeObject[];
+  status: StatusWrite;
+  policyHash: string;
+}
+
 /** `identities` and `policies` as read back from the API (they need uids for owner references). */
-export function desiredWrites(identities: EngineIdentity[], policies: AccessPolicy[], namespaces: string[]): DesiredWrites {
-  const config = defaultRenderConfig;
+export function desiredWrites(identities: EngineIdentity[], policies: AccessPolicy[], namespaces: string[], config: RenderConfig = defaultRenderConfig): DesiredWrites {
   const lookup = indexedLookup(identities);
   const now = new Date();
   const objects: KubeObject[] = [];
-  const statuses: DesiredWrites["statuses"] = [];
+  const statuses: StatusWrite[] = [];
   const policyHashes = new Map<string, string>();
   for (const identity of identities) {
-    // The same ServiceAccount IdentityReconciler.ensureServiceAccount applies.
-    objects.push(
-      withAppliedHash<KubeObject>({
-        apiVersion: "v1",
-        kind: "ServiceAccount",
-        metadata: {
-          name: serviceAccountOf(identity),
-          namespace: identity.metadata.namespace,
-          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [IDENTITY_LABEL]: identity.metadata.name },
-          ownerReferences: [controllerReference(identity as unknown as KubeObject)],
-        },
-      }),
-    );
-    const parts: DesiredCondition[] = [
-      { type: "CertificateReady", status: "True", reason: IdentityReason.CertificateNotRequested, message: "no certificate requested: mesh identity only" },
-      { type: "ServiceAccountReady", status: "True", reason: IdentityReason.ServiceAccountManaged, message: `ServiceAccount ${serviceAccountOf(identity)} is managed by the operator` },
-    ];
-    const status: EngineIdentityStatus = {
-      observedGeneration: identity.metadata.generation,
-      spiffeID: spiffeIdOf(identity, config.trustDomain),
-      principal: principalOf(identity, config.trustDomain),
-      serviceAccount: serviceAccountOf(identity),
-      conditions: setConditions(undefined, [...parts, readyFrom(parts, IdentityReason.Ready, `identity ${spiffeIdOf(identity, config.trustDomain)} is ready`)], identity.metadata.generation, now),
-    };
-    statuses.push({ object: identity as unknown as KubeObject, status });
+    objects.push(serviceAccountOfIdentity(identity));
+    statuses.push(identityStatus(identity, config, now));
   }
   for (const policy of policies) {
-    const result = renderAccessPolicy(policy, lookup, config);
-    for (const object of result.objects) objects.push(withAppliedHash(object as unknown as KubeObject));
-    policyHashes.set(`${policy.metadata.namespace}/${policy.metadata.name}`, result.policyHash);
-    const parts: DesiredCondition[] = [
-      { type: "Resolved", status: "True", reason: PolicyReason.Resolved, message: `all ${result.resolvedSources} sources resolved` },
-      { type: "Rendered", status: "True", reason: PolicyReason.Rendered, message: `${result.objects.length} Istio objects rendered` },
-    ];
-    const status: AccessPolicyStatus = {
-      observedGeneration: policy.metadata.generation,
-      policyHash: result.policyHash,
-      rendered: result.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace })),
-      unresolved: result.unresolved,
-      conditions: setConditions(undefined, [...parts, readyFrom([parts[1]!], PolicyReason.Ready, "policy is enforced by the mesh")], policy.metadata.generation, now),
-    };
-    statuses.push({ object: policy as unknown as KubeObject, status });
+    const writes = policyWrites(policy, lookup, config, now);
+    objects.push(...writes.objects);
+    statuses.push(writes.status);
+    policyHashes.set(`${policy.metadata.namespace}/${policy.metadata.name}`, writes.policyHash);
   }
-  for (const namespace of namespaces) {
-    for (const object of renderNamespaceBaseline(namespace)) objects.push(withAppliedHash(object as unknown as KubeObject));
-  }
+  objects.push(...namespaceWrites(namespaces, identities, policies, lookup));
   return { objects, statuses, policyHashes };
+}
+
+/** The same ServiceAccount IdentityReconciler.ensureServiceAccount applies. */
+function serviceAccountOfIdentity(identity: EngineIdentity): KubeObject {
+  return withAppliedHash<KubeObject>({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: {
+      name: serviceAccountOf(identity),
+      namespace: identity.metadata.namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [IDENTITY_LABEL]: identity.metadata.name },
+      ownerReferences: [controllerReference(identity as unknown as KubeObject)],
+    },
+  });
+}
+
+function identityStatus(identity: EngineIdentity, config: RenderConfig, now: Date): StatusWrite {
+  const parts: DesiredCondition[] = [
+    { type: "CertificateReady", status: "True", reason: IdentityReason.CertificateNotRequested, message: "no certificate requested: mesh identity only" },
+    { type: "ServiceAccountReady", status: "True", reason: IdentityReason.ServiceAccountManaged, message: `ServiceAccount ${serviceAccountOf(identity)} is managed by the operator` },
+  ];
+  const status: EngineIdentityStatus = {
+    observedGeneration: identity.metadata.generation,
+    spiffeID: spiffeIdOf(identity, config.trustDomain),
+    principal: principalOf(identity, config.trustDomain),
+    serviceAccount: serviceAccountOf(identity),
+    conditions: setConditions(undefined, [...parts, readyFrom(parts, IdentityReason.Ready, `identity ${spiffeIdOf(identity, config.trustDomain)} is ready`)], identity.metadata.generation, now),
+  };
+  return { object: identity as unknown as KubeObject, status };
+}
+
+/** One policy's rendered objects (every shard) and its status, as the operator writes them once all resolves. */
+export function policyWrites(policy: AccessPolicy, lookup: IdentityLookup, config: RenderConfig = defaultRenderConfig, now = new Date()): PolicyWrites {
+  const result = renderAccessPolicy(policy, lookup, config);
+  const count = result.objects.length;
+  const parts: DesiredCondition[] = [
+    { type: "Resolved", status: "True", reason: PolicyReason.Resolved, message: `all ${result.resolvedSources} sources resolved` },
+    { type: "Rendered", status: "True", reason: PolicyReason.Rendered, message: `${count} Istio object${count === 1 ? "" : "s"} rendered` },
+  ];
+  const status: AccessPolicyStatus = {
+    observedGeneration: policy.metadata.generation,
+    policyHash: result.policyHash,
+    rendered: result.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace })),
+    unresolved: result.unresolved,
+    conditions: setConditions(undefined, [...parts, readyFrom([parts[1]!], PolicyReason.Ready, "policy is enforced by the mesh")], policy.metadata.generation, now),
+  };
+  return {
+    objects: result.objects.map((object) => withAppliedHash(object as unknown as KubeObject)),
+    status: { object: policy as unknown as KubeObject, status },
+    policyHash: result.policyHash,
+  };
+}
+
+/**
+ * What the namespace-baseline reconciler writes: the baseline of every namespace, and the
+ * workload PeerAuthentications of the namespace's target identities where they change it
+ * (none in a namespace whose policies all keep the default STRICT).
+ */
+export function namespaceWrites(namespaces: string[], identities: EngineIdentity[], policies: AccessPolicy[], lookup: IdentityLookup): KubeObject[] {
+  const uids = new Map(identities.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, i.metadata.uid]));
+  const byNamespace = new Map<string, AccessPolicy[]>();
+  for (const policy of policies) {
+    const list = byNamespace.get(policy.metadata.namespace) ?? [];
+    list.push(policy);
+    byNamespace.set(policy.metadata.namespace, list);
+  }
+  const objects: KubeObject[] = [];
+  for (const namespace of namespaces) {
+    const rendered = renderNamespaceObjects(namespace, byNamespace.get(namespace) ?? [], lookup, {
+      baselineDisabled: false,
+      identityUid: (name) => uids.get(`${namespace}/${name}`),
+    });
+    for (const object of rendered) objects.push(withAppliedHash(object as unknown as KubeObject));
+  }
+  return objects;
+}
+
+/** Objects of each kind the operator writes for a workload: what the completion tracker waits for. */
+export function expectedCounts(objects: readonly KubeObject[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const object of objects) counts[object.kind] = (counts[object.kind] ?? 0) + 1;
+  return counts;
 }
 
 /**
@@ -90,4 +147,9 @@ export function indexedLookup(identities: EngineIdentity[]): IdentityLookup {
   const index = new IdentityIndex();
   for (const identity of identities) index.update(`${identity.metadata.namespace}/${identity.metadata.name}`, factsOf(identity));
   return index;
+}
+
+/** The workload's objects as the API would hand them back: uids (so owner references render) and generation 1. */
+export function asReadBack<T extends EngineIdentity | AccessPolicy>(objects: readonly T[], uidPrefix: string): T[] {
+  return objects.map((o, n) => ({ ...o, metadata: { ...o.metadata, uid: `${uidPrefix}-${String(n).padStart(12, "0")}`, generation: 1 } }));
 }

@@ -8,6 +8,7 @@ import { resources } from "../operator/runtime/resources.js";
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
 import { createInputs, createNamespaces, kubeConfigFrom, type BenchCluster } from "./cluster.js";
 import { desiredWrites } from "./desired-objects.js";
+import { runFloorBurst, type BurstEdit, type BurstResult } from "./burst.js";
 import { runPool, withRetry } from "./pool.js";
 import { CompletionTracker } from "./readiness.js";
 import type { Workload } from "./workload.js";
@@ -26,9 +27,11 @@ export interface FloorResult {
   objectsCpu: CpuSnapshot;
   statusCpu: CpuSnapshot;
   policyHashes: Map<string, string>;
+  /** The GitOps burst's changes and the writes that follow them. */
+  burst?: BurstResult & { writes: number };
 }
 
-export async function runFloor(cluster: BenchCluster, workload: Workload, concurrency: number, log: (line: string) => void): Promise<FloorResult> {
+export async function runFloor(cluster: BenchCluster, workload: Workload, concurrency: number, log: (line: string) => void, burstEdits: BurstEdit[] = []): Promise<FloorResult> {
   await createNamespaces(cluster.client, workload, concurrency);
   const inputsMs = await createInputs(cluster.client, workload, concurrency);
   log(`floor: inputs created in ${(inputsMs / 1000).toFixed(1)}s`);
@@ -64,7 +67,24 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     tracker.stop();
     if (complete instanceof Error) throw new Error(`the floor's writes did not all arrive: ${complete.message}`);
     log(`floor: ${desired.statuses.length} statuses applied in ${(statusMs / 1000).toFixed(1)}s`);
-    return { inputsMs, renderMs, objects: desired.objects.length, objectsMs, statuses: desired.statuses.length, statusMs, objectBytes, objectsCpu: cpuDelta(cpu0, cpu1, counted), statusCpu: cpuDelta(cpu1, cpu2, counted), policyHashes: desired.policyHashes };
+    let burst: FloorResult["burst"];
+    if (burstEdits.length > 0) {
+      burst = await runFloorBurst(cluster.kubeConfig, cluster.client, client, burstEdits, concurrency);
+      log(`floor: burst of ${burstEdits.length} changed policies and ${burst.writes} writes in ${(burst.ms / 1000).toFixed(1)}s`);
+    }
+    return {
+      inputsMs,
+      renderMs,
+      objects: desired.objects.length,
+      objectsMs,
+      statuses: desired.statuses.length,
+      statusMs,
+      objectBytes,
+      objectsCpu: cpuDelta(cpu0, cpu1, counted),
+      statusCpu: cpuDelta(cpu1, cpu2, counted),
+      policyHashes: desired.policyHashes,
+      ...(burst ? { burst } : {}),
+    };
   } finally {
     client.close();
   }

@@ -6,6 +6,7 @@ import type { AccessPolicy, AccessSource } from "../operator/api/types.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_GENERATION_ANNOTATION } from "../operator/render/metadata.js";
 import type { KubeClient, KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
+import { withTimeout } from "./pool.js";
 import { readyAtGeneration } from "./readiness.js";
 import { ResourceWatch } from "./watch.js";
 import type { Workload } from "./workload.js";
@@ -86,16 +87,4 @@ function replacementSource(workload: Workload, namespace: string, current: Acces
   const pick = candidates[(k * 7) % candidates.length]!;
   const serviceAccount = pick.spec.serviceAccountName ?? pick.metadata.name;
   return { source: { identity: { name: pick.metadata.name } }, principal: `cluster.local/ns/${namespace}/sa/${serviceAccount}` };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000}s waiting for ${what}`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,9 +3,11 @@
 // /metrics, and a graceful stop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import yaml from "js-yaml";
 import { repoRoot } from "../test/controlplane/binaries.js";
 
 export interface OperatorProcessOptions {
@@ -14,7 +16,19 @@ export interface OperatorProcessOptions {
   logFile: string;
   /** Directory for a V8 CPU profile (node --cpu-prof), written when the process exits. */
   cpuProfileDir?: string;
+  /** Directory for a sampling heap profile (node --heap-prof): what is still held when the process exits. */
+  heapProfileDir?: string;
   logLevel?: string;
+  /** V8's old-space cap (--max-old-space-size); default: the chart's operator.maxHeapMiB. */
+  heapCapMiB?: number;
+}
+
+/** The heap cap the chart gives the operator's container, so the benchmark runs with the same. */
+export function chartHeapCapMiB(): number {
+  const values = yaml.load(readFileSync(path.join(repoRoot, "charts", "nexus-operator", "values.yaml"), "utf8")) as { operator?: { maxHeapMiB?: number } };
+  const cap = values.operator?.maxHeapMiB;
+  if (!Number.isInteger(cap)) throw new Error("charts/nexus-operator/values.yaml sets no operator.maxHeapMiB");
+  return cap!;
 }
 
 export interface MemorySample {
@@ -38,7 +52,9 @@ export class OperatorProcess {
 
   constructor(options: OperatorProcessOptions) {
     const args = [
+      `--max-old-space-size=${options.heapCapMiB ?? chartHeapCapMiB()}`,
       ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
+      ...(options.heapProfileDir ? ["--heap-prof", "--heap-prof-dir", options.heapProfileDir] : []),
       path.join(repoRoot, "dist", "main.js"),
       "--kubeconfig",
       options.kubeconfigPath,
@@ -122,6 +138,15 @@ export class OperatorProcess {
         return lastChange;
       }
       if (now > deadline) throw new Error(`operator not idle within ${(options.timeoutMs ?? 600_000) / 1000}s (queue depth ${depth})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Resolves once the operator's Event queue is empty (nexus_events_pending 0). */
+  async eventsDrained(timeoutMs = 120_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (sumOf(await this.metrics(), "nexus_events_pending") > 0) {
+      if (performance.now() > deadline) throw new Error(`the operator's Event queue did not drain within ${timeoutMs / 1000}s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -7,6 +7,7 @@ import type { AccessPolicy } from "../operator/api/types.js";
 import type { KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
 import { AuditCounter, type WriteCount } from "./audit-counter.js";
+import { runOperatorBurst, type BurstEdit, type BurstResult } from "./burst.js";
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
 import { createInputs, createNamespaces, startBenchCluster } from "./cluster.js";
 import { measureEditLatency, type LatencyResult } from "./latency.js";
@@ -23,6 +24,8 @@ export interface PhaseOptions {
   latencySamples: number;
   cpuProfile: boolean;
   quietSeconds: number;
+  /** The GitOps burst's changes (empty: no burst). */
+  burst: BurstEdit[];
   log: (line: string) => void;
 }
 
@@ -48,7 +51,10 @@ export interface OperatorRunResult {
   peakRssBytes: number;
   heapUsedBytes: number;
   policyHashes: Map<string, string>;
+  /** Operator spawned -> its Event queue empty after the initial sync (the quiet window starts there). */
+  eventsDrainedMs: number;
   quietWrites: WriteCount;
+  burst?: BurstResult & { writes: WriteCount };
   latency: LatencyResult;
   apiserverRestart: ResyncResult;
   operatorRestart: ResyncResult & { peakRssBytes: number; exitCode: number | null };
@@ -75,6 +81,7 @@ export async function runOperatorPhase(options: PhaseOptions): Promise<OperatorR
         concurrency,
         logFile: path.join(options.outDir, "logs", `operator-${tag}-${name}.log`),
         ...(options.cpuProfile ? { cpuProfileDir: path.join(options.outDir, "profiles") } : {}),
+        ...(process.env.BENCH_HEAP_PROF === "1" ? { heapProfileDir: path.join(options.outDir, "profiles") } : {}),
       });
 
     // Initial sync: everything is in the cluster, nothing rendered yet.
@@ -99,10 +106,24 @@ export async function runOperatorPhase(options: PhaseOptions): Promise<OperatorR
     const policies = (await cluster.client.list<KubeObject & AccessPolicy>(resources.accessPolicy)).items;
     const policyHashes = new Map(policies.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.status?.policyHash ?? ""]));
 
-    // Steady state: nothing changes, nothing may be written.
+    // Steady state: nothing changes, nothing may be written. The window opens once the
+    // Events of the initial sync are sent: they trail the work by design (paced).
+    await operator.eventsDrained();
+    const eventsDrainedMs = performance.now() - operator.spawnedAt;
     const quietMark = await audit.mark();
     await new Promise((resolve) => setTimeout(resolve, options.quietSeconds * 1000));
     const quietWrites = await audit.writesSince(quietMark);
+
+    let burst: OperatorRunResult["burst"];
+    if (options.burst.length > 0) {
+      log(`operator: GitOps burst of ${options.burst.length} changed policies`);
+      const burstMark = await audit.mark();
+      const result = await runOperatorBurst(cluster.kubeConfig, cluster.client, options.burst, concurrency);
+      await operator.idle({ quietMs: 2000 });
+      await operator.eventsDrained();
+      burst = { ...result, writes: await audit.writesSince(burstMark) };
+      log(`operator: burst rendered and Ready after ${(result.ms / 1000).toFixed(1)}s, ${burst.writes.total} writes`);
+    }
 
     log(`operator: measuring edit latency (${options.latencySamples} edits)`);
     const latency = await measureEditLatency(cluster.kubeConfig, cluster.client, workload, options.latencySamples);
@@ -151,7 +172,9 @@ export async function runOperatorPhase(options: PhaseOptions): Promise<OperatorR
       peakRssBytes,
       heapUsedBytes,
       policyHashes,
+      eventsDrainedMs,
       quietWrites,
+      ...(burst ? { burst } : {}),
       latency,
       apiserverRestart,
       operatorRestart,

@@ -30,3 +30,16 @@ export async function withRetry<T>(request: () => Promise<T>, attempts = 5): Pro
     }
   }
 }
+
+/** The promise, or an error naming what was awaited once `ms` have passed. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000}s waiting for ${what}`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

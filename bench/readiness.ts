@@ -5,6 +5,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { KubeClient, KubeObject } from "../operator/runtime/kube-client.js";
 import { resources, type ResourceType } from "../operator/runtime/resources.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../operator/render/metadata.js";
+import { asReadBack, desiredWrites, expectedCounts } from "./desired-objects.js";
 import { ResourceWatch } from "./watch.js";
 import type { Workload } from "./workload.js";
 
@@ -25,6 +26,18 @@ export function readyAtGeneration(object: KubeObject): boolean {
   return ready?.status === "True" && status?.observedGeneration === object.metadata.generation;
 }
 
+const countsOf = new WeakMap<Workload, Record<string, number>>();
+
+/** Objects per kind the operator must write for the workload, from the pure renderers. */
+export function expectedObjectCounts(workload: Workload): Record<string, number> {
+  let counts = countsOf.get(workload);
+  if (!counts) {
+    const { objects } = desiredWrites(asReadBack(workload.identities, "00000000-0000-4000-8000"), asReadBack(workload.policies, "00000000-0000-4000-9000"), workload.namespaces);
+    countsOf.set(workload, (counts = expectedCounts(objects)));
+  }
+  return counts;
+}
+
 export class CompletionTracker {
   private readonly tracked: Tracked[];
   private readonly watches: ResourceWatch[] = [];
@@ -36,15 +49,14 @@ export class CompletionTracker {
     private readonly client: KubeClient,
     workload: Workload,
   ) {
-    const n = workload.size;
-    const baseline = workload.namespaces.length;
     const present = () => true;
+    const counts = expectedObjectCounts(workload);
     this.tracked = [
-      { label: "AccessPolicy Ready", type: resources.accessPolicy, expected: n, done: readyAtGeneration, satisfied: new Set() },
-      { label: "EngineIdentity Ready", type: resources.engineIdentity, expected: n, done: readyAtGeneration, satisfied: new Set() },
-      { label: "AuthorizationPolicy", type: resources.authorizationPolicy, labelSelector: managed, expected: n + baseline, done: present, satisfied: new Set() },
-      { label: "PeerAuthentication", type: resources.peerAuthentication, labelSelector: managed, expected: n + baseline, done: present, satisfied: new Set() },
-      { label: "ServiceAccount", type: resources.serviceAccount, labelSelector: managed, expected: n, done: present, satisfied: new Set() },
+      { label: "AccessPolicy Ready", type: resources.accessPolicy, expected: workload.policies.length, done: readyAtGeneration, satisfied: new Set() },
+      { label: "EngineIdentity Ready", type: resources.engineIdentity, expected: workload.identities.length, done: readyAtGeneration, satisfied: new Set() },
+      ...[resources.authorizationPolicy, resources.peerAuthentication, resources.requestAuthentication, resources.serviceAccount]
+        .filter((type) => (counts[type.kind] ?? 0) > 0)
+        .map((type) => ({ label: type.kind, type, labelSelector: managed, expected: counts[type.kind]!, done: present, satisfied: new Set<string>() })),
     ];
   }
 

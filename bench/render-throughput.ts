@@ -5,7 +5,7 @@ import { factsOf } from "../operator/access/identity-index.js";
 import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
 import { defaultRenderConfig } from "../operator/config.js";
 import { identityLookupOf, renderAccessPolicy, type IdentityLookup } from "../operator/policy/index.js";
-import { indexedLookup } from "./desired-objects.js";
+import { asReadBack, indexedLookup } from "./desired-objects.js";
 import type { Workload } from "./workload.js";
 
 export interface RenderThroughput {
@@ -32,8 +32,8 @@ function measure(label: string, policies: AccessPolicy[], lookup: IdentityLookup
 
 export function renderThroughput(workload: Workload, budgetMs = 3000): RenderThroughput[] {
   // As read from the API: a uid (so owner references are rendered) and a generation.
-  const identities = workload.identities.map((i, n) => ({ ...i, metadata: { ...i.metadata, uid: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`, generation: 1 } })) as EngineIdentity[];
-  const policies = workload.policies.map((p, n) => ({ ...p, metadata: { ...p.metadata, uid: `00000000-0000-4000-9000-${String(n).padStart(12, "0")}`, generation: 1 } })) as AccessPolicy[];
+  const identities = asReadBack(workload.identities, "00000000-0000-4000-8000");
+  const policies = asReadBack(workload.policies, "00000000-0000-4000-9000");
   return [
     measure("IdentityIndex (operator)", policies, indexedLookup(identities), budgetMs),
     measure("identityLookupOf (list)", policies, identityLookupOf(identities.map(factsOf)), budgetMs),

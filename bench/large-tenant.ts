@@ -1,0 +1,189 @@
+// The large-tenant row: one tenant of 5,000 EngineIdentities named by 200 AccessPolicies,
+// each naming it in several rules, so that one policy renders more than the size budget of
+// one AuthorizationPolicy and is sharded. Measured: the pure render, the operator's start
+// until all is Ready, the shards, and how long one member joining the tenant takes until
+// every affected AuthorizationPolicy holds it.
+import path from "node:path";
+import type { AccessPolicy, AccessRule, EngineIdentity } from "../operator/api/types.js";
+import { defaultRenderConfig } from "../operator/config.js";
+import { renderAccessPolicy } from "../operator/policy/index.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_LABEL } from "../operator/render/metadata.js";
+import type { KubeObject } from "../operator/runtime/kube-client.js";
+import { resources } from "../operator/runtime/resources.js";
+import { createInputs, createNamespaces, startBenchCluster } from "./cluster.js";
+import { asReadBack, indexedLookup } from "./desired-objects.js";
+import { OperatorProcess } from "./operator-process.js";
+import { OPERATOR_USER } from "./operator-run.js";
+import { withTimeout } from "./pool.js";
+import { CompletionTracker } from "./readiness.js";
+import { mb, msec, secs, type Row } from "./report.js";
+import { percentile } from "./stats.js";
+import { ResourceWatch } from "./watch.js";
+import { SECURITY_API_VERSION, type Workload } from "./workload.js";
+
+const TENANT = "large";
+const TRUST_DOMAIN = defaultRenderConfig.trustDomain;
+
+export interface LargeTenantOptions {
+  members: number;
+  /** Policies naming the tenant (default 200). */
+  policies?: number;
+  /** Rules per policy, each naming the tenant for other operations (default 3). */
+  rules?: number;
+  concurrency: number;
+  outDir: string;
+  /** Members added one at a time for the latency percentiles. */
+  samples: number;
+  log: (line: string) => void;
+}
+
+export interface LargeTenantResult {
+  members: number;
+  policies: number;
+  rulesPerPolicy: number;
+  /** Pure render of every policy, in process. */
+  renderMs: number;
+  /** AuthorizationPolicies of the policies (shards), and the largest one's JSON bytes. */
+  shards: number;
+  largestShardBytes: number;
+  unshardedBytes: number;
+  /** Operator spawned -> every identity and policy Ready, every object written. */
+  convergeMs: number;
+  /** Member created -> every policy's AuthorizationPolicies hold it, per member added. */
+  memberAddedMs: number[];
+  peakRssBytes: number;
+}
+
+export function buildLargeTenantWorkload(members: number, policyCount: number, rulesPerPolicy: number): Workload {
+  const perNamespace = 50;
+  const namespaces = Array.from({ length: Math.ceil(members / perNamespace) }, (_, n) => `tenant-${String(n).padStart(4, "0")}`);
+  const nameOf = (i: number) => `member-${String(i).padStart(5, "0")}`;
+  const identities: EngineIdentity[] = Array.from({ length: members }, (_, i) => ({
+    apiVersion: SECURITY_API_VERSION,
+    kind: "EngineIdentity",
+    metadata: { name: nameOf(i), namespace: namespaces[Math.floor(i / perNamespace)]!, labels: { "bench.nexus.io/workload": "large-tenant" } },
+    spec: { tenant: TENANT, workloadSelector: { matchLabels: { app: nameOf(i) } } },
+  }));
+  const methods = ["GET", "POST", "PUT", "DELETE", "PATCH"] as const;
+  const rules: AccessRule[] = Array.from({ length: rulesPerPolicy }, (_, r) => ({
+    from: [{ tenant: TENANT }],
+    to: [{ methods: [methods[r % methods.length]!], paths: [`/area-${r}/*`] }],
+  }));
+  const step = Math.max(1, Math.floor(members / policyCount));
+  const policies: AccessPolicy[] = Array.from({ length: Math.min(policyCount, members) }, (_, p) => {
+    const target = identities[p * step]!;
+    return {
+      apiVersion: SECURITY_API_VERSION,
+      kind: "AccessPolicy",
+      metadata: { name: `tenant-wide-${String(p).padStart(3, "0")}`, namespace: target.metadata.namespace, labels: { "bench.nexus.io/workload": "large-tenant" } },
+      spec: { targetIdentity: target.metadata.name, rules },
+    };
+  });
+  return { size: members, namespaces, tenants: 1, identities, policies };
+}
+
+export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<LargeTenantResult> {
+  const { members, concurrency, log } = options;
+  const rulesPerPolicy = options.rules ?? 3;
+  const workload = buildLargeTenantWorkload(members, options.policies ?? 200, rulesPerPolicy);
+  const policyCount = workload.policies.length;
+  log(`large tenant: ${members} members named by ${policyCount} policies, ${rulesPerPolicy} rules each`);
+
+  // The pure render, and what it gives: shards and their sizes.
+  const lookup = indexedLookup(asReadBack(workload.identities, "00000000-0000-4000-8000"));
+  const policies = asReadBack(workload.policies, "00000000-0000-4000-9000");
+  const renderStarted = performance.now();
+  const rendered = policies.map((p) => renderAccessPolicy(p, lookup, defaultRenderConfig));
+  const renderMs = performance.now() - renderStarted;
+  const aps = rendered.flatMap((r) => r.objects.filter((o) => o.kind === "AuthorizationPolicy"));
+  const largestShardBytes = Math.max(...aps.map((o) => JSON.stringify(o).length));
+  const unshardedBytes = JSON.stringify({ rules: rendered[0]!.objects.flatMap((o) => (o.kind === "AuthorizationPolicy" ? ((o.spec as { rules?: unknown[] }).rules ?? []) : [])) }).length;
+  log(`large tenant: pure render of ${policyCount} policies in ${msec(renderMs)}: ${aps.length} AuthorizationPolicies, the largest ${(largestShardBytes / 1024).toFixed(0)} KiB (one policy's rules together ${(unshardedBytes / 1024).toFixed(0)} KiB)`);
+
+  const cluster = await startBenchCluster();
+  let operator: OperatorProcess | undefined;
+  let watch: ResourceWatch | undefined;
+  try {
+    await createNamespaces(cluster.client, workload, concurrency);
+    const inputsMs = await createInputs(cluster.client, workload, concurrency);
+    log(`large tenant: inputs created in ${secs(inputsMs)}; starting the operator`);
+    const kubeconfigPath = await cluster.controlPlane.mintUserKubeconfig(OPERATOR_USER, ["system:masters"]);
+    const tracker = new CompletionTracker(cluster.kubeConfig, cluster.client, workload);
+    await tracker.start();
+    operator = new OperatorProcess({ kubeconfigPath, concurrency, logFile: path.join(options.outDir, "logs", `operator-large-tenant-${members}.log`) });
+    const completeAt = await tracker.waitComplete(900_000, (line) => log(`large tenant: ${line}`)).finally(() => tracker.stop());
+    const convergeMs = completeAt - operator.spawnedAt;
+    await operator.idle({ quietMs: 2000 });
+    await operator.eventsDrained();
+    log(`large tenant: all Ready after ${secs(convergeMs)}`);
+    const live = (await cluster.client.list<KubeObject & AccessPolicy>(resources.accessPolicy)).items;
+    const shards = live.reduce((sum, p) => sum + (p.status?.rendered ?? []).filter((r) => r.kind === "AuthorizationPolicy").length, 0);
+
+    // One member joins at a time: until every policy names it in each of its rules.
+    const seen = new Map<string, Map<string, number>>(); // policy -> shard -> occurrences of the newest member
+    let principal = "";
+    let onChange: (() => void) | undefined;
+    watch = new ResourceWatch(cluster.kubeConfig, cluster.client, resources.authorizationPolicy, (event, ap) => {
+      const policy = ap.metadata.labels?.[POLICY_LABEL];
+      if (!policy || !principal) return;
+      const key = `${ap.metadata.namespace}/${policy}`;
+      const shardsOf = seen.get(key) ?? new Map<string, number>();
+      seen.set(key, shardsOf);
+      shardsOf.set(ap.metadata.name, event === "DELETED" ? 0 : occurrences(JSON.stringify(ap.spec), `"${principal}"`));
+      onChange?.();
+    }, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, skipInitialList: true });
+    await watch.start();
+    const complete = () => seen.size === policyCount && [...seen.values()].every((s) => [...s.values()].reduce((a, b) => a + b, 0) >= rulesPerPolicy);
+    const memberAddedMs: number[] = [];
+    for (let k = 0; k < options.samples; k++) {
+      const namespace = workload.namespaces[(k * 7) % workload.namespaces.length]!;
+      const name = `joiner-${String(k).padStart(3, "0")}`;
+      seen.clear();
+      principal = `${TRUST_DOMAIN}/ns/${namespace}/sa/${name}`;
+      const done = new Promise<number>((resolve) => (onChange = () => complete() && resolve(performance.now())));
+      const started = performance.now();
+      await cluster.client.create({ apiVersion: SECURITY_API_VERSION, kind: "EngineIdentity", metadata: { name, namespace }, spec: { tenant: TENANT, workloadSelector: { matchLabels: { app: name } } } });
+      const doneAt = await withTimeout(done, 120_000, `member ${namespace}/${name} in every policy`);
+      memberAddedMs.push(doneAt - started);
+      onChange = undefined;
+      await operator.idle({ quietMs: 1000 });
+    }
+    log(`large tenant: member added -> all policies updated p50 ${msec(percentile(memberAddedMs, 50))}, p99 ${msec(percentile(memberAddedMs, 99))}`);
+    return {
+      members,
+      policies: policyCount,
+      rulesPerPolicy,
+      renderMs,
+      shards,
+      largestShardBytes,
+      unshardedBytes,
+      convergeMs,
+      memberAddedMs,
+      peakRssBytes: operator.peakRss(),
+    };
+  } finally {
+    watch?.stop();
+    await operator?.stop();
+    await cluster.stop();
+  }
+}
+
+export function largeTenantRows(r: LargeTenantResult): Row[] {
+  const size = r.members;
+  const p99 = percentile(r.memberAddedMs, 99);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  return [
+    { size, metric: `large tenant: ${r.members} members named by ${r.policies} policies (${r.rulesPerPolicy} rules each)`, value: `pure render ${msec(r.renderMs)}`, goal: "" },
+    { size, metric: "  operator start -> all Ready", value: secs(r.convergeMs), goal: "" },
+    { size, metric: "  AuthorizationPolicies (shards), largest", value: `${r.shards} for ${r.policies} policies, ${kib(r.largestShardBytes)} (one policy's rules: ${kib(r.unshardedBytes)})`, goal: "" },
+    { size, metric: `  member added -> every affected AuthorizationPolicy updated p50 (${r.memberAddedMs.length} adds)`, value: msec(percentile(r.memberAddedMs, 50)), goal: "" },
+    { size, metric: "  member added -> every affected AuthorizationPolicy updated p99", value: msec(p99), goal: "<= 2 s", pass: p99 <= 2000 },
+    { size, metric: "  operator peak RSS", value: mb(r.peakRssBytes), goal: "" },
+  ];
+}
+
+function occurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) count++;
+  return count;
+}
