@@ -56,6 +56,12 @@ export interface ControlPlane extends ControlPlaneCredentials {
    * resources work at once.
    */
   restartControllerManager(): Promise<void>;
+  /**
+   * Stops etcd (SIGTERM, SIGKILL after 1s) and starts it again on the same ports and data dir, then waits for
+   * its /health; `whileDown` runs in between. The apiserver stays up and answers errors
+   * meanwhile, and reconnects by itself.
+   */
+  restartEtcd(whileDown?: () => Promise<void>): Promise<void>;
   /** Terminates every component and removes the temp dir (unless kept). Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -118,16 +124,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
     const pki = await writePki(dirs.pki);
 
+    const waitForEtcd = (url: string) =>
+      waitFor(async () => ((await probe(`${url}/health`)).body.includes('"health":"true"') ? true : undefined), {
+        timeoutMs,
+        description: "etcd /health",
+        abortIf: exitedMessage(etcd),
+      });
     const etcdUrl = await startOnFreePorts(
       etcd,
       { ports: 2, scheme: "http" },
       ([client, peer]) => etcdArgs(dirs.etcdData, client!, peer!),
-      (url) =>
-        waitFor(async () => ((await probe(`${url}/health`)).body.includes('"health":"true"') ? true : undefined), {
-          timeoutMs,
-          description: "etcd /health",
-          abortIf: exitedMessage(etcd),
-        }),
+      waitForEtcd,
     );
 
     let auditArgs: string[] = [];
@@ -198,6 +205,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         apiserver.start();
         await waitForApiserver(server).catch((err: unknown) => {
           throw startFailure(apiserver, err);
+        });
+      },
+
+      async restartEtcd(whileDown) {
+        // Open watch streams would hold a graceful stop for the whole grace period.
+        await etcd.stop(1_000);
+        await whileDown?.();
+        etcd.start();
+        await waitForEtcd(etcdUrl).catch((err: unknown) => {
+          throw startFailure(etcd, err);
         });
       },
 
