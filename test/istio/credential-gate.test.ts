@@ -3,9 +3,10 @@
 // the ext_authz filter calling nexus-authz over gRPC, failing closed with 503, when the mesh
 // config declares the provider; when it does not, or names a service the mesh lacks,
 // istiod turns the CUSTOM rules into a DENY: the gated operations are refused for everyone.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { renderNamespaceBaseline } from "../../operator/policy/index.js";
-import { IstioJudge, ISTIO_JUDGE_BUILD_TIMEOUT_MS, type EnvoyFilter } from "../support/istio-judge.js";
+import type { EnvoyFilter } from "../support/istio-judge.js";
+import { useIstioJudge } from "./judge-hooks.js";
 import { EXT_AUTHZ_HTTP_FILTER, EXT_AUTHZ_TCP_FILTER, generatedPolicies, namesOf, RBAC_HTTP_FILTER, RBAC_TCP_FILTER, rbacFilters } from "./envoy-rbac.js";
 
 const NAMESPACE = "payments";
@@ -38,13 +39,7 @@ const gateService = [{ hostname: GATE_SERVICE, namespace: "nexus-system" }];
 
 const GATE_RULE = `istio-ext-authz-nexus-authz-ns[${NAMESPACE}]-policy[nexus-ledger-callers-gate]-rule[0]`;
 
-let judge: IstioJudge;
-beforeAll(async () => {
-  judge = await IstioJudge.start();
-}, ISTIO_JUDGE_BUILD_TIMEOUT_MS);
-afterAll(async () => {
-  await judge?.stop();
-});
+const judge = useIstioJudge();
 
 const configOf = (filters: EnvoyFilter[], name: string) => filters.find((f) => f.name === name)?.config as Record<string, unknown> | undefined;
 

@@ -5,11 +5,11 @@
 // on at least 10,000 calls. The scenarios are drawn from a fixed seed, so a run is
 // repeatable; a disagreement prints the world and the call.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RuleSpec } from "../../operator/evaluate/authorization-policy.js";
 import { evaluateRequest } from "../../operator/evaluate/index.js";
 import { renderScenario } from "../../operator/evaluate/testing/render-scenario.js";
-import { IstioJudge, ISTIO_JUDGE_BUILD_TIMEOUT_MS } from "../support/istio-judge.js";
+import { useIstioJudge } from "./judge-hooks.js";
 import {
   ENGINE_PORTS,
   engineCallOf,
@@ -23,13 +23,7 @@ const WANTED_CALLS = Number(process.env.NEXUS_ENGINE_CALLS ?? 10_000);
 const CALLS_PER_WORLD = 16;
 const SEED = 20261201;
 
-let judge: IstioJudge;
-beforeAll(async () => {
-  judge = await IstioJudge.start();
-}, ISTIO_JUDGE_BUILD_TIMEOUT_MS);
-afterAll(async () => {
-  await judge?.stop();
-});
+const judge = useIstioJudge();
 
 describe("the evaluator against grpc-go enforcing istiod's output over mTLS", () => {
   it(`agrees on ${WANTED_CALLS.toLocaleString("en-US")} random calls`, async () => {

@@ -1,11 +1,12 @@
 // The real RBAC engine on its own: what grpc-go does with istiod's proxyless gRPC output
 // for hand-written cases, including where it differs from an Envoy sidecar. The
 // differential test leaves those cases out; this file shows they are what it says.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { evaluateRequest } from "../../operator/evaluate/index.js";
 import { ISTIO_DRY_RUN_ANNOTATION, renderNamespaceBaseline } from "../../operator/policy/index.js";
 import type { AuthorizationPolicyObject } from "../../operator/evaluate/authorization-policy.js";
-import { IstioJudge, ISTIO_JUDGE_BUILD_TIMEOUT_MS, type EngineCall } from "../support/istio-judge.js";
+import type { EngineCall } from "../support/istio-judge.js";
+import { useIstioJudge } from "./judge-hooks.js";
 import { ENGINE_PORTS } from "./engine-domain.js";
 
 const NS = "shop";
@@ -22,13 +23,7 @@ const policy = (name: string, spec: object, annotations?: Record<string, string>
 const call = (principal: string, path = "/shop.Items/List", port = 8080): EngineCall => ({ principal, workload: BACKEND, path, port });
 const baseline = renderNamespaceBaseline(NS).filter((o) => o.kind === "AuthorizationPolicy") as unknown as AuthorizationPolicyObject[];
 
-let judge: IstioJudge;
-beforeAll(async () => {
-  judge = await IstioJudge.start();
-}, ISTIO_JUDGE_BUILD_TIMEOUT_MS);
-afterAll(async () => {
-  await judge?.stop();
-});
+const judge = useIstioJudge();
 
 describe("grpc-go enforcing istiod's output over mTLS", () => {
   it("allows by principal, path and port, and denies with a message naming the deny policy", async () => {

@@ -2,9 +2,9 @@
 // examples, of 300 random scenarios and of the benchmark's workload (50 engines), istiod's builder
 // (the code that makes a sidecar's inbound RBAC filters) emits exactly one Envoy policy per
 // rendered rule, none of them turned into "never matches" unless the policy has no rules.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AuthorizationPolicyObject } from "../../operator/evaluate/authorization-policy.js";
-import { IstioJudge, ISTIO_JUDGE_BUILD_TIMEOUT_MS } from "../support/istio-judge.js";
+import { useIstioJudge } from "./judge-hooks.js";
 import {
   expectedPolicyNames,
   generatedPolicies,
@@ -15,13 +15,7 @@ import {
 } from "./envoy-rbac.js";
 import { benchWorld, examplesWorld, scenarioWorlds, type RenderedWorld } from "./rendered-corpus.js";
 
-let judge: IstioJudge;
-beforeAll(async () => {
-  judge = await IstioJudge.start();
-}, ISTIO_JUDGE_BUILD_TIMEOUT_MS);
-afterAll(async () => {
-  await judge?.stop();
-});
+const judge = useIstioJudge();
 
 interface Tally {
   workloads: number;

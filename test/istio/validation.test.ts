@@ -3,19 +3,13 @@
 // workload passes istiod's own admission validation (the schema's ValidateConfig, with
 // unknown fields refused) with no error, and with no warning but one, named below with the
 // reason it is right.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AuthorizationPolicyObject, RuleSpec } from "../../operator/evaluate/authorization-policy.js";
 import type { RenderedObject } from "../../operator/policy/index.js";
-import { IstioJudge, ISTIO_JUDGE_BUILD_TIMEOUT_MS, type ObjectValidation } from "../support/istio-judge.js";
+import { useIstioJudge } from "./judge-hooks.js";
 import { benchWorld, examplesWorld, scenarioWorld, scenarioWorlds, type RenderedWorld } from "./rendered-corpus.js";
 
-let judge: IstioJudge;
-beforeAll(async () => {
-  judge = await IstioJudge.start();
-}, ISTIO_JUDGE_BUILD_TIMEOUT_MS);
-afterAll(async () => {
-  await judge?.stop();
-});
+const judge = useIstioJudge();
 
 const objectName = (v: { kind?: string; namespace: string; name: string }) => `${v.kind} ${v.namespace}/${v.name}`;
 
