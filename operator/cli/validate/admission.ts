@@ -1,0 +1,185 @@
+// What the apiserver does to a custom resource between receiving it and storing it, in
+// its order: strict decoding (unknown fields), pruning of nulls, defaulting, metadata
+// checks, OpenAPI validation, list-type invariants, and CEL rules unless an earlier error
+// means the object does not have the shape the rules were written for.
+import {
+  RULES_NOT_CHECKED,
+  childPath,
+  fieldError,
+  indexPath,
+  isBlocking,
+  keyPath,
+  type FieldError,
+} from "./field-error.js";
+import { evaluateRules, toCel } from "./k8s-cel.js";
+import { OBJECT_META_FIELDS, validateObjectMeta } from "./object-meta.js";
+import { validateOpenApi } from "./openapi.js";
+import { childSchema, type SchemaNode } from "./schema-node.js";
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Paths of fields the schema does not know (strict field validation), as the apiserver prints them. */
+function unknownFields(value: unknown, node: SchemaNode | undefined, path: string, found: string[]): void {
+  if (node?.preserveUnknownFields) {
+    // Known properties below are still pruned; unknown ones are kept.
+    if (isObject(value)) {
+      for (const [key, child] of Object.entries(value)) {
+        const schema = childSchema(node, key);
+        if (schema) unknownFields(child, schema, childPath(path, key), found);
+      }
+    } else if (Array.isArray(value)) value.forEach((item, i) => unknownFields(item, node.items, indexPath(path, i), found));
+    return;
+  }
+  if (isObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      const schema = childSchema(node, key);
+      if (schema) unknownFields(child, schema, childPath(path, key), found);
+      else found.push(childPath(path, key));
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => unknownFields(item, node?.items, indexPath(path, i), found));
+  }
+}
+
+/** apiextensions PruneNonNullableNullsWithoutDefaults, then Default. */
+function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): void {
+  if (!node) return;
+  if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      const schema = childSchema(node, key);
+      if (value[key] === null && schema && !schema.nullable && schema.default === undefined) delete value[key];
+    }
+    if (node.properties) {
+      for (const [key, schema] of node.properties) {
+        if (schema.default === undefined) continue;
+        if (!(key in value) || (value[key] === null && !schema.nullable)) value[key] = structuredClone(schema.default);
+      }
+    }
+    for (const key of Object.keys(value)) {
+      const property = node.properties?.get(key);
+      if (property) pruneNullsAndDefault(value[key], property);
+      else if (node.additionalProperties) {
+        const schema = node.additionalProperties;
+        if (value[key] === null && !schema.nullable && schema.default !== undefined) value[key] = structuredClone(schema.default);
+        pruneNullsAndDefault(value[key], schema);
+      }
+    }
+  } else if (Array.isArray(value)) {
+    const items = node.items;
+    if (!items) return;
+    value.forEach((item, i) => {
+      if (item === null && !items.nullable && items.default !== undefined) value[i] = structuredClone(items.default);
+      pruneNullsAndDefault(value[i], items);
+    });
+  }
+}
+
+/** x-kubernetes-list-type set and map: a repeated item (or key) is a Duplicate at its second position. */
+function listTypeErrors(value: unknown, node: SchemaNode | undefined, path: string, errors: FieldError[]): void {
+  if (!node) return;
+  if (isObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      const property = node.properties?.get(key);
+      if (property) listTypeErrors(child, property, childPath(path, key), errors);
+      else if (node.additionalProperties) listTypeErrors(child, node.additionalProperties, keyPath(path, key), errors);
+    }
+    return;
+  }
+  if (!Array.isArray(value)) return;
+  if (node.listType === "set" || node.listType === "map") {
+    if (node.listType === "map") {
+      const bad = value.findIndex((item) => item !== null && !isObject(item));
+      if (bad >= 0) {
+        errors.push(fieldError("FieldValueInvalid", indexPath(path, bad), value[bad], "must be an object for an array of list-type map"));
+        return listItems(value, node, path, errors);
+      }
+    }
+    const keyed = node.listType === "map" && node.listMapKeys.length > 0;
+    const seen = new Map<string, number>();
+    value.forEach((item, i) => {
+      const keyValues = keyed ? mapKeyOf(item, node.listMapKeys) : item;
+      const identity = JSON.stringify(keyValues) ?? "undefined";
+      const times = seen.get(identity) ?? 0;
+      seen.set(identity, times + 1);
+      if (times === 1) errors.push(fieldError("FieldValueDuplicate", indexPath(path, i), keyed ? keyValues : item));
+    });
+  }
+  listItems(value, node, path, errors);
+}
+
+function listItems(value: unknown[], node: SchemaNode, path: string, errors: FieldError[]): void {
+  value.forEach((item, i) => listTypeErrors(item, node.items, indexPath(path, i), errors));
+}
+
+function mapKeyOf(item: unknown, keys: readonly string[]): Json {
+  const entry: Json = {};
+  if (!isObject(item)) return entry;
+  for (const key of keys) if (key in item) entry[key] = item[key];
+  return entry;
+}
+
+/** Runs every rule in the subtree, walking the JSON value and its CEL value side by side. */
+function celErrors(value: unknown, cel: unknown, node: SchemaNode, path: string, errors: FieldError[]): void {
+  if (!node.hasRulesBelow || value === null || value === undefined) return;
+  if (node.rules.length > 0) errors.push(...evaluateRules(node, cel as never, value, path));
+  if (isObject(value)) {
+    const map = cel as Map<string, unknown>;
+    if (node.additionalProperties) {
+      for (const [key, child] of Object.entries(value)) {
+        if (!node.properties?.has(key)) celErrors(child, map.get(key), node.additionalProperties, keyPath(path, key), errors);
+      }
+    }
+    if (node.properties) {
+      for (const [key, child] of Object.entries(value)) {
+        const property = node.properties.get(key);
+        if (property) celErrors(child, map.get(key), property, childPath(path, key), errors);
+      }
+    }
+  } else if (Array.isArray(value) && node.items) {
+    const list = cel as unknown[];
+    value.forEach((item, i) => celErrors(item, list[i], node.items!, indexPath(path, i), errors));
+  }
+}
+
+export interface AdmissionResult {
+  /** The object as the apiserver would store it: pruned of nulls, defaulted, status dropped. */
+  object: Json;
+  errors: FieldError[];
+}
+
+/**
+ * The apiserver's verdict on creating `input` (one object of a kind whose root schema is
+ * `root`), with strict field validation as kubectl asks for by default. Unknown fields are
+ * a decoding error, reported alone, as the apiserver does before validating anything.
+ */
+export function admit(input: Json, root: SchemaNode, options: { hasStatusSubresource: boolean }): AdmissionResult {
+  const object = structuredClone(input);
+  // Creating through the main resource ignores status when the kind has a status subresource.
+  if (options.hasStatusSubresource) delete object.status;
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+
+  const unknown: string[] = [];
+  for (const key of Object.keys(metadata)) if (!OBJECT_META_FIELDS.has(key)) unknown.push(`metadata.${key}`);
+  for (const [key, child] of Object.entries(object)) {
+    if (key === "apiVersion" || key === "kind" || key === "metadata") continue;
+    const schema = root.properties?.get(key);
+    if (schema) unknownFields(child, schema, key, unknown);
+    else unknown.push(key);
+  }
+  if (unknown.length > 0) {
+    return { object, errors: unknown.sort().map((path) => fieldError("FieldValueUnknown", path, undefined)) };
+  }
+
+  pruneNullsAndDefault(object, root);
+  const errors: FieldError[] = [...validateObjectMeta(metadata)];
+  validateOpenApi(object, root, "", errors);
+  listTypeErrors(object, root, "", errors);
+  if (errors.some(isBlocking)) {
+    errors.push(fieldError("FieldValueInvalid", "", undefined, RULES_NOT_CHECKED));
+  } else {
+    celErrors(object, toCel(object, root), root, "", errors);
+  }
+  return { object, errors };
+}

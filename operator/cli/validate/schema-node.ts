@@ -1,0 +1,135 @@
+// A CRD's OpenAPI v3 schema compiled once into nodes that carry everything validation needs:
+// child lookups, compiled patterns and compiled CEL rules. Every object validated against
+// a kind reuses the same nodes, so nothing is parsed or compiled per object.
+import { compileRule, type CompiledRule } from "./k8s-cel.js";
+import { compilePattern, type Pattern } from "./patterns.js";
+
+/** One x-kubernetes-validations entry as written in the CRD. */
+export interface ValidationRule {
+  rule: string;
+  message?: string;
+  messageExpression?: string;
+  fieldPath?: string;
+  reason?: string;
+}
+
+/** The subset of JSONSchemaProps a structural CRD schema may use. */
+export interface JsonSchema {
+  type?: string;
+  format?: string;
+  nullable?: boolean;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  enum?: unknown[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  minProperties?: number;
+  maxProperties?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
+  multipleOf?: number;
+  default?: unknown;
+  "x-kubernetes-preserve-unknown-fields"?: boolean;
+  "x-kubernetes-list-type"?: string;
+  "x-kubernetes-list-map-keys"?: string[];
+  "x-kubernetes-validations"?: ValidationRule[];
+}
+
+export interface SchemaNode {
+  type: string | undefined;
+  /** The format as the apiserver keeps it (formats it does not support are dropped). */
+  format: string | undefined;
+  nullable: boolean;
+  properties: Map<string, SchemaNode> | undefined;
+  required: readonly string[];
+  /** Schema of map values; `true` (any value) is kept as an unconstrained node. */
+  additionalProperties: SchemaNode | undefined;
+  items: SchemaNode | undefined;
+  enum: readonly unknown[] | undefined;
+  pattern: Pattern | undefined;
+  minLength: number | undefined;
+  maxLength: number | undefined;
+  minItems: number | undefined;
+  maxItems: number | undefined;
+  minProperties: number | undefined;
+  maxProperties: number | undefined;
+  minimum: number | undefined;
+  maximum: number | undefined;
+  exclusiveMinimum: boolean;
+  exclusiveMaximum: boolean;
+  multipleOf: number | undefined;
+  default: unknown;
+  preserveUnknownFields: boolean;
+  listType: string | undefined;
+  listMapKeys: readonly string[];
+  rules: readonly CompiledRule[];
+  /** Whether this node or any node below it has CEL rules, so rule-free subtrees are skipped. */
+  hasRulesBelow: boolean;
+}
+
+/**
+ * Formats the apiserver validates and types in CEL (apiextensions-apiserver formats.go);
+ * others are dropped from the schema before validation, as the apiserver does.
+ */
+const SUPPORTED_STRING_FORMATS = new Set([
+  "bsonobjectid", "uri", "email", "hostname", "ipv4", "ipv6", "cidr", "mac", "uuid", "uuid3", "uuid4", "uuid5",
+  "isbn", "isbn10", "isbn13", "creditcard", "ssn", "hexcolor", "rgbcolor", "byte", "password", "date", "duration",
+  "datetime", "date-time",
+]);
+
+export function compileSchema(schema: JsonSchema): SchemaNode {
+  const properties = schema.properties
+    ? new Map(Object.entries(schema.properties).map(([name, child]) => [name, compileSchema(child)] as const))
+    : undefined;
+  const additionalProperties =
+    typeof schema.additionalProperties === "object"
+      ? compileSchema(schema.additionalProperties)
+      : schema.additionalProperties === true
+        ? compileSchema({})
+        : undefined;
+  const items = schema.items ? compileSchema(schema.items) : undefined;
+  const rules = (schema["x-kubernetes-validations"] ?? []).map(compileRule);
+  const children = [...(properties?.values() ?? []), additionalProperties, items].filter((c): c is SchemaNode => c !== undefined);
+  return {
+    type: schema.type,
+    format: schema.type === "string" && schema.format && SUPPORTED_STRING_FORMATS.has(schema.format) ? schema.format : schema.type === "string" ? undefined : schema.format,
+    nullable: schema.nullable === true,
+    properties,
+    required: schema.required ?? [],
+    additionalProperties,
+    items,
+    enum: schema.enum,
+    pattern: schema.pattern === undefined ? undefined : compilePattern(schema.pattern),
+    minLength: schema.minLength,
+    maxLength: schema.maxLength,
+    minItems: schema.minItems,
+    maxItems: schema.maxItems,
+    minProperties: schema.minProperties,
+    maxProperties: schema.maxProperties,
+    minimum: schema.minimum,
+    maximum: schema.maximum,
+    exclusiveMinimum: schema.exclusiveMinimum === true,
+    exclusiveMaximum: schema.exclusiveMaximum === true,
+    multipleOf: schema.multipleOf,
+    default: schema.default,
+    preserveUnknownFields: schema["x-kubernetes-preserve-unknown-fields"] === true,
+    listType: schema["x-kubernetes-list-type"],
+    listMapKeys: schema["x-kubernetes-list-map-keys"] ?? [],
+    rules,
+    hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
+  };
+}
+
+/** The schema of a map entry or property `key` of an object node, as pruning and defaulting look it up. */
+export function childSchema(node: SchemaNode | undefined, key: string): SchemaNode | undefined {
+  if (!node) return undefined;
+  return node.properties?.get(key) ?? node.additionalProperties;
+}
