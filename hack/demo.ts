@@ -121,6 +121,7 @@ function sampleCalls(): Array<{ label: string; request: AccessRequest }> {
     { label: "web (storefront) -> ledger POST /v1/entries", request: { source: peer("storefront", "web"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
     { label: "billing (globex) -> ledger POST /v1/entries", request: { source: peer("payments", "billing-engine"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
     { label: "checkout (acme) -> ledger POST /admin/purge", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "POST", path: "/admin/purge", port: 8080 } } },
+    { label: "web (storefront) -> checkout POST /cart/add (no policy, baseline)", request: { source: peer("storefront", "web"), workload: { namespace: "payments", labels: { app: "checkout" } }, operation: { method: "POST", path: "/cart/add", port: 8080 } } },
     { label: "anyone -> checkout GET / (no policy, baseline)", request: { source: peer("storefront", "web"), workload: { namespace: "payments", labels: { app: "checkout" } }, operation: { method: "GET", path: "/", port: 8080 } } },
     { label: "gateway -> web GET / (dry-run policy)", request: { source: peer("istio-system", "istio-ingressgateway-service-account"), workload: { namespace: "storefront", labels: { app: "web" } }, operation: { method: "GET", path: "/", port: 8080 } } },
   ];

@@ -4,39 +4,13 @@
 // unknown fields refused) with no error, and with no warning but one, named below with the
 // reason it is right.
 import { describe, expect, it } from "vitest";
-import type { AuthorizationPolicyObject, RuleSpec } from "../../operator/evaluate/authorization-policy.js";
-import type { RenderedObject } from "../../operator/policy/index.js";
+import { expectedWarnings } from "./istio-warnings.js";
 import { useIstioJudge } from "./judge-hooks.js";
 import { benchWorld, examplesWorld, scenarioWorld, scenarioWorlds, type RenderedWorld } from "./rendered-corpus.js";
 
 const judge = useIstioJudge();
 
 const objectName = (v: { kind?: string; namespace: string; name: string }) => `${v.kind} ${v.namespace}/${v.name}`;
-
-/**
- * istiod warns that a DENY rule using only HTTP attributes "will deny all traffic to TCP
- * ports under its scope": on a TCP connection there is no method, path or token, so the
- * rule keeps only its sources and denies all of their TCP traffic. That is right for
- * NEXUS: a Deny may widen, never narrow (api.md), and the renderer cannot name ports the
- * AccessPolicy does not. It comes from Deny AccessPolicies whose operations have methods
- * or paths but no ports, and from the policy that refuses requests without a token
- * (requireJWT). The warning must appear exactly once for each of those rules (istiod's
- * condition, per rule).
- */
-export const TCP_DENY_WARNING = "configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port";
-
-function deniesAllTcp(rule: RuleSpec): boolean {
-  const peerSources = (rule.from ?? []).some(({ source }) => ["principals", "notPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks"].some((f) => source?.[f as keyof typeof source] !== undefined));
-  const ports = (rule.to ?? []).some(({ operation }) => operation?.ports !== undefined || operation?.notPorts !== undefined);
-  return (rule.from !== undefined && rule.to === undefined && !peerSources) || (rule.to !== undefined && !ports);
-}
-
-function expectedWarnings(object: RenderedObject): string[] {
-  if (object.kind !== "AuthorizationPolicy") return [];
-  const policy = object as unknown as AuthorizationPolicyObject;
-  // One warning per such rule.
-  return policy.spec?.action === "DENY" ? (policy.spec.rules ?? []).filter(deniesAllTcp).map(() => TCP_DENY_WARNING) : [];
-}
 
 async function validateWorlds(worlds: RenderedWorld[]): Promise<{ checked: number; kinds: Set<string>; tcpDenyWarnings: number }> {
   let checked = 0;
