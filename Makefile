@@ -15,7 +15,8 @@ node_modules/.installed: package.json package-lock.json
 help:
 	@echo "make demo      start a local control plane, run the operator on examples/, show the result"
 	@echo "make test      the whole test suite (unit + integration against a real apiserver)"
-	@echo "make bench     the scale benchmark"
+	@echo "make bench     the scale benchmark and the credential gate benchmark"
+	@echo "make bench-authz  the credential gate benchmark alone"
 	@echo "make generate  regenerate operator/api/generated.ts from crds/"
 	@echo "make verify    generated types current + type check"
 
@@ -46,6 +47,11 @@ helm:
 lua:
 	@bash hack/ensure-lua.sh
 
+# redis-server for the credential gate's shared rate-limit tests and benchmark, from Debian when missing.
+.PHONY: redis
+redis:
+	@bash hack/ensure-redis.sh
+
 .PHONY: generate
 generate: node_modules/.installed
 	npx tsx hack/generate-types.ts
@@ -56,7 +62,7 @@ verify: node_modules/.installed
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: node_modules/.installed control-plane cert-manager helm lua verify
+test: node_modules/.installed control-plane cert-manager helm lua redis verify
 	bash hack/run-tests.sh
 
 .PHONY: demo
@@ -66,6 +72,12 @@ demo: node_modules/.installed control-plane cert-manager
 .PHONY: bench
 bench: node_modules/.installed control-plane
 	npx tsx bench/scale.ts
+	npx tsx bench/authz-bench.ts
+
+# The credential gate alone: Check throughput and latency against a bare gRPC floor.
+.PHONY: bench-authz
+bench-authz: node_modules/.installed control-plane
+	npx tsx bench/authz-bench.ts
 
 .PHONY: build
 build: node_modules/.installed

@@ -2,7 +2,7 @@
 // needs arrives through its dependencies (index, token verifier, failure limiter, clock),
 // so the whole flow runs in unit tests without a cluster, a network or a clock.
 import { timingSafeEqual } from "node:crypto";
-import { apiKeyDigest, parseApiKey } from "../credentials/api-key.js";
+import { API_KEY_MAX_LENGTH, API_KEY_PREFIX, apiKeyDigest, parseApiKey } from "../credentials/api-key.js";
 import { admit, type Caller, type VerifiedToken } from "./authorize.js";
 import type { CompiledKey, CompiledPolicy } from "./compiled-policy.js";
 import { presentedCredentials, type Presented } from "./credentials.js";
@@ -36,15 +36,18 @@ export interface GateOptions {
 
 type KeyCheck = { ok: true; keys: CompiledKey[] } | { ok: false; reason: ReasonValue };
 
-/** A presented key against the index: format, then one digest lookup, then validity in time. */
+/**
+ * A presented key against the index: one digest lookup, confirmed on the fixed-length
+ * digest in constant time, then validity in time. Only a key that is not found is parsed
+ * (format, checksum), to tell a malformed key from an unknown one in the audit record.
+ */
 export function authenticateKey(text: string, index: GateIndex, now: number): KeyCheck {
-  const parsed = parseApiKey(text);
-  if (!parsed.ok) return { ok: false, reason: Reason.MalformedKey };
+  if (text.length > API_KEY_MAX_LENGTH || !text.startsWith(API_KEY_PREFIX)) return { ok: false, reason: Reason.MalformedKey };
   const digest = apiKeyDigest(text);
-  // The map finds candidates by digest; each is confirmed on the fixed-length digest in
-  // constant time, and must carry the id the key itself names.
-  const known = index.keysWithDigest(digest.toString("hex")).filter((k) => k.id === parsed.id && timingSafeEqual(k.digest, digest));
-  if (known.length === 0) return { ok: false, reason: Reason.UnknownKey };
+  // The key names its own id (nxk_<id>_...); a declared digest under another id is not it.
+  const id = text.slice(API_KEY_PREFIX.length, text.indexOf("_", API_KEY_PREFIX.length));
+  const known = index.keysWithDigest(digest.toString("hex")).filter((k) => k.id === id && timingSafeEqual(k.digest, digest));
+  if (known.length === 0) return { ok: false, reason: parseApiKey(text).ok ? Reason.UnknownKey : Reason.MalformedKey };
   const valid = known.filter((k) => (k.notBefore === undefined || now >= k.notBefore) && (k.notAfter === undefined || now < k.notAfter));
   if (valid.length > 0) return { ok: true, keys: valid };
   return { ok: false, reason: known.some((k) => k.notBefore !== undefined && now < k.notBefore) ? Reason.KeyNotYetValid : Reason.ExpiredKey };

@@ -12,6 +12,20 @@ import type { TokenCheck, TokenVerifier } from "./gate.js";
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 /** Larger than any token a real issuer sends; a bigger one is refused before parsing. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/**
+ * A verified token is remembered (as Envoy's jwt_authn caches them) for at most this long,
+ * never past its exp, and only while its kid is still in the issuer's published set, so a
+ * key the issuer withdraws stops its tokens at the next refresh of the set.
+ */
+const VERIFIED_TTL_MS = 60_000;
+const MAX_VERIFIED = 10_000;
+
+interface Remembered {
+  payload: Record<string, unknown>;
+  until: number;
+  kid: string | undefined;
+  keySet: JWTVerifyGetKey & { jwks?: () => { keys: Array<{ kid?: string }> } | undefined };
+}
 
 export interface JwtVerifierOptions {
   /** Least time between two fetches of one JWKS (jose's cooldown). */
@@ -25,6 +39,7 @@ export interface JwtVerifierOptions {
 
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly keySets = new Map<string, JWTVerifyGetKey>();
+  private readonly verified = new Map<string, Remembered>();
 
   constructor(private readonly options: JwtVerifierOptions) {}
 
@@ -64,8 +79,15 @@ export class JoseTokenVerifier implements TokenVerifier {
   private async verifyWith(token: string, config: JwtIssuer): Promise<Record<string, unknown> | "expired" | "invalid"> {
     const keySet = this.keySetOf(config);
     if (!keySet) return "invalid";
+    const cacheKey = `${configKey(config)}\n${token}`;
+    const known = this.verified.get(cacheKey);
+    if (known) {
+      const published = known.keySet.jwks?.()?.keys;
+      if (Date.now() < known.until && (!published || published.some((k) => k.kid === known.kid))) return known.payload;
+      this.verified.delete(cacheKey);
+    }
     try {
-      const { payload } = await jwtVerify(token, keySet, {
+      const { payload, protectedHeader } = await jwtVerify(token, keySet, {
         issuer: config.issuer,
         algorithms: ALGORITHMS,
         clockTolerance: this.options.clockToleranceSeconds,
@@ -73,6 +95,9 @@ export class JoseTokenVerifier implements TokenVerifier {
         // unchecked when a RequestAuthentication names none).
         ...(config.audiences && config.audiences.length > 0 ? { audience: config.audiences } : {}),
       });
+      const expiry = typeof payload.exp === "number" ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
+      if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(cacheKey, { payload: payload as Record<string, unknown>, until: Math.min(expiry, Date.now() + VERIFIED_TTL_MS), kid: protectedHeader.kid, keySet });
       return payload as Record<string, unknown>;
     } catch (err) {
       return err instanceof errors.JWTExpired ? "expired" : "invalid";

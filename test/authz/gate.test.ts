@@ -90,7 +90,7 @@ describe("nexus-authz, the credential gate, as its own process", () => {
         { id: "other", sha256: apiKeySha256(keys.other), tenant: "globex" },
       ]),
     });
-    gate = await startGateProcess(kubeconfig, ["--jwks-cooldown=1", "--rate-limit-failures=5", "--rate-limit-window=60", "--rate-limit-block=30"], { NODE_EXTRA_CA_CERTS: caFile });
+    gate = await startGateProcess(kubeconfig, { args: ["--jwks-cooldown=1", "--rate-limit-failures=5", "--rate-limit-window=60", "--rate-limit-block=30"], env: { NODE_EXTRA_CA_CERTS: caFile } });
     await gate.waitForLog("caches synced; answering Checks", 60_000);
     client = new EnvoyCheckClient(gate.grpcAddress);
     // The policy was created before the gate started; wait until its index holds it.
@@ -305,7 +305,7 @@ describe("nexus-authz, the credential gate, as its own process", () => {
   it("shares one failure budget across two gates through Redis", async () => {
     const kubeconfig = inject("kubeconfig");
     const args = [`--rate-limit-redis=${redis.url}`, "--rate-limit-failures=4", "--rate-limit-window=60", "--rate-limit-block=30"];
-    const [a, b] = await Promise.all([startGateProcess(kubeconfig, args), startGateProcess(kubeconfig, args)]);
+    const [a, b] = await Promise.all([startGateProcess(kubeconfig, { args }), startGateProcess(kubeconfig, { args })]);
     const clientA = new EnvoyCheckClient(a.grpcAddress);
     const clientB = new EnvoyCheckClient(b.grpcAddress);
     try {

@@ -22,25 +22,32 @@ export interface GateProcess {
 
 let gates = 0;
 
-export async function startGateProcess(kubeconfig: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<GateProcess> {
+export interface GateProcessOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Runs the gate on this CPU only (taskset), as the benchmark does. */
+  cpu?: number;
+  /** Folder of the audit file; default the run's log folder. */
+  auditDir?: string;
+}
+
+export async function startGateProcess(kubeconfig: string, options: GateProcessOptions = {}): Promise<GateProcess> {
   const logDir = process.env.NEXUS_TEST_LOG_DIR ?? path.join(repoRoot, ".cache");
-  const auditPath = path.join(logDir, `authz-audit-${process.pid}-${++gates}.log`);
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      path.join(repoRoot, "operator", "authz", "main.ts"),
-      `--kubeconfig=${kubeconfig}`,
-      "--grpc-bind-address=127.0.0.1:0",
-      "--metrics-bind-address=127.0.0.1:0",
-      "--health-probe-bind-address=127.0.0.1:0",
-      `--audit-log=${auditPath}`,
-      "--log-level=debug",
-      ...extraArgs,
-    ],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
-  );
+  const auditPath = path.join(options.auditDir ?? logDir, `authz-audit-${process.pid}-${++gates}.log`);
+  const nodeArgs = [
+    "--import",
+    "tsx",
+    path.join(repoRoot, "operator", "authz", "main.ts"),
+    `--kubeconfig=${kubeconfig}`,
+    "--grpc-bind-address=127.0.0.1:0",
+    "--metrics-bind-address=127.0.0.1:0",
+    "--health-probe-bind-address=127.0.0.1:0",
+    `--audit-log=${auditPath}`,
+    "--log-level=debug",
+    ...(options.args ?? []),
+  ];
+  const [command, args] = options.cpu === undefined ? [process.execPath, nodeArgs] : ["taskset", ["-c", String(options.cpu), process.execPath, ...nodeArgs]];
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   const lines: string[] = [];
   let partial = "";
   const logFile = testLogFile("authz");
