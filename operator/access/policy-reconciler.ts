@@ -90,12 +90,23 @@ export class PolicyReconciler implements Reconciler {
       const failure = { reason: PolicyReason.NameTaken, permanent: true, message: taken, error: new Error(taken) };
       return this.failed(policy, failure, log);
     }
-    const wanted = new Set<string>();
+    const wanted = new Set(result.objects.map((o) => `${o.kind}/${o.metadata.name}`));
     let changed = 0;
+    const removeStale = async () => {
+      for (const live of this.liveObjectsOf(policy)) {
+        if (wanted.has(`${live.kind}/${live.metadata.name}`)) continue;
+        await client.delete(resourceOf(live.apiVersion, live.kind), live.metadata.name, live.metadata.namespace, live.metadata.uid);
+        changed++;
+        log.info({ kind: live.kind, object: live.metadata.name }, "deleted object no longer rendered");
+      }
+    };
+    // Objects no longer rendered go first for an Allow (a stale shard would keep admitting
+    // callers the new shards leave out) and last for a Deny (it denies until replaced).
+    const allow = (policy.spec.action ?? "Allow") === "Allow";
     try {
+      if (allow) await removeStale();
       for (const object of result.objects as KubeObject[]) {
         const desired = withAppliedHash(object);
-        wanted.add(`${desired.kind}/${desired.metadata.name}`);
         const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
         if (!needsApply(desired, live)) continue;
         if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
@@ -103,12 +114,7 @@ export class PolicyReconciler implements Reconciler {
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }
-      for (const live of this.liveObjectsOf(policy)) {
-        if (wanted.has(`${live.kind}/${live.metadata.name}`)) continue;
-        await client.delete(resourceOf(live.apiVersion, live.kind), live.metadata.name, live.metadata.namespace, live.metadata.uid);
-        changed++;
-        log.info({ kind: live.kind, object: live.metadata.name }, "deleted object no longer rendered");
-      }
+      if (!allow) await removeStale();
     } catch (err) {
       return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
     }
