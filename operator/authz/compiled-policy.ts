@@ -56,7 +56,7 @@ export function isGated(policy: AccessPolicy): boolean {
  * The gate's view of a gated policy, or undefined when the gate must not act on it (not
  * gated, or a named target that does not resolve: the operator renders nothing for it).
  */
-export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, trustDomain: string): CompiledPolicy | undefined {
+export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, trustDomain: string, reusedKeys?: CompiledKey[]): CompiledPolicy | undefined {
   if (!isGated(policy)) return undefined;
   const target = resolveTarget(policy, identities);
   if (!target.resolved) return undefined;
@@ -73,7 +73,13 @@ export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, 
     issuers,
     rules: [],
   };
-  for (const key of auth.apiKeys?.keys ?? []) {
+  // Keys depend on the policy alone: when only identities changed, the compiled keys are
+  // kept (and re-pointed), so re-resolving every policy does not rebuild 100,000 keys.
+  if (reusedKeys) {
+    for (const key of reusedKeys) key.policy = compiled;
+    compiled.keys = reusedKeys;
+  }
+  for (const key of reusedKeys ? [] : (auth.apiKeys?.keys ?? [])) {
     if (!/^[0-9a-f]{64}$/.test(key.sha256)) continue;
     compiled.keys.push({
       id: key.id,

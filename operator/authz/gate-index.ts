@@ -20,6 +20,8 @@ export class GateIndex {
   private readonly identities = new IdentityIndex();
   private readonly sources = new Map<string, AccessPolicy>();
   private readonly compiled = new Map<string, CompiledPolicy>();
+  /** The policy object each entry was compiled from, to tell a policy change from an identity change. */
+  private readonly compiledFrom = new Map<string, AccessPolicy>();
   private readonly byNamespace = new Map<string, Set<CompiledPolicy>>();
   private readonly keysByDigest = new Map<string, CompiledKey[]>();
   private keyCount = 0;
@@ -84,14 +86,17 @@ export class GateIndex {
 
   private recompile(key: string): void {
     const previous = this.compiled.get(key);
-    if (previous) this.remove(key, previous);
     const source = this.sources.get(key);
-    const next = source ? compilePolicy(source, this.identities, this.trustDomain) : undefined;
-    if (!next) return;
+    const sameSource = previous !== undefined && source !== undefined && this.compiledFrom.get(key) === source;
+    const next = source ? compilePolicy(source, this.identities, this.trustDomain, sameSource ? previous.keys : undefined) : undefined;
+    if (previous) this.remove(key, previous, sameSource && next !== undefined);
+    if (!next || !source) return;
     this.compiled.set(key, next);
+    this.compiledFrom.set(key, source);
     let set = this.byNamespace.get(next.namespace);
     if (!set) this.byNamespace.set(next.namespace, (set = new Set()));
     set.add(next);
+    if (sameSource) return; // the same key objects are already indexed
     for (const k of next.keys) {
       const list = this.keysByDigest.get(k.sha256);
       if (list) list.push(k);
@@ -100,11 +105,13 @@ export class GateIndex {
     this.keyCount += next.keys.length;
   }
 
-  private remove(key: string, policy: CompiledPolicy): void {
+  private remove(key: string, policy: CompiledPolicy, keepKeys: boolean): void {
     this.compiled.delete(key);
+    this.compiledFrom.delete(key);
     const set = this.byNamespace.get(policy.namespace);
     set?.delete(policy);
     if (set?.size === 0) this.byNamespace.delete(policy.namespace);
+    if (keepKeys) return;
     for (const k of policy.keys) {
       const list = this.keysByDigest.get(k.sha256)?.filter((other) => other !== k);
       if (list && list.length > 0) this.keysByDigest.set(k.sha256, list);

@@ -193,6 +193,21 @@ describe("credential gate decisions", () => {
     expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "unauthenticated", reason: "unknown-key" });
   });
 
+  it("keeps its keys when identities change, and drops a policy's keys when its target goes", async () => {
+    const { gate, index, current } = await setup();
+    const keys = index.size.keys;
+    index.setIdentity(identity("web", "acme"));
+    index.recompileAll();
+    expect(index.size.keys).toBe(keys);
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+    index.setIdentity(identity("ledger"), true);
+    index.recompileAll();
+    expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "unauthenticated", reason: "unknown-key" });
+    index.setIdentity(identity("ledger"));
+    index.recompileAll();
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+  });
+
   it("writes audit records without the key, the token or the query string", async () => {
     const { gate, current, token } = await setup();
     const jwt = await token({ sub: "alice" });
