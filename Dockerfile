@@ -21,7 +21,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 USER 65532:65532
 # 9000: the credential gate's Check service (nexus-authz), run from this same image with
-# args ["dist/authz/main.js", ...] in place of the operator's entry point.
+# command ["/nodejs/bin/node", "dist/authz/main.js"] in place of the entry point.
 EXPOSE 8080 8081 9000
 # distroless has no shell and no node on PATH: this is `node dist/main.js`.
 ENTRYPOINT ["/nodejs/bin/node", "dist/main.js"]
