@@ -12,6 +12,7 @@ import { waitFor } from "../controlplane/wait.js";
 import { AuditTail } from "../support/audit-tail.js";
 import { adminClient, createNamespace, deleteNamespace, hasCondition, uniqueName, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { principalsOf } from "./convergence.js";
 
 const ROUNDS = 5;
 const FIRST_HOLD_OFF_MS = 1_000;
@@ -23,11 +24,6 @@ interface EventObject extends KubeObject {
   reason: string;
   message: string;
   involvedObject: { kind: string; name: string };
-}
-
-function principalsOf(ap: KubeObject): string[] {
-  const rules = (ap.spec as { rules?: Array<{ from?: Array<{ source: { principals?: string[] } }> }> }).rules ?? [];
-  return rules.flatMap((r) => (r.from ?? []).flatMap((f) => f.source.principals ?? [])).sort();
 }
 
 describe("a competing writer on a rendered object", () => {

@@ -19,14 +19,9 @@ import { waitFor } from "../controlplane/wait.js";
 import { adminClient, createNamespace } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
-import { convergence, describeProgress } from "./convergence.js";
+import { convergence, describeProgress, principalsOf } from "./convergence.js";
 
 const SIZE = 100;
-
-function principalsOf(ap: KubeObject): string[] {
-  const rules = (ap.spec as { rules?: Array<{ from?: Array<{ source: { principals?: string[] } }> }> }).rules ?? [];
-  return rules.flatMap((r) => (r.from ?? []).flatMap((f) => f.source.principals ?? []));
-}
 
 describe("etcd and apiserver restarts", () => {
   let controlPlane: ControlPlane;

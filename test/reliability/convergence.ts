@@ -74,3 +74,9 @@ export async function convergence(client: KubeClient, namespaces: readonly strin
 export function describeProgress(report: ConvergenceReport): string {
   return `identities Ready ${report.readyIdentities}/${report.identities}, policies Ready ${report.readyPolicies}/${report.policies}; ${report.problems.join("; ")}`;
 }
+
+/** The principals an AuthorizationPolicy's rules name, sorted. */
+export function principalsOf(ap: KubeObject): string[] {
+  const rules = (ap.spec as { rules?: Array<{ from?: Array<{ source: { principals?: string[] } }> }> }).rules ?? [];
+  return rules.flatMap((r) => (r.from ?? []).flatMap((f) => f.source.principals ?? [])).sort();
+}
