@@ -129,7 +129,7 @@ describe("a tenant growing past the shard budget and shrinking back", () => {
       proxy.cut();
       await runPool(removed, 8, (i) => client.mergePatch(resources.engineIdentity, member(i), ns, { spec: { tenant: "globex" } }, "rel-test"));
       proxy.restore();
-      const shards = await settled("the tenant back to its small size", (live) => live.length === 1 && removed.every((i) => !admits(live, i)) && admits(live, 0));
+      const shards = await settled("the tenant back to its small size", (current) => current.length === 1 && removed.every((i) => !admits(current, i)) && admits(current, 0));
       const finalHash = (await policyStatus())?.policyHash;
       expect(shards[0]!.metadata.annotations?.[POLICY_HASH_ANNOTATION]).toBe(finalHash);
       watch.stop();
@@ -137,7 +137,7 @@ describe("a tenant growing past the shard budget and shrinking back", () => {
       expect(firstFinal).toBeGreaterThanOrEqual(0);
       const violations = snapshots.slice(firstFinal).filter((s) => s.admittedRemoved.length > 0);
       console.log(
-        `tenant shards: shrank to 1 shard; ${snapshots.length} states of the live shards judged by the evaluator (${snapshots.filter((s) => s.admittedRemoved.length > 0).length} before the final rendering landed admitted removed members, as the operator had not caught up); ` +
+        `tenant shards: shrank to 1 shard; ${snapshots.length} states of the live shards judged by the evaluator (${snapshots.slice(0, firstFinal).filter((s) => s.admittedRemoved.length > 0).length} before the final rendering landed admitted removed members, as the operator had not caught up yet); ` +
           `${violations.length} after it did; shard counts seen ${[...new Set(snapshots.map((s) => s.shards))].join(" → ")}`,
       );
       expect(violations.map((s) => `${s.shards} shards, hashes ${[...s.hashes].join(",")}: admits ${s.admittedRemoved.slice(0, 3).join(", ")}`)).toEqual([]);
