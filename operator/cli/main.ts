@@ -6,11 +6,13 @@ import { registerCheck } from "./check-command.js";
 import { registerDiff } from "./diff-command.js";
 import { registerRender } from "./render-command.js";
 import { registerTest } from "./test-command.js";
+import { registerValidate } from "./validate-command.js";
 import { ExitCode, exitCodeOf, InternalError, UsageError, type ExitCodeValue } from "./exit-codes.js";
 
 export type Registration = (program: Command) => void;
 
 const registrations: Registration[] = [
+  registerValidate,
   registerRender,
   registerDiff,
   registerCheck,
