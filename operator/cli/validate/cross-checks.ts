@@ -55,11 +55,11 @@ export interface CrossCheckContext {
 const identityKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 /** Warnings for one AccessPolicy; EngineIdentities have none of their own. */
-export function crossCheckPolicy(policy: CheckedObject, context: CrossCheckContext, byKey = indexIdentities(context.identities)): Warning[] {
+export function crossCheckPolicy(policy: CheckedObject, context: CrossCheckContext, index = indexIdentities(context.identities)): Warning[] {
   const warnings: Warning[] = [];
+  const { byKey, tenants } = index;
   const spec: Json = policy.object.spec ?? {};
   const rules: Json[] = Array.isArray(spec.rules) ? spec.rules : [];
-  const tenants = new Set(context.identities.map((i) => i.tenant).filter((t): t is string => t !== undefined));
   const declaredIssuers = new Set<string>((spec.authentication?.jwt ?? []).map((j: Json) => j?.issuer));
 
   if (typeof spec.targetIdentity === "string") {
@@ -120,6 +120,16 @@ export function crossCheckPolicy(policy: CheckedObject, context: CrossCheckConte
   return warnings;
 }
 
-export function indexIdentities(identities: readonly KnownIdentity[]): Map<string, KnownIdentity> {
-  return new Map(identities.map((i) => [identityKey(i.namespace, i.name), i]));
+export interface IdentityIndex {
+  byKey: Map<string, KnownIdentity>;
+  /** Tenants with at least one member. */
+  tenants: Set<string>;
+}
+
+/** Built once per run: every policy is checked against the same identities. */
+export function indexIdentities(identities: readonly KnownIdentity[]): IdentityIndex {
+  return {
+    byKey: new Map(identities.map((i) => [identityKey(i.namespace, i.name), i])),
+    tenants: new Set(identities.map((i) => i.tenant).filter((t): t is string => t !== undefined)),
+  };
 }

@@ -47,6 +47,15 @@ export interface ValidateOptions {
   now?: Date;
 }
 
+function hasDate(value: unknown): boolean {
+  if (value instanceof Date) return true;
+  if (Array.isArray(value)) return value.some(hasDate);
+  if (value && typeof value === "object") {
+    for (const key in value) if (hasDate((value as Json)[key])) return true;
+  }
+  return false;
+}
+
 /** A value read from YAML as a timestamp is sent by kubectl as the text it was written as. */
 function withoutDates(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString().replace(".000Z", "Z");
@@ -73,7 +82,7 @@ export function validateDocuments(documents: readonly InputDocument[], catalog: 
       } else skipped++;
       continue;
     }
-    const object = { ...(withoutDates(doc.object) as Json), metadata: { ...metadata, namespace } };
+    const object = { ...((hasDate(doc.object) ? withoutDates(doc.object) : doc.object) as Json), metadata: { ...metadata, namespace } };
     const { object: stored, errors } = admit(object, crd.schema, crd);
     for (const error of errors) {
       if (error.detail === RULES_NOT_CHECKED) continue;
@@ -90,10 +99,10 @@ export function validateDocuments(documents: readonly InputDocument[], catalog: 
 
   const identities = [...admitted.filter((o) => o.kind === "EngineIdentity").map((o) => knownIdentityOf(o.object)), ...(options.extraIdentities ?? [])];
   const context = { identities, now: options.now ?? new Date() };
-  const byKey = indexIdentities(identities);
+  const index = indexIdentities(identities);
   for (const policy of admitted) {
     if (policy.kind !== "AccessPolicy") continue;
-    for (const warning of crossCheckPolicy(policy, context, byKey)) {
+    for (const warning of crossCheckPolicy(policy, context, index)) {
       findings.push({
         severity: "warning",
         code: warning.code,
