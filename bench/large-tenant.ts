@@ -145,6 +145,7 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
       await cluster.client.create({ apiVersion: SECURITY_API_VERSION, kind: "EngineIdentity", metadata: { name, namespace }, spec: { tenant: TENANT, workloadSelector: { matchLabels: { app: name } } } });
       const doneAt = await withTimeout(done, 120_000, `member ${namespace}/${name} in every policy`);
       memberAddedMs.push(doneAt - started);
+      log(`large tenant: member ${k + 1}/${options.samples} in every policy after ${msec(doneAt - started)}`);
       onChange = undefined;
       await operator.idle({ quietMs: 1000 });
     }
