@@ -76,7 +76,8 @@ async function setup(options: { failures?: number; tenant?: string; keyTenant?: 
     realm: "nexus",
     now: () => NOW,
   });
-  const token = (claims: Record<string, unknown>, exp = Math.floor(NOW / 1000) + 600) =>
+  // Tokens are checked by jose against the real clock, keys against the gate's (NOW).
+  const token = (claims: Record<string, unknown>, exp = Math.floor(Date.now() / 1000) + 600) =>
     new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setIssuedAt().setExpirationTime(exp).sign(privateKey);
   return { gate, index, current, old, other, token, setReady: (r: boolean) => (ready = r) };
 }
@@ -139,14 +140,14 @@ describe("credential gate decisions", () => {
     const allowed = await gate.decide(request({ authorization: `Bearer ${alice}` }));
     expect(allowed).toMatchObject({ kind: "allow", reason: "jwt", callerHeader: `${ISSUER}/alice`, removeHeaders: ["authorization"] });
     expect(await gate.decide(request({ authorization: `Bearer ${await token({ sub: "bob" })}` }))).toMatchObject({ kind: "forbidden" });
-    const expired = await token({ sub: "alice" }, Math.floor(NOW / 1000) - 3600);
+    const expired = await token({ sub: "alice" }, Math.floor(Date.now() / 1000) - 3600);
     expect(await gate.decide(request({ authorization: `Bearer ${expired}` }))).toMatchObject({ kind: "unauthenticated", reason: "expired-token" });
     const none = new UnsecuredJWT({ sub: "alice" }).setIssuer(ISSUER).setAudience("ledger").encode();
     expect(await gate.decide(request({ authorization: `Bearer ${none}` }))).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
     const { privateKey: stranger } = await generateKeyPair("ES256");
     const foreign = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer("https://evil.example.com").setAudience("ledger").setExpirationTime("5m").sign(stranger);
     expect(await gate.decide(request({ authorization: `Bearer ${foreign}` }))).toMatchObject({ kind: "unauthenticated", reason: "undeclared-issuer" });
-    const forged = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setExpirationTime(Math.floor(NOW / 1000) + 600).sign(stranger);
+    const forged = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setExpirationTime(Math.floor(Date.now() / 1000) + 600).sign(stranger);
     const bad = await gate.decide(request({ authorization: `Bearer ${forged}` }));
     expect(bad).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
     expect(bad.challenge).toContain('error="invalid_token"');
