@@ -34,11 +34,13 @@ export interface IstioRule {
   when?: IstioCondition[];
 }
 
-export type IstioAction = "ALLOW" | "DENY" | "AUDIT";
+export type IstioAction = "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
 
 export interface AuthorizationPolicySpec {
   selector?: WorkloadSelectorSpec;
   action?: IstioAction;
+  /** With action CUSTOM: the mesh extension provider (meshConfig.extensionProviders) that decides. */
+  provider?: { name: string };
   rules?: IstioRule[];
 }
 

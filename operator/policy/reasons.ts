@@ -8,6 +8,9 @@ export const SourceReason = {
   IssuerNotDeclared: "IssuerNotDeclared",
   InvalidPrincipal: "InvalidPrincipal",
   InvalidSource: "InvalidSource",
+  ApiKeyNotDeclared: "ApiKeyNotDeclared",
+  ApiKeyTenantEmpty: "ApiKeyTenantEmpty",
+  GateOff: "GateOff",
 } as const;
 
 export const TargetReason = {

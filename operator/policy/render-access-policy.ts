@@ -11,6 +11,7 @@ import type { IdentityLookup } from "./identity-lookup.js";
 import type { RenderedObject, RenderedSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
+import { customGateSpec, gatedOperationRules, gateName, gateOn } from "./credential-gate.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
 import { jsonBytes, SHARD_BUDGET_BYTES, shardName, shardRules } from "./shard.js";
@@ -42,20 +43,24 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   }
   const action = actionOf(policy);
   const issuers = policy.spec.authentication?.jwt ?? [];
-  const resolved = resolveRules(policy.spec.rules ?? [], action, {
+  const context = {
     policyNamespace: policy.metadata.namespace,
     identities,
     trustDomain: config.trustDomain,
     ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : { assumeMissingIdentities: true }),
     isolation: tenantIsolationFor(policy, target.identity, identities, config.trustDomain),
-  });
+    apiKeys: policy.spec.authentication?.apiKeys?.keys,
+    gateOn: gateOn(policy),
+  };
+  const resolved = resolveRules(policy.spec.rules ?? [], action, context);
+  const gated = context.gateOn ? gatedOperationRules(policy.spec.rules ?? [], context) : [];
   const selector = target.selector;
   const specs: RenderedSpec[] = [];
   // An ALLOW policy without rules still selects its workloads and allows nothing there.
   // DENY and AUDIT without rules match nothing, and Istio refuses a DENY without rules.
   if (action === "Allow" || resolved.rules.length > 0) {
     const envelope = { ...selectorField(selector), action: istioActionOf(action), rules: [] };
-    const shards = shardRules(resolved.rules, { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
+    const shards = shardRules([...resolved.rules, ...gated], { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
     shards.forEach((rules, index) => {
       specs.push({
         kind: "AuthorizationPolicy",
@@ -63,6 +68,9 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
         spec: { ...selectorField(selector), action: istioActionOf(action), ...(rules.length ? { rules } : {}) },
       });
     });
+  }
+  if (gated.length > 0) {
+    specs.push({ kind: "AuthorizationPolicy", name: gateName(renderedName(policy)), spec: customGateSpec(gated, selector) });
   }
   if (policy.spec.authentication?.requireJWT) {
     specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });

@@ -1,6 +1,7 @@
 // One NEXUS source -> what Istio can match, or the reason it is left out. Every path that
 // cannot prove who the caller is leaves the source out: fail closed, never "anyone".
 import type { AccessSource, IdentityReference, JwtCaller } from "../api/types.js";
+import { resolveApiKeySource, type ApiKeyContext } from "./api-key-source.js";
 import { principal as principalOf, principalOfSpiffeId } from "../identity/spiffe.js";
 import { principalOfFacts, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
 import { isSpiffeId } from "./managed-principal.js";
@@ -27,9 +28,10 @@ export type ResolvedSource =
   | { kind: "principals"; principals: string[]; note?: SourceNote }
   | { kind: "namespace"; namespace: string }
   | { kind: "jwt"; caller: JwtCaller }
+  | { kind: "apiKey"; keyIds: string[] }
   | { kind: "left-out"; reason: string; message: string; engines?: string[] };
 
-export interface SourceContext {
+export interface SourceContext extends ApiKeyContext {
   policyNamespace: string;
   identities: IdentityLookup;
   trustDomain: string;
@@ -50,10 +52,11 @@ export interface SourceContext {
 
 /** `at` locates the source for people, e.g. rules[0].from[2]. */
 export function resolveSource(source: AccessSource, at: string, context: SourceContext): ResolvedSource {
-  const kinds = (["identity", "tenant", "namespace", "principal", "jwt"] as const).filter((k) => source[k] !== undefined);
+  const kinds = (["identity", "tenant", "namespace", "principal", "jwt", "apiKey"] as const).filter((k) => source[k] !== undefined);
   if (kinds.length !== 1) {
-    return leftOut(SourceReason.InvalidSource, `${at} sets ${kinds.length === 0 ? "none" : kinds.join(", ")} of identity, tenant, namespace, principal, jwt; set exactly one`);
+    return leftOut(SourceReason.InvalidSource, `${at} sets ${kinds.length === 0 ? "none" : kinds.join(", ")} of identity, tenant, namespace, principal, jwt, apiKey; set exactly one`);
   }
+  if (source.apiKey) return resolveApiKeySource(source.apiKey, at, context);
   if (source.identity) return resolveIdentity(source.identity, at, context);
   if (source.tenant !== undefined) return resolveTenant(source.tenant, at, context);
   if (source.namespace !== undefined) return resolveNamespace(source.namespace, at, context);
