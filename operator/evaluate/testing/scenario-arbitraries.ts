@@ -209,3 +209,37 @@ export function requestFor(scenario: Scenario, draw: RequestDraw): IntentRequest
     operation,
   });
 }
+
+/** API keys every gated scenario declares: one per tenant and one without a tenant. */
+export const SCENARIO_API_KEYS = [
+  { id: "key-t1", sha256: "1".repeat(64), tenant: "t1" },
+  { id: "key-t2", sha256: "2".repeat(64), tenant: "t2" },
+  { id: "key-free", sha256: "3".repeat(64) },
+];
+const apiKeySourceArb: fc.Arbitrary<AccessSource> = fc.oneof(
+  fc.constantFrom(...SCENARIO_API_KEYS.map((k) => k.id), "key-undeclared").map((id) => ({ apiKey: { id } })),
+  fc.constantFrom(...TENANTS, UNKNOWN_TENANT).map((tenant) => ({ apiKey: { tenant } })),
+);
+
+/**
+ * A scenario whose Allow policies may declare API keys, admit apiKey sources in their rules
+ * and set authentication.gate either way, so the credential gate is rendered (or not) next
+ * to everything the plain scenarios exercise.
+ */
+export const gatedScenarioArb: fc.Arbitrary<Scenario> = scenarioArb.chain((scenario) =>
+  fc
+    .array(fc.record({ declare: fc.boolean(), gate: fc.constantFrom<boolean | undefined>(undefined, undefined, true), sources: fc.array(apiKeySourceArb, { maxLength: 3 }) }), {
+      minLength: scenario.policies.length,
+      maxLength: scenario.policies.length,
+    })
+    .map((draws) => ({
+      ...scenario,
+      policies: scenario.policies.map((policy, i) => {
+        const draw = draws[i];
+        if (!draw || (policy.spec.action ?? "Allow") !== "Allow" || !draw.declare) return policy;
+        const rules = (policy.spec.rules ?? []).map((rule, r) => (r === 0 ? { ...rule, from: [...(rule.from ?? []), ...draw.sources] } : rule));
+        const authentication = defined({ ...policy.spec.authentication, apiKeys: { keys: SCENARIO_API_KEYS }, gate: draw.gate });
+        return { ...policy, spec: { ...policy.spec, rules, authentication } };
+      }),
+    })),
+);
