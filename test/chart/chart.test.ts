@@ -434,4 +434,28 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("serviceAccount.name is required");
   });
+
+  it("renders nexus-authz when enabled: 2 replicas, PDB, probes, gRPC and metrics Services, a read-only role on the two NEXUS kinds only", async () => {
+    expect(defaults.some((o) => o.metadata?.name === "nexus-operator-authz")).toBe(false);
+    const objects = await renderChart({ namespace: releaseNamespace, values: { authz: { enabled: true, rateLimit: { redis: { url: "redis://redis.nexus-system:6379" } } } } });
+    const authz = objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
+    expect(authz).toEqual(["ClusterRole/nexus-operator-authz", "ClusterRoleBinding/nexus-operator-authz", "Deployment/nexus-operator-authz", "PodDisruptionBudget/nexus-operator-authz", "Service/nexus-operator-authz", "Service/nexus-operator-authz-metrics", "ServiceAccount/nexus-operator-authz"]);
+    const role = findObject<V1ClusterRole>(objects, "ClusterRole", "nexus-operator-authz");
+    expect(role.rules).toEqual([{ apiGroups: ["security.nexus.io"], resources: ["accesspolicies", "engineidentities"], verbs: ["get", "list", "watch"] }]);
+    const deployment = findObject<V1Deployment>(objects, "Deployment", "nexus-operator-authz");
+    expect(deployment.spec!.replicas).toBe(2);
+    const pod = deployment.spec!.template.spec!;
+    expect(pod.serviceAccountName).toBe("nexus-operator-authz");
+    const container = pod.containers[0]!;
+    expect(container.command).toEqual(["/nodejs/bin/node", "dist/authz/main.js"]);
+    expect(container.livenessProbe?.httpGet?.path).toBe("/healthz");
+    expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ NEXUS_AUTHZ_GRPC_BIND_ADDRESS: ":9000", NEXUS_AUTHZ_RATE_LIMIT_REDIS: "redis://redis.nexus-system:6379", NEXUS_AUTHZ_RATE_LIMIT_FAILURES: "10" });
+    const results = await dryRunApply(kubeConfig, objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")));
+    expect(results.filter((r) => r.status !== 200 && r.status !== 201)).toEqual([]);
+    const unknown = await helm(await templateArgs({ values: { authz: { enabled: true, rateLimits: {} } } }));
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/authz.*additional properties 'rateLimits' not allowed/);
+  });
 });
