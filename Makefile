@@ -72,6 +72,7 @@ demo: node_modules/.installed control-plane cert-manager
 .PHONY: bench
 bench: node_modules/.installed control-plane
 	npx tsx bench/scale.ts
+	npx tsx bench/cli-bench.ts
 	npx tsx bench/authz-bench.ts
 
 # The credential gate alone: Check throughput and latency against a bare gRPC floor.

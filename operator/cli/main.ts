@@ -23,7 +23,8 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command("nexus")
     .description("NEXUS policy as code: validate, render, diff and check EngineIdentity and AccessPolicy manifests")
     .version(PROGRAM_VERSION)
-    .showHelpAfterError("(add --help for usage)");
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", EXIT_CODES_HELP);
   attachIo(program, io);
   for (const register of registrations) register(program);
   applyConventions(program, io);
@@ -31,6 +32,18 @@ export function buildProgram(io: CliIo): Command {
 }
 
 const PROGRAM_VERSION = "0.1.0";
+
+const EXIT_CODES_HELP = `
+Exit codes, the same for every output format:
+  0  clean: no difference, access allowed, every test passed
+  1  findings: differences, access denied, a failed test
+  2  usage or input error: unknown flag, unreadable or malformed manifest
+  3  internal error, or a cluster that cannot be read
+
+Example:
+  nexus render -f examples/
+`;
+
 
 /**
  * Every command, including those added with addCommand, reports through the run's streams

@@ -16,7 +16,8 @@ export function sortedDeep(value: unknown): unknown {
 }
 
 export function objectToYaml(object: unknown): string {
-  return yaml.dump(sortedDeep(object), { lineWidth: -1, noRefs: true, sortKeys: true });
+  // sortedDeep already inserted the keys in order, which js-yaml keeps.
+  return yaml.dump(sortedDeep(object), { lineWidth: -1, noRefs: true });
 }
 
 export function formatObjects(objects: readonly unknown[], format: ObjectFormat): string {
