@@ -46,7 +46,8 @@ describe("README GitOps section and nexus --help", () => {
     const program = buildProgram(io);
     let checked = 0;
     for (const line of block.split("\n").filter((l) => l.startsWith("npx nexus "))) {
-      const [name, ...words] = line.slice("npx nexus ".length).split(/\s+/);
+      // The command itself, up to a shell operator (|| > |).
+      const [name, ...words] = line.slice("npx nexus ".length).split(/\s+(?:\|\||>|\|)\s+/)[0]!.split(/\s+/);
       const command = program.commands.find((c) => c.name() === name);
       if (!command) continue; // a command another part adds (validate) is checked once it is registered
       const flags = words.filter((w) => /^--?[a-zA-Z]/.test(w));
