@@ -42,6 +42,12 @@ test demo: istio-judge
 helm:
 	@bash hack/build-helm.sh >/dev/null
 
+# kubectl for the tests that check what a person sees (short names, printer columns), built
+# from its Go module at the control plane's version.
+.PHONY: kubectl
+kubectl:
+	@bash hack/build-kubectl.sh >/dev/null
+
 # lua5.4 for the test of the Argo CD health check (hack/argocd/), from Debian when missing.
 .PHONY: lua
 lua:
@@ -62,7 +68,7 @@ verify: node_modules/.installed
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: node_modules/.installed control-plane cert-manager helm lua redis verify
+test: node_modules/.installed control-plane cert-manager helm kubectl lua redis verify
 	bash hack/run-tests.sh
 
 .PHONY: demo

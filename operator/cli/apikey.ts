@@ -17,7 +17,10 @@ export function parseValidity(text: string): number {
 }
 
 export function registerApiKey(program: Command): void {
-  const apikey = program.command("apikey").description("create and hash API keys for authentication.apiKeys");
+  const apikey = program
+    .command("apikey")
+    .description("create and hash API keys for authentication.apiKeys")
+    .addHelpText("after", "\nExamples:\n  nexus apikey create --id billing-batch --tenant acme --valid-for 90d\n  nexus apikey hash < key.txt\n");
   apikey
     .command("create")
     .description("print a new API key once on stdout, with the id, sha256 and notAfter to paste into authentication.apiKeys.keys")

@@ -5,6 +5,7 @@ import { attachIo, exitCodeFor, ioOf, processIo, type CliIo } from "./context.js
 import { registerCheck } from "./check-command.js";
 import { registerDiff } from "./diff-command.js";
 import { registerRender } from "./render-command.js";
+import { registerApiKey } from "./apikey.js";
 import { registerTest } from "./test-command.js";
 import { registerValidate } from "./validate-command.js";
 import { ExitCode, exitCodeOf, InternalError, UsageError, type ExitCodeValue } from "./exit-codes.js";
@@ -14,6 +15,7 @@ export type Registration = (program: Command) => void;
 const registrations: Registration[] = [
   registerValidate,
   registerRender,
+  registerApiKey,
   registerDiff,
   registerCheck,
   registerTest,
@@ -43,7 +45,6 @@ Exit codes, the same for every output format:
 Example:
   nexus render -f examples/
 `;
-
 
 /**
  * Every command, including those added with addCommand, reports through the run's streams
