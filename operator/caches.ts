@@ -38,3 +38,11 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
 export function allInformers(caches: Caches): SupervisedInformer<KubeObject>[] {
   return Object.values(caches) as SupervisedInformer<KubeObject>[];
 }
+
+/**
+ * A namespace being deleted: the apiserver refuses every new object in it, and everything
+ * in it goes anyway, so its objects are left alone instead of retried against a 403.
+ */
+export function namespaceTerminating(caches: Caches, namespace: string): boolean {
+  return caches.namespaces.get(namespace)?.metadata.deletionTimestamp !== undefined;
+}

@@ -2,7 +2,7 @@
 // differs from the cache, removes what it no longer renders, and reports status.
 import type { Logger } from "pino";
 import type { AccessPolicy, AccessPolicyStatus, RenderedReference } from "../api/types.js";
-import type { Caches } from "../caches.js";
+import { namespaceTerminating, type Caches } from "../caches.js";
 import type { RenderConfig } from "../config.js";
 import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js";
 import { canonicalJson } from "../render/hash.js";
@@ -54,7 +54,7 @@ export class PolicyReconciler implements Reconciler {
   async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileResult | void> {
     const [namespace = "", name] = splitKey(key);
     const policy = this.deps.caches.policies.get(name, namespace);
-    if (!policy || policy.metadata.deletionTimestamp) {
+    if (!policy || policy.metadata.deletionTimestamp || namespaceTerminating(this.deps.caches, namespace)) {
       // Rendered objects go with the policy through garbage collection.
       this.renderedGeneration.delete(key);
       this.deps.metrics.unresolvedSources.remove({ namespace, name });

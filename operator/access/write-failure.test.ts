@@ -10,6 +10,7 @@ describe("a failed write of a rendered object is classified by what it means for
     ["Istio's CRD validation", new KubeApiError(422, "Invalid", 'PATCH /x: AuthorizationPolicy.security.istio.io "nexus-p" is invalid: spec.rules[0]: Invalid value'), "Rejected", true],
     ["a malformed request", new KubeApiError(400, "BadRequest", "PATCH /x: bad"), "Rejected", true],
     ["missing RBAC", new KubeApiError(403, "Forbidden", "PATCH /x: forbidden"), "Forbidden", true],
+    ["a namespace being deleted", new KubeApiError(403, "Forbidden", "PATCH /x: unable to create new content in namespace a because it is being terminated"), "WriteFailed", false],
     ["an overloaded apiserver", new KubeApiError(429, "TooManyRequests", "PATCH /x: slow down"), "WriteFailed", false],
     ["an apiserver error", new KubeApiError(503, "ServiceUnavailable", "PATCH /x: unavailable"), "WriteFailed", false],
     ["a refused connection", new KubeApiError(0, "ConnectionFailed", "PATCH /x: connect ECONNREFUSED"), "WriteFailed", false],

@@ -37,6 +37,8 @@ export function classifyWriteFailure(err: unknown): WriteFailure {
   if (err.statusCode === 422 || err.statusCode === 400) return { reason: WriteFailureReason.Rejected, permanent: true, message };
   // Not permanent in itself (an administrator can grant the right), but the stale Allow
   // objects go all the same: nobody can tell how long the policy will stay unwritable.
+  // The namespace is being deleted: not a missing right, and nothing there outlives it.
+  if (err.statusCode === 403 && /being terminated/.test(message)) return { reason: WriteFailureReason.WriteFailed, permanent: false, message };
   if (err.statusCode === 403) return { reason: WriteFailureReason.Forbidden, permanent: true, message };
   return { reason: WriteFailureReason.WriteFailed, permanent: false, message };
 }

@@ -2,7 +2,7 @@
 // status true to what cert-manager reports. Level-triggered: it reads the caches by key.
 import type { Logger } from "pino";
 import type { CertificateStatus, EngineIdentity, EngineIdentityStatus } from "../api/types.js";
-import type { Caches } from "../caches.js";
+import { namespaceTerminating, type Caches } from "../caches.js";
 import type { RenderConfig } from "../config.js";
 import { canonicalJson } from "../render/hash.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
@@ -50,7 +50,7 @@ export class IdentityReconciler implements Reconciler {
   async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileResult | void> {
     const [namespace, name] = splitKey(key);
     const identity = this.deps.caches.identities.get(name, namespace);
-    if (!identity || identity.metadata.deletionTimestamp) {
+    if (!identity || identity.metadata.deletionTimestamp || namespaceTerminating(this.deps.caches, namespace ?? "")) {
       // The Certificate and an operator-created ServiceAccount go with it through
       // garbage collection (owner references); only our own bookkeeping is left.
       this.deps.metrics.certificateExpiry.remove({ namespace: namespace ?? "", name });

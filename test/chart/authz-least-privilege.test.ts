@@ -1,0 +1,143 @@
+// Least privilege of the credential gate, proved: nexus-authz runs as its own process with
+// the chart's ServiceAccount and exactly the ClusterRole the chart renders for it, syncs its
+// caches, answers Checks from what it watched, and gets no 403 from the apiserver. The role
+// grants reading the two NEXUS kinds and nothing else: no Secret, no write.
+import { KubeConfig, type KubernetesObject, type V1ClusterRole } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { apiKeySha256, generateApiKey } from "../../operator/credentials/api-key.js";
+import type { KubeClient } from "../../operator/runtime/kube-client.js";
+import type { ResourceType } from "../../operator/runtime/resources.js";
+import { readAuditEvents } from "../controlplane/audit.js";
+import { credentialsFor } from "../controlplane/credentials.js";
+import { rawRequest } from "../controlplane/raw-request.js";
+import { serverSideApply } from "../controlplane/server-side-apply.js";
+import { waitFor } from "../controlplane/wait.js";
+import { rememberCreated } from "../authz/support/credentials-created.js";
+import { EnvoyCheckClient } from "../authz/support/envoy-check-client.js";
+import { startGateProcess, type GateProcess } from "../authz/support/gate-process.js";
+import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
+import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../support/kube.js";
+
+const RELEASE = "nexus-operator";
+const API = "security.nexus.io/v1alpha1";
+const clusterRoleType: ResourceType = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false };
+const clusterRoleBindingType: ResourceType = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false };
+
+describe("least privilege: nexus-authz under the chart's RBAC only", () => {
+  let admin: KubeClient;
+  let gateConfig: KubeConfig;
+  let gate: GateProcess | undefined;
+  let client: EnvoyCheckClient | undefined;
+  let clusterRole: V1ClusterRole;
+  let gateUser: string;
+  const system = uniqueName("nexus-system");
+  const ns = uniqueName("lp-authz");
+  const key = generateApiKey("ci");
+
+  /** SelfSubjectAccessReview as the gate: what the apiserver's authorizer says. */
+  const gateMay = async (attributes: Record<string, string>): Promise<boolean> => {
+    const review = await rawRequest(gateConfig, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+      contentType: "application/json",
+      data: JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attributes } }),
+    });
+    if (review.status !== 201) throw new Error(`SelfSubjectAccessReview: HTTP ${review.status} ${review.body}`);
+    return (JSON.parse(review.body) as { status: { allowed: boolean } }).status.allowed;
+  };
+
+  beforeAll(async () => {
+    await helmBinary();
+    rememberCreated(key);
+    const kubeconfig = inject("kubeconfig");
+    admin = adminClient(kubeconfig);
+    const adminConfig = new KubeConfig();
+    adminConfig.loadFromFile(kubeconfig);
+    await createNamespace(admin, system);
+    await createNamespace(admin, ns);
+    const rendered = await renderChart({ release: RELEASE, namespace: system, values: { authz: { enabled: true } }, showOnly: ["templates/authz.yaml"] });
+    const rbac = rendered.filter((o) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"].includes(o.kind ?? ""));
+    expect(rbac.map((o) => o.kind).sort()).toEqual(["ClusterRole", "ClusterRoleBinding", "ServiceAccount"]);
+    clusterRole = findObject<V1ClusterRole>(rbac, "ClusterRole");
+    await serverSideApply(adminConfig, rbac as KubernetesObject[]);
+    const serviceAccount = findObject(rbac, "ServiceAccount").metadata?.name as string;
+    const gateKubeconfig = await credentialsFor(inject("controlPlane")).mintServiceAccountKubeconfig(system, serviceAccount);
+    gateUser = `system:serviceaccount:${system}:${serviceAccount}`;
+    gateConfig = new KubeConfig();
+    gateConfig.loadFromFile(gateKubeconfig);
+    await waitFor(async () => ((await gateMay({ verb: "watch", group: "security.nexus.io", resource: "accesspolicies" })) ? true : undefined), {
+      timeoutMs: 15_000,
+      description: "the gate's ClusterRoleBinding to take effect",
+    });
+    await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "ledger" } } } });
+    await admin.create({
+      apiVersion: API,
+      kind: "AccessPolicy",
+      metadata: { name: "ledger-callers", namespace: ns },
+      spec: {
+        targetIdentity: "ledger",
+        authentication: { apiKeys: { keys: [{ id: "ci", sha256: apiKeySha256(key) }] } },
+        rules: [{ from: [{ apiKey: { id: "ci" } }], to: [{ methods: ["GET"], paths: ["/v1/*"] }] }],
+      },
+    });
+    gate = await startGateProcess(gateKubeconfig);
+    await gate.waitForLog("caches synced; answering Checks", 60_000);
+    client = new EnvoyCheckClient(gate.grpcAddress);
+  }, HELM_BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    client?.close();
+    await gate?.stop();
+    if (admin) {
+      await deleteNamespace(admin, ns);
+      await deleteNamespace(admin, system);
+      const name = clusterRole?.metadata?.name;
+      if (name) {
+        await admin.delete(clusterRoleBindingType, name);
+        await admin.delete(clusterRoleType, name);
+      }
+    }
+    admin?.close();
+  });
+
+  it("grants get, list and watch on AccessPolicies and EngineIdentities, and nothing else", () => {
+    const granted = (clusterRole.rules ?? []).flatMap((rule) =>
+      (rule.apiGroups ?? []).flatMap((group) => (rule.resources ?? []).flatMap((resource) => rule.verbs.map((verb) => `${group}/${resource}:${verb}`))),
+    );
+    expect(granted.sort()).toEqual(
+      ["accesspolicies", "engineidentities"].flatMap((resource) => ["get", "list", "watch"].map((verb) => `security.nexus.io/${resource}:${verb}`)).sort(),
+    );
+  });
+
+  it("syncs its caches and answers Checks from what it watched: the declared key OK, another 401", async () => {
+    const request = (apiKey: string) => ({
+      path: "/v1/items",
+      host: `ledger.${ns}.svc.cluster.local:8080`,
+      destinationPrincipal: `spiffe://cluster.local/ns/${ns}/sa/ledger`,
+      sourceAddress: "127.0.0.9",
+      headers: { "x-api-key": apiKey },
+    });
+    const answer = await waitFor(async () => {
+      const checked = await client!.check(request(key));
+      return checked.status === 200 ? checked : undefined;
+    }, { timeoutMs: 15_000, description: "the gate to accept the declared key" });
+    expect(answer.headers["x-nexus-caller"]).toBe("ci");
+    const stranger = generateApiKey("ci");
+    rememberCreated(stranger);
+    expect((await client!.check(request(stranger))).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${gate!.probePort}/readyz`)).status).toBe(200);
+  });
+
+  it("may not read Secrets nor write anything, and was refused nothing it asked for", async () => {
+    for (const attributes of <Array<Record<string, string>>>[
+      { verb: "get", group: "", resource: "secrets", namespace: ns },
+      { verb: "list", group: "", resource: "secrets" },
+      { verb: "patch", group: "security.nexus.io", resource: "accesspolicies", namespace: ns },
+      { verb: "create", group: "", resource: "events", namespace: ns },
+      { verb: "update", group: "security.nexus.io", resource: "accesspolicies", subresource: "status", namespace: ns },
+    ]) {
+      expect(await gateMay(attributes), JSON.stringify(attributes)).toBe(false);
+    }
+    const asked = (await readAuditEvents(inject("auditLogPath"))).filter((e) => e.user.username === gateUser);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((e) => e.responseStatus?.code === 403).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+  });
+});
