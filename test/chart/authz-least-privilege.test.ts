@@ -9,12 +9,12 @@ import type { KubeClient } from "../../operator/runtime/kube-client.js";
 import type { ResourceType } from "../../operator/runtime/resources.js";
 import { readAuditEvents } from "../controlplane/audit.js";
 import { credentialsFor } from "../controlplane/credentials.js";
-import { rawRequest } from "../controlplane/raw-request.js";
 import { serverSideApply } from "../controlplane/server-side-apply.js";
 import { waitFor } from "../controlplane/wait.js";
 import { rememberCreated } from "../authz/support/credentials-created.js";
 import { EnvoyCheckClient } from "../authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../authz/support/gate-process.js";
+import { mayDo } from "../support/access-review.js";
 import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
 import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../support/kube.js";
 
@@ -34,15 +34,8 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
   const ns = uniqueName("lp-authz");
   const key = generateApiKey("ci");
 
-  /** SelfSubjectAccessReview as the gate: what the apiserver's authorizer says. */
-  const gateMay = async (attributes: Record<string, string>): Promise<boolean> => {
-    const review = await rawRequest(gateConfig, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-      contentType: "application/json",
-      data: JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attributes } }),
-    });
-    if (review.status !== 201) throw new Error(`SelfSubjectAccessReview: HTTP ${review.status} ${review.body}`);
-    return (JSON.parse(review.body) as { status: { allowed: boolean } }).status.allowed;
-  };
+  /** SelfSubjectAccessReview as the user under test: what the apiserver's authorizer says. */
+  const gateMay = (attributes: Record<string, string>) => mayDo(gateConfig, attributes);
 
   beforeAll(async () => {
     await helmBinary();

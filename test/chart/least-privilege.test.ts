@@ -13,9 +13,10 @@ import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.
 import { resources, type ResourceType } from "../../operator/runtime/resources.js";
 import { readAuditEvents, WRITE_VERBS, type AuditEvent } from "../controlplane/audit.js";
 import { credentialsFor } from "../controlplane/credentials.js";
-import { rawRequest } from "../controlplane/raw-request.js";
 import { serverSideApply } from "../controlplane/server-side-apply.js";
 import { waitFor } from "../controlplane/wait.js";
+import { rawRequest } from "../controlplane/raw-request.js";
+import { mayDo } from "../support/access-review.js";
 import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
 import { adminClient, createNamespace, deleteNamespace, hasCondition, uniqueName, waitForGone, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
@@ -82,15 +83,8 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
   const eventsIn = async (namespace: string) =>
     (await admin.getRaw<{ items: EventObject[] }>(`/api/v1/namespaces/${namespace}/events`)).items.filter((e) => e.source?.component === "nexus-operator");
   const operatorAudit = async () => (await readAuditEvents(inject("auditLogPath"))).filter((e) => e.user.username === operatorUser);
-  /** SelfSubjectAccessReview as the operator: what the apiserver's authorizer says. */
-  const operatorMay = async (attributes: Record<string, string>): Promise<boolean> => {
-    const review = await rawRequest(operatorConfig, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-      contentType: "application/json",
-      data: JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attributes } }),
-    });
-    if (review.status !== 201) throw new Error(`SelfSubjectAccessReview: HTTP ${review.status} ${review.body}`);
-    return (JSON.parse(review.body) as { status: { allowed: boolean } }).status.allowed;
-  };
+  /** SelfSubjectAccessReview as the user under test: what the apiserver's authorizer says. */
+  const operatorMay = (attributes: Record<string, string>) => mayDo(operatorConfig, attributes);
 
   beforeAll(async () => {
     await helmBinary();
