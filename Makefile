@@ -51,12 +51,12 @@ kubectl:
 # lua5.4 for the test of the Argo CD health check (hack/argocd/), from Debian when missing.
 .PHONY: lua
 lua:
-	@bash hack/ensure-lua.sh
+	@bash hack/ensure-debian-package.sh lua5.4 lua5.4
 
 # redis-server for the credential gate's shared rate-limit tests and benchmark, from Debian when missing.
 .PHONY: redis
 redis:
-	@bash hack/ensure-redis.sh
+	@bash hack/ensure-debian-package.sh redis-server redis-server
 
 .PHONY: generate
 generate: node_modules/.installed

@@ -1,4 +1,4 @@
-// A real redis-server (Debian package, installed by hack/ensure-redis.sh when missing) on a
+// A real redis-server (Debian package, installed by hack/ensure-debian-package.sh when missing) on a
 // free loopback port, without persistence, for the shared rate-limit budget.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -26,7 +26,7 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 export async function startRedis(): Promise<RedisServer> {
-  execFileSync("bash", [path.join(repoRoot, "hack", "ensure-redis.sh")], { stdio: "inherit" });
+  execFileSync("bash", [path.join(repoRoot, "hack", "ensure-debian-package.sh"), "redis-server", "redis-server"], { stdio: "inherit" });
   const port = await freeLoopbackPort();
   const dir = await mkdtemp(path.join(tmpdir(), "nexus-redis-"));
   const child: ChildProcess = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });

@@ -14,7 +14,7 @@ export async function ensureLua(): Promise<void> {
   try {
     await run("lua5.4", ["-v"]);
   } catch {
-    await run("bash", [path.join(repoRoot, "hack", "ensure-lua.sh")], { timeout: 300_000 });
+    await run("bash", [path.join(repoRoot, "hack", "ensure-debian-package.sh"), "lua5.4", "lua5.4"], { timeout: 300_000 });
   }
 }
 
