@@ -3,7 +3,7 @@
 // reconciler needs: which policies must be rendered again when this identity changes?
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { serviceAccountOf } from "../identity/identity-facts.js";
-import { policyReferences, type IdentityFacts, type IdentityLookup } from "../policy/index.js";
+import { DerivedAnswers, policyReferences, type IdentityFacts, type IdentityLookup } from "../policy/index.js";
 import { objectKey } from "../runtime/controller.js";
 
 export function factsOf(identity: EngineIdentity): IdentityFacts {
@@ -39,6 +39,7 @@ export class IdentityIndex implements IdentityLookup {
   private readonly byTenant = new MultiMap();
   private readonly byNamespace = new MultiMap();
   private readonly byServiceAccount = new MultiMap();
+  private readonly answers = new DerivedAnswers();
 
   get(namespace: string, name: string): IdentityFacts | undefined {
     return this.facts.get(objectKey(namespace, name));
@@ -56,9 +57,14 @@ export class IdentityIndex implements IdentityLookup {
     return this.collect(this.byServiceAccount.get(objectKey(namespace, serviceAccount)));
   }
 
+  derived<T>(key: string, compute: () => T): T {
+    return this.answers.get(key, compute);
+  }
+
   /** Records the identity (or its removal) and returns its facts before the change. */
   update(key: string, next: IdentityFacts | undefined): IdentityFacts | undefined {
     const previous = this.facts.get(key);
+    if (!sameFacts(previous, next)) this.answers.clear();
     if (previous) {
       if (previous.tenant) this.byTenant.remove(previous.tenant, key);
       this.byNamespace.remove(previous.namespace, key);
@@ -82,6 +88,17 @@ export class IdentityIndex implements IdentityLookup {
     }
     return out;
   }
+}
+
+function sameFacts(a: IdentityFacts | undefined, b: IdentityFacts | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.namespace === b.namespace &&
+    a.name === b.name &&
+    a.tenant === b.tenant &&
+    a.serviceAccount === b.serviceAccount &&
+    JSON.stringify(a.workloadSelector ?? null) === JSON.stringify(b.workloadSelector ?? null)
+  );
 }
 
 /** Which policies depend on which identities, tenants and namespaces. */

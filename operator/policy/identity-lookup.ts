@@ -20,6 +20,28 @@ export interface IdentityLookup {
   inNamespace(namespace: string): IdentityFacts[];
   /** The identities whose pods run as that service account (and so share its principal). */
   withServiceAccount(namespace: string, serviceAccount: string): IdentityFacts[];
+  /**
+   * An answer derived from the identities, computed once and kept until they change: a
+   * tenant of thousands named by hundreds of policies is then resolved once, not per policy.
+   * The answer is shared, so callers must not modify it.
+   */
+  derived<T>(key: string, compute: () => T): T;
+}
+
+/** The memo behind `derived`: one entry per question, all dropped together when the identities change. */
+export class DerivedAnswers {
+  private readonly answers = new Map<string, unknown>();
+
+  get<T>(key: string, compute: () => T): T {
+    if (this.answers.has(key)) return this.answers.get(key) as T;
+    const answer = compute();
+    this.answers.set(key, answer);
+    return answer;
+  }
+
+  clear(): void {
+    this.answers.clear();
+  }
 }
 
 /** The Istio principal the mesh gives the identity's pods. */
@@ -45,11 +67,13 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
   const byTenant = groupBy(byKey.values(), (facts) => facts.tenant);
   const byNamespace = groupBy(byKey.values(), (facts) => facts.namespace);
   const byServiceAccount = groupBy(byKey.values(), (facts) => identityKey(facts.namespace, facts.serviceAccount));
+  const answers = new DerivedAnswers();
   return {
     get: (namespace, name) => byKey.get(identityKey(namespace, name)),
     withTenant: (tenant) => [...(byTenant.get(tenant) ?? [])],
     inNamespace: (namespace) => [...(byNamespace.get(namespace) ?? [])],
     withServiceAccount: (namespace, serviceAccount) => [...(byServiceAccount.get(identityKey(namespace, serviceAccount)) ?? [])],
+    derived: (key, compute) => answers.get(key, compute),
   };
 }
 

@@ -1,5 +1,5 @@
 // The pure AccessPolicy renderer: what the reconciler, the CLI and the evaluator use.
-export { identityLookupOf, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
+export { DerivedAnswers, identityLookupOf, type IdentityFacts, type IdentityLookup } from "./identity-lookup.js";
 export { policyReferences, type PolicyReferences } from "./policy-references.js";
 export { renderAccessPolicy, renderedName, requireJwtName, type PolicyRenderResult } from "./render-access-policy.js";
 export { renderNamespaceBaseline, DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "./namespace-baseline.js";

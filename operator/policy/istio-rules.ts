@@ -18,7 +18,7 @@ export function istioRulesFor(rule: AccessRule, resolved: ResolvedSource[], acti
     // Admission refuses a sourceless Allow rule; if one gets here anyway, it admits nobody.
     return action === "Allow" ? [] : [{ ...withTo }];
   }
-  const principals = sortedUnique(resolved.flatMap((s) => (s.kind === "principals" ? s.principals : [])));
+  const principals = principalsOf(resolved);
   const namespaces = sortedUnique(resolved.flatMap((s) => (s.kind === "namespace" ? [s.namespace] : [])));
   const peerFrom = [
     ...(principals.length ? [{ source: { principals } }] : []),
@@ -27,6 +27,22 @@ export function istioRulesFor(rule: AccessRule, resolved: ResolvedSource[], acti
   const peerRules: IstioRule[] = peerFrom.length ? [{ from: peerFrom, ...withTo }] : [];
   const jwtRules = resolved.flatMap((s) => (s.kind === "jwt" ? [jwtRule(s.caller, withTo)] : []));
   return [...peerRules, ...jwtRules];
+}
+
+/**
+ * Every principal of the rule's sources, sorted and unique. A single source's list is
+ * already so (its resolution sorts it) and is used as it is: for a tenant of thousands,
+ * shared by every policy that names it, sorting it again per rule would dominate rendering.
+ */
+function principalsOf(resolved: ResolvedSource[]): string[] {
+  const lists = resolved.flatMap((s) => (s.kind === "principals" ? [s.principals] : []));
+  if (lists.length === 1 && isSortedUnique(lists[0]!)) return lists[0]!;
+  return sortedUnique(lists.flat());
+}
+
+function isSortedUnique(values: readonly string[]): boolean {
+  for (let i = 1; i < values.length; i++) if (!(values[i - 1]! < values[i]!)) return false;
+  return true;
 }
 
 function jwtRule(caller: JwtCaller, withTo: Pick<IstioRule, "to">): IstioRule {

@@ -5,7 +5,7 @@
 // byte-identical output.
 import type { AccessPolicy, UnresolvedSource } from "../api/types.js";
 import type { RenderConfig } from "../config.js";
-import { canonicalJson, sha256Hex } from "../render/hash.js";
+import { canonicalDigest } from "../render/hash.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
 import type { IdentityLookup } from "./identity-lookup.js";
 import type { RenderedObject, RenderedSpec } from "./istio-types.js";
@@ -92,5 +92,5 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
 // Dry-run is part of the version: turning enforcement on is the change an audit must see.
 function hashOf(specs: RenderedSpec[], dryRun = false): string {
   const rendered = specs.map(({ kind, name, spec }) => ({ kind, name, spec }));
-  return sha256Hex(canonicalJson(dryRun ? { dryRun, rendered } : rendered));
+  return canonicalDigest(dryRun ? { dryRun, rendered } : rendered);
 }

@@ -99,33 +99,18 @@ function resolveTenant(tenant: string, at: string, context: SourceContext): Reso
   if (context.isolation && tenant !== context.isolation.tenant) {
     return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, context.identities.withTenant(tenant));
   }
-  const members = context.identities.withTenant(tenant);
-  if (members.length === 0) {
+  const { members, admitted, excluded, sharers } = tenantMembership(tenant, context);
+  if (members === 0) {
     return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; set spec.tenant on its identities or correct the name`);
-  }
-  // A member whose service account another tenant's engine shares would admit that engine too.
-  const isolation = context.isolation;
-  const admitted: string[] = [];
-  const excluded: IdentityFacts[] = [];
-  const sharers: IdentityFacts[] = [];
-  for (const member of members) {
-    const memberPrincipal = principalOfFacts(member, context.trustDomain);
-    const others = isolation ? otherTenantIdentitiesWithPrincipal(isolation, memberPrincipal) : [];
-    if (others.length === 0) {
-      admitted.push(memberPrincipal);
-    } else {
-      excluded.push(member);
-      sharers.push(...others);
-    }
   }
   if (admitted.length === 0) {
     return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, whose every engine shares its service account with another tenant's engine (${describe(uniqueIdentities(sharers))}); give them service accounts of their own`, excluded);
   }
-  if (excluded.length === 0) return { kind: "principals", principals: sortedUnique(admitted) };
-  const count = `${excluded.length} of its ${members.length} engines`;
+  if (excluded.length === 0) return { kind: "principals", principals: admitted };
+  const count = `${excluded.length} of its ${members} engines`;
   return {
     kind: "principals",
-    principals: sortedUnique(admitted),
+    principals: admitted,
     note: {
       effect: "Narrowed",
       reason: SourceReason.CrossTenant,
@@ -133,6 +118,43 @@ function resolveTenant(tenant: string, at: string, context: SourceContext): Reso
       engines: engineList(excluded),
     },
   };
+}
+
+interface TenantMembership {
+  members: number;
+  /** Sorted, unique principals of the members that may be admitted. */
+  admitted: string[];
+  /** Members left out: another tenant's engine shares their service account. */
+  excluded: IdentityFacts[];
+  /** Those other tenants' engines. */
+  sharers: IdentityFacts[];
+}
+
+/**
+ * Which members of a tenant a source may admit under the target's isolation. The same for
+ * every policy whose target is of the same tenant, so it is asked of the identities once
+ * per change of them (the answer is shared: never modified).
+ */
+function tenantMembership(tenant: string, context: SourceContext): TenantMembership {
+  const isolation = context.isolation;
+  return context.identities.derived(`tenant-membership\0${tenant}\0${isolation?.tenant ?? ""}\0${context.trustDomain}`, () => {
+    const members = context.identities.withTenant(tenant);
+    const admitted: string[] = [];
+    const excluded: IdentityFacts[] = [];
+    const sharers: IdentityFacts[] = [];
+    for (const member of members) {
+      const memberPrincipal = principalOfFacts(member, context.trustDomain);
+      // A member whose service account another tenant's engine shares would admit that engine too.
+      const others = isolation ? otherTenantIdentitiesWithPrincipal(isolation, memberPrincipal) : [];
+      if (others.length === 0) {
+        admitted.push(memberPrincipal);
+      } else {
+        excluded.push(member);
+        sharers.push(...others);
+      }
+    }
+    return { members: members.length, admitted: sortedUnique(admitted), excluded, sharers };
+  });
 }
 
 function resolveNamespace(namespace: string, at: string, context: SourceContext): ResolvedSource {

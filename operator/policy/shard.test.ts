@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { IstioRule } from "./istio-types.js";
 import { jsonBytes, shardName, shardRules } from "./shard.js";
@@ -79,5 +80,23 @@ describe("the renderer shards a large tenant source", () => {
 
   it("renders a small policy as one object named after it, as before", () => {
     expect(authorizationSpec(render({ targetIdentity: "ledger", rules: [{ from: [{ tenant: "big" }] }] }, [target, ...members.slice(0, 3)])).rules).toHaveLength(1);
+  });
+});
+
+describe("measuring JSON without writing it", () => {
+  it("counts exactly the UTF-8 bytes of JSON.stringify, escapes and non-ASCII included", () => {
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.constantFrom('a"b', "c\\d", "\n", "\u2028", "é"), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined)),
+      node: fc.oneof({ depthSize: "small" }, tie("leaf"), fc.array(tie("node"), { maxLength: 5 }), fc.dictionary(fc.string(), tie("node"), { maxKeys: 5 })),
+    })).node;
+    fc.assert(fc.property(fc.oneof(fc.array(value), fc.dictionary(fc.string(), value)), (v) => jsonBytes(v) === Buffer.byteLength(JSON.stringify(v), "utf8")), { numRuns: 2000 });
+  });
+
+  it("measures a long list again after it grew, not from the first measure", () => {
+    const list = principals(300);
+    const before = jsonBytes(list);
+    list.push(principalOf(NAMESPACE, "late-joiner"));
+    expect(jsonBytes(list)).toBe(Buffer.byteLength(JSON.stringify(list)));
+    expect(jsonBytes(list)).toBeGreaterThan(before);
   });
 });

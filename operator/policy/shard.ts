@@ -84,9 +84,36 @@ function packBySize<T>(items: T[], room: number): T[][] {
   return groups;
 }
 
+/**
+ * Bytes of JSON.stringify(value) in UTF-8, counted without building the text: cutting a
+ * large source measures thousands of principals, and whole rules of hundreds of KiB.
+ */
 export function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), "utf8");
+  if (typeof value === "string") return PLAIN_JSON_STRING.test(value) ? value.length + 2 : Buffer.byteLength(JSON.stringify(value), "utf8");
+  if (value === null || typeof value !== "object") return (JSON.stringify(value) as string | undefined)?.length ?? 0;
+  if (Array.isArray(value)) {
+    const known = measuredLists.get(value);
+    if (known !== undefined && known.length === value.length) return known.bytes;
+    let bytes = 2 + Math.max(0, value.length - 1);
+    for (const item of value) bytes += item === undefined || typeof item === "function" || typeof item === "symbol" ? 4 : jsonBytes(item);
+    // A tenant's principals are one list shared by every rule and policy that names it.
+    if (value.length >= MEASURED_LIST_MIN) measuredLists.set(value, { length: value.length, bytes });
+    return bytes;
+  }
+  let bytes = 2;
+  let members = 0;
+  for (const [key, member] of Object.entries(value)) {
+    if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
+    bytes += jsonBytes(key) + 1 + jsonBytes(member);
+    members++;
+  }
+  return bytes + Math.max(0, members - 1);
 }
+
+/** Printable ASCII other than `"` and `\\`: its JSON is the text between two quotes. */
+const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const MEASURED_LIST_MIN = 256;
+const measuredLists = new WeakMap<readonly unknown[], { length: number; bytes: number }>();
 
 /** Name of shard `index`: the first keeps the policy's own name, so a small policy is named as before. */
 export function shardName(baseName: string, index: number): string {

@@ -2,7 +2,7 @@
 // so a reconcile with nothing to do sends no write at all. The live object must contain
 // every field we want (drift shows up here), and must carry the hash of exactly what we
 // last applied (a field we stopped setting only shows up there).
-import { canonicalJson, sha256Hex } from "../render/hash.js";
+import { canonicalDigest } from "../render/hash.js";
 import type { KubeObject } from "./kube-client.js";
 
 export const APPLIED_HASH_ANNOTATION = "security.nexus.io/applied-hash";
@@ -30,14 +30,14 @@ export function compactRenderedForCache(object: KubeObject): void {
 
 function bodyDigest(object: KubeObject): string {
   const body = Object.fromEntries(Object.entries(object).filter(([key]) => !NOT_BODY.has(key)));
-  return sha256Hex(canonicalJson(body)).slice(0, 32);
+  return canonicalDigest(body).slice(0, 32);
 }
 
 /** The desired object with the applied-hash annotation that records its own content. */
 export function withAppliedHash<T extends KubeObject>(desired: T): T {
   const annotations = { ...(desired.metadata.annotations ?? {}) };
   delete annotations[APPLIED_HASH_ANNOTATION];
-  const hash = sha256Hex(canonicalJson({ ...desired, metadata: { ...desired.metadata, annotations } })).slice(0, 32);
+  const hash = canonicalDigest({ ...desired, metadata: { ...desired.metadata, annotations } }).slice(0, 32);
   return { ...desired, metadata: { ...desired.metadata, annotations: { ...annotations, [APPLIED_HASH_ANNOTATION]: hash } } };
 }
 
