@@ -26,6 +26,28 @@ describe("IdentityIndex", () => {
   });
 });
 
+describe("IdentityIndex.derived", () => {
+  it("answers a derived question once, and again after any identity's facts change, but not after an unchanged update", () => {
+    const index = new IdentityIndex();
+    index.update("payments/ledger", facts("payments", "ledger", "acme"));
+    let computed = 0;
+    const members = () => index.derived("members of acme", () => (computed++, index.withTenant("acme").map((f) => f.name).sort()));
+    expect(members()).toEqual(["ledger"]);
+    expect(members()).toEqual(["ledger"]);
+    expect(computed).toBe(1);
+    index.update("payments/ledger", facts("payments", "ledger", "acme"));
+    expect(members()).toEqual(["ledger"]);
+    expect(computed).toBe(1);
+    index.update("shop/cart", facts("shop", "cart", "acme"));
+    expect(members()).toEqual(["cart", "ledger"]);
+    index.update("shop/cart", { ...facts("shop", "cart", "acme"), serviceAccount: "other" });
+    members();
+    index.update("shop/cart", undefined);
+    expect(members()).toEqual(["ledger"]);
+    expect(computed).toBe(4);
+  });
+});
+
 describe("IdentityIndex.withServiceAccount", () => {
   it("finds every identity running as a service account, and follows a change of account", () => {
     const index = new IdentityIndex();
