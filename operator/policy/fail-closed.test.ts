@@ -96,12 +96,15 @@ describe("semantic 2: fail closed", () => {
     ["Deny", "DENY"],
     ["Audit", "AUDIT"],
   ])("renders a %s rule written without from without from: it is meant to match every caller", (action, istioAction) => {
-    const result = render({ targetIdentity: "ledger", action, rules: [{ to: [{ paths: ["/admin/*"] }] }, {}] }, [target]);
+    const result = render({ targetIdentity: "ledger", action, rules: [{ to: [{ paths: ["/admin/*"] }] }] }, [target]);
     expect(authorizationSpec(result)).toEqual({
       selector: { matchLabels: { app: "ledger" } },
       action: istioAction,
-      rules: [{ to: [{ operation: { paths: ["/admin/*"] } }] }, {}],
+      rules: [{ to: [{ operation: { paths: ["/admin/*"] } }] }],
     });
+    // With a rule for every operation beside it, the two are one rule matching everything.
+    const both = render({ targetIdentity: "ledger", action, rules: [{ to: [{ paths: ["/admin/*"] }] }, {}] }, [target]);
+    expect(authorizationSpec(both).rules).toEqual([{}]);
   });
 
   it("semantic 3 in depth: an Allow rule without from that got past admission admits nobody", () => {

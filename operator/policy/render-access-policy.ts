@@ -12,6 +12,7 @@ import type { RenderedObject, RenderedSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
 import { customGateSpec, gatedOperationRules, gateName, gateOn } from "./credential-gate.js";
+import { mergeRulesWithSameCallers } from "./merge-rules.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
 import { jsonBytes, SHARD_BUDGET_BYTES, shardName, shardRules } from "./shard.js";
@@ -60,7 +61,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   // DENY and AUDIT without rules match nothing, and Istio refuses a DENY without rules.
   if (action === "Allow" || resolved.rules.length > 0) {
     const envelope = { ...selectorField(selector), action: istioActionOf(action), rules: [] };
-    const shards = shardRules([...resolved.rules, ...gated], { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
+    const shards = shardRules([...mergeRulesWithSameCallers(resolved.rules), ...gated], { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
     shards.forEach((rules, index) => {
       specs.push({
         kind: "AuthorizationPolicy",

@@ -56,10 +56,12 @@ describe("sharding a rendered AuthorizationPolicy under its size budget", () => 
 describe("the renderer shards a large tenant source", () => {
   const members = Array.from({ length: 3_000 }, (_, i) => identity(NAMESPACE, `member-with-a-long-name-${String(i).padStart(5, "0")}`, { tenant: "big" }));
   const target = identity(NAMESPACE, "ledger", { tenant: "big" });
-  const spec = { targetIdentity: "ledger", rules: Array.from({ length: 10 }, (_, i) => ({ from: [{ tenant: "big" }], to: [{ ports: [8000 + i] }] })) };
+  // Each rule also names an engine of its own, so no two rules admit the same callers (those would be one rule).
+  const own = Array.from({ length: 10 }, (_, i) => identity(NAMESPACE, `own-${i}`));
+  const spec = { targetIdentity: "ledger", rules: own.map((o, i) => ({ from: [{ tenant: "big" }, { identity: { name: o.name } }], to: [{ ports: [8000 + i] }] })) };
 
   it("spreads the rules over shards of at most 512 KiB each, with the same selector and action, and lists every principal", () => {
-    const result = render(spec, [target, ...members]);
+    const result = render(spec, [target, ...members, ...own]);
     const shards = result.objects.filter((o) => o.kind === "AuthorizationPolicy");
     expect(shards.length).toBeGreaterThan(2);
     expect(shards.map((o) => o.metadata.name)).toEqual(shards.map((_, i) => shardName("nexus-ledger-access", i)).sort());
@@ -68,12 +70,12 @@ describe("the renderer shards a large tenant source", () => {
       expect(shard.spec).toMatchObject({ selector: { matchLabels: { app: "ledger" } }, action: "ALLOW" });
     }
     const listed = shards.flatMap((o) => (o.kind === "AuthorizationPolicy" ? (o.spec.rules ?? []) : [])).flatMap((r) => r.from?.[0]?.source.principals ?? []);
-    expect(listed).toHaveLength(10 * 3_001);
+    expect(listed).toHaveLength(10 * 3_002);
   });
 
   it("covers every shard with the one policy hash", () => {
-    const result = render(spec, [target, ...members]);
-    const fewer = render(spec, [target, ...members.slice(1)]);
+    const result = render(spec, [target, ...members, ...own]);
+    const fewer = render(spec, [target, ...members.slice(1), ...own]);
     expect(new Set(result.objects.map((o) => o.metadata.annotations?.["security.nexus.io/policy-hash"]))).toEqual(new Set([result.policyHash]));
     expect(fewer.policyHash).not.toBe(result.policyHash);
   });

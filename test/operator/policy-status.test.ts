@@ -34,7 +34,9 @@ function policy(namespace: string, name: string, spec: Record<string, unknown>):
   return { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name, namespace }, spec };
 }
 
-const crowdRules = Array.from({ length: RULES }, (_, i) => ({ from: [{ tenant: "crowd" }], to: [{ ports: [8000 + i] }] }));
+// Each rule also admits a namespace of its own: rules with the same callers would be merged
+// into one, and the tenant's principals written once.
+const crowdRules = Array.from({ length: RULES }, (_, i) => ({ from: [{ tenant: "crowd" }, { namespace: `elsewhere-${i}` }], to: [{ ports: [8000 + i] }] }));
 const smallRules = [{ from: [{ identity: { name: "caller" } }] }];
 
 /** Creates the policy, or replaces its spec as a person's `kubectl apply` would. */
