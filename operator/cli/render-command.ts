@@ -5,7 +5,7 @@ import { loadFromOptions } from "./load.js";
 import { addFileOptions, addRenderSettingOptions, outputOption, type FileOptions, type RenderSettingOptions } from "./options.js";
 import { renderAll } from "./render-set.js";
 import { renderWarnings } from "./render-warnings.js";
-import { formatObjects, type ObjectFormat } from "./serialize.js";
+import { writeObjects, type ObjectFormat } from "./serialize.js";
 
 interface RenderOptions extends FileOptions, RenderSettingOptions {
   output: ObjectFormat;
@@ -32,6 +32,6 @@ export function registerRender(program: Command): void {
       const rendered = renderAll(manifests, config);
       const io = ioOf(cmd);
       for (const line of renderWarnings(rendered.policies)) io.err(`nexus: warning: ${line}\n`);
-      io.out(formatObjects(rendered.objects, options.output));
+      writeObjects(rendered.objects, options.output, io.out);
     });
 }

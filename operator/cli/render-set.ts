@@ -49,9 +49,14 @@ export function renderAll(input: RenderInput, config: RenderConfig): RenderedSet
   const policies = input.policies.map((policy) => ({ policy, result: renderAccessPolicy(policy, lookup, config) }));
   for (const { result } of policies) objects.push(...(result.objects as KubeObject[]));
   const uids = new Map(input.identities.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, i.metadata.uid]));
+  const policiesByNamespace = new Map<string, AccessPolicy[]>();
+  for (const policy of input.policies) {
+    const inNamespace = policiesByNamespace.get(policy.metadata.namespace);
+    if (inNamespace) inNamespace.push(policy);
+    else policiesByNamespace.set(policy.metadata.namespace, [policy]);
+  }
   for (const namespace of namespacesOf(input)) {
-    const inNamespace = input.policies.filter((p) => p.metadata.namespace === namespace);
-    const rendered = renderNamespaceObjects(namespace, inNamespace, lookup, {
+    const rendered = renderNamespaceObjects(namespace, policiesByNamespace.get(namespace) ?? [], lookup, {
       baselineDisabled: input.baselineDisabled?.has(namespace) ?? false,
       identityUid: (name) => uids.get(`${namespace}/${name}`),
     });

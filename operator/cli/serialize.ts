@@ -4,6 +4,8 @@ import yaml from "js-yaml";
 
 export type ObjectFormat = "yaml" | "json";
 
+const DUMP_OPTIONS: yaml.DumpOptions = { lineWidth: -1, noRefs: true };
+
 export function sortedDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedDeep);
   if (value === null || typeof value !== "object") return value;
@@ -15,12 +17,156 @@ export function sortedDeep(value: unknown): unknown {
   return out;
 }
 
-export function objectToYaml(object: unknown): string {
+/** The reference form: js-yaml's dump of the sorted copy. BlockYaml below writes the same bytes. */
+export function objectToYamlWithJsYaml(object: unknown): string {
   // sortedDeep already inserted the keys in order, which js-yaml keeps.
-  return yaml.dump(sortedDeep(object), { lineWidth: -1, noRefs: true });
+  return yaml.dump(sortedDeep(object), DUMP_OPTIONS);
+}
+
+export function objectToYaml(object: unknown, writer = new BlockYaml()): string {
+  return writer.document(object) ?? objectToYamlWithJsYaml(object);
 }
 
 export function formatObjects(objects: readonly unknown[], format: ObjectFormat): string {
-  if (format === "json") return `${JSON.stringify(sortedDeep({ apiVersion: "v1", kind: "List", items: objects }), null, 2)}\n`;
-  return objects.map((object) => `---\n${objectToYaml(object)}`).join("");
+  const chunks: string[] = [];
+  writeObjects(objects, format, (chunk) => void chunks.push(chunk));
+  return chunks.join("");
+}
+
+// Output is handed on in pieces of about this size: joining tens of MB of YAML into one
+// string costs more than writing it out.
+const OUTPUT_CHUNK = 1024 * 1024;
+
+/** formatObjects' text, given to `out` in consecutive chunks. */
+export function writeObjects(objects: readonly unknown[], format: ObjectFormat, out: (chunk: string) => void): void {
+  if (format === "json") {
+    out(`${JSON.stringify(sortedDeep({ apiVersion: "v1", kind: "List", items: objects }), null, 2)}\n`);
+    return;
+  }
+  const writer = new BlockYaml();
+  let parts: string[] = [];
+  let size = 0;
+  for (const object of objects) {
+    const text = objectToYaml(object, writer);
+    parts.push("---\n", text);
+    size += text.length + 4;
+    if (size >= OUTPUT_CHUNK) {
+      out(parts.join(""));
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length > 0) out(parts.join(""));
+}
+
+/** A value this writer leaves to js-yaml (multi-line text, long keys, non-JSON values). */
+const NOT_SIMPLE = Symbol("not simple");
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+const MAX_ARRAY_INDEX = 4294967294;
+
+/**
+ * The keys of an object in the order js-yaml meets them in the sorted copy sortedDeep makes:
+ * sorted, but (as in any JavaScript object) array-index keys first, in numeric order.
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record).sort();
+  let indexKeys: string[] | undefined;
+  for (const key of keys) if (ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX) (indexKeys ??= []).push(key);
+  if (!indexKeys) return keys;
+  indexKeys.sort((a, b) => Number(a) - Number(b));
+  const indexSet = new Set(indexKeys);
+  return [...indexKeys, ...keys.filter((key) => !indexSet.has(key))];
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Block-style YAML of JSON-shaped values, byte for byte what js-yaml's dump writes for the
+ * sorted copy with DUMP_OPTIONS, without building that copy. Structure (indentation, `- `,
+ * `key: `, `{}` and `[]`) is written here; each distinct scalar is formatted once by js-yaml
+ * itself, so quoting follows js-yaml's rules exactly. A single-line scalar's form does not
+ * depend on where it stands; anything whose form would (multi-line strings, keys js-yaml
+ * writes as explicit `? ` pairs) or that is not JSON-shaped makes `document` return
+ * undefined, and the caller falls back to js-yaml for that object.
+ */
+export class BlockYaml {
+  private readonly scalars = new Map<unknown, string>();
+  private readonly indents: string[] = [];
+  /** The text written so far, in pieces joined once: joining many small strings beats concatenating them. */
+  private parts: string[] = [];
+
+  document(object: unknown): string | undefined {
+    this.parts = [];
+    try {
+      this.node(object, 0, true);
+    } catch (err) {
+      if (err === NOT_SIMPLE) return undefined;
+      throw err;
+    }
+    this.parts.push("\n");
+    return this.parts.join("");
+  }
+
+  private nextLine(level: number): string {
+    let indent = this.indents[level];
+    if (indent === undefined) indent = this.indents[level] = "\n" + "  ".repeat(level);
+    return indent;
+  }
+
+  private scalar(value: unknown): string {
+    // A Map holds 0 and -0 as one key; js-yaml writes them differently.
+    if (value === 0 && Object.is(value, -0)) return yaml.dump(value, DUMP_OPTIONS).slice(0, -1);
+    let text = this.scalars.get(value);
+    if (text === undefined) {
+      if (typeof value === "string" && value.includes("\n")) throw NOT_SIMPLE;
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean" && value !== null) throw NOT_SIMPLE;
+      text = yaml.dump(value, DUMP_OPTIONS).slice(0, -1);
+      this.scalars.set(value, text);
+    }
+    return text;
+  }
+
+  /** writeNode of js-yaml in block context at `level`; `compact`: the first line follows `- ` or starts the document. */
+  private node(value: unknown, level: number, compact: boolean): void {
+    const parts = this.parts;
+    if (value === null || typeof value !== "object") {
+      parts.push(this.scalar(value));
+      return;
+    }
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        parts.push("[]");
+        return;
+      }
+      let first = true;
+      for (const item of value) {
+        if (!compact || !first) parts.push(this.nextLine(level));
+        first = false;
+        // An item is written compact, so it never starts on a new line.
+        parts.push("- ");
+        this.node(item === undefined ? null : item, level + 1, true);
+      }
+      return;
+    }
+    if (!isPlainObject(value)) throw NOT_SIMPLE;
+    let first = true;
+    for (const key of sortedKeys(value)) {
+      const child = value[key];
+      if (child === undefined) continue;
+      const keyText = this.scalar(key);
+      if (keyText.length > 1024) throw NOT_SIMPLE;
+      if (!compact || !first) parts.push(this.nextLine(level));
+      first = false;
+      parts.push(keyText, ": ");
+      const separator = parts.length - 1;
+      this.node(child, level + 1, false);
+      // A nested block starts on its own line: no space after the colon.
+      if (parts[separator + 1]!.charCodeAt(0) === 10) parts[separator] = ":";
+    }
+    if (first) parts.push("{}");
+  }
 }

@@ -9,14 +9,26 @@ export function canonicalJson(value: unknown): string {
   return parts.join("");
 }
 
+// Small pieces are gathered before they reach the hash: each update is a call into native
+// code that costs more than hashing a few bytes.
+const DIGEST_CHUNK = 16 * 1024;
+
 /**
- * sha256 (hex) of the canonical JSON, fed to the hash piece by piece: a sharded policy's
+ * sha256 (hex) of the canonical JSON, fed to the hash in chunks: a sharded policy's
  * objects are hundreds of KiB, and joining pieces that large into one string costs several
  * times what hashing them does.
  */
 export function canonicalDigest(value: unknown): string {
   const hash: Hash = createHash("sha256");
-  write(value, (text) => void hash.update(text));
+  let pending = "";
+  write(value, (text) => {
+    pending += text;
+    if (pending.length >= DIGEST_CHUNK) {
+      hash.update(pending);
+      pending = "";
+    }
+  });
+  if (pending !== "") hash.update(pending);
   return hash.digest("hex");
 }
 

@@ -1,0 +1,44 @@
+// `nexus render` writes YAML with its own block writer for speed; these properties hold it
+// to the bytes js-yaml's dump writes for the same sorted objects.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { BlockYaml, formatObjects, objectToYaml, objectToYamlWithJsYaml } from "./serialize.js";
+
+// Strings that js-yaml must quote, escape or write as block scalars, next to plain ones.
+const trickyString = fc.oneof(
+  fc.constantFrom("", "yes", "No", "on", "~", "null", "true", "1", "0x1F", "1e3", "-.inf", ".nan", "12:30", "2026-12-01", "2026-12-01T10:00:00Z", "<<", "- a", "a: b", "a #b", "#c", "'q'", '"d"', "x\ny", "trail\n", " lead", "tail ", "@at", "`tick", "|", ">", "*", "&a", "!t", "%p", "[", "{}", "a,b", "\u0007bell", "\u00e9t\u00e9", "\ud83d\ude00", "\u2028", "\t"),
+  fc.string(),
+  fc.string({ unit: "binary" }),
+  fc.stringMatching(/^[a-z0-9./*:-]{0,20}$/),
+);
+const key = fc.oneof(trickyString, fc.constantFrom("0", "10", "2", "01", "4294967294", "4294967295", "apiVersion", "kind", "a".repeat(1100)));
+const scalar = fc.oneof(trickyString, fc.integer(), fc.double(), fc.constantFrom(0, -0, 1e21, Number.MAX_SAFE_INTEGER), fc.boolean(), fc.constant(null), fc.constant(undefined));
+const { value } = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: "small" }, scalar, tie("array"), tie("object")),
+  array: fc.array(tie("value"), { maxLength: 4 }),
+  object: fc.dictionary(key, tie("value"), { maxKeys: 5 }),
+}));
+
+describe("YAML output", () => {
+  it("is byte for byte js-yaml's dump of the sorted object, for any JSON-shaped value", () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 6 }), (object) => {
+        expect(objectToYaml(object)).toBe(objectToYamlWithJsYaml(object));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("falls back to js-yaml for values it does not write itself", () => {
+    const multiLine = { spec: { note: "line one\nline two\n", list: ["a\nb"] } };
+    expect(new BlockYaml().document(multiLine)).toBeUndefined();
+    expect(objectToYaml(multiLine)).toBe(objectToYamlWithJsYaml(multiLine));
+    const dated = { metadata: { creationTimestamp: new Date(0) } };
+    expect(objectToYaml(dated)).toBe(objectToYamlWithJsYaml(dated));
+  });
+
+  it("writes a list of objects as documents, reusing the scalars it has formatted", () => {
+    const objects = [{ kind: "A", metadata: { name: "x", labels: { "1": "yes" } } }, { kind: "B", spec: { ports: [8080, "8080"], empty: {}, none: [] } }];
+    expect(formatObjects(objects, "yaml")).toBe(objects.map((o) => `---\n${objectToYamlWithJsYaml(o)}`).join(""));
+  });
+});
