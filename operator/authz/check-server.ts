@@ -30,8 +30,7 @@ export async function startCheckServer(options: CheckServerOptions): Promise<{ s
       let request: GateRequest | undefined;
       const answer = (decision: Decision) => {
         const seconds = (performance.now() - started) / 1000;
-        metrics.decisions.inc({ decision: decision.kind, reason: decision.reason });
-        metrics.latency.observe({ decision: decision.kind }, seconds);
+        metrics.recordDecision(decision.kind, decision.reason, seconds);
         audit.write(auditRecordOf(decision, request ?? gateRequestOf({}), at, seconds * 1000));
         callback(null, checkResponseOf(decision));
       };

@@ -42,6 +42,8 @@ export interface CompiledPolicy {
   keyHeader: string;
   keys: CompiledKey[];
   issuers: JwtIssuer[];
+  /** Headers whose token an issuer asks to forward (forwardOriginalToken), lower-cased. */
+  forwardedTokenHeaders: ReadonlySet<string>;
   rules: CompiledRule[];
 }
 
@@ -71,6 +73,7 @@ export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, 
     keyHeader: (auth.apiKeys?.header ?? DEFAULT_KEY_HEADER).toLowerCase(),
     keys: [],
     issuers,
+    forwardedTokenHeaders: new Set(issuers.filter((i) => i.forwardOriginalToken).flatMap((i) => (i.fromHeaders ?? [{ name: "authorization" }]).map((h) => h.name.toLowerCase()))),
     rules: [],
   };
   // Keys depend on the policy alone: when only identities changed, the compiled keys are

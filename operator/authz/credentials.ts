@@ -25,7 +25,22 @@ export interface Presented {
 const API_KEY_SCHEME = "apikey ";
 const DEFAULT_TOKEN_HEADERS = [{ name: "authorization", prefix: "Bearer " }];
 
-export function presentedCredentials(headers: ReadonlyMap<string, string>, policies: readonly CompiledPolicy[]): Presented {
+/** Where a target's credentials may be: worked out once per list of policies. */
+interface HeaderPlan {
+  keyHeaders: readonly string[];
+  /** Token header name to the scheme prefixes its issuers declare. */
+  tokenHeaders: ReadonlyArray<[string, readonly string[]]>;
+  acceptsKeys: boolean;
+  acceptsTokens: boolean;
+}
+
+// The index hands out the same policies array for a target until a policy changes, so the
+// plan is computed once per change rather than for every Check.
+const plans = new WeakMap<readonly CompiledPolicy[], HeaderPlan>();
+
+function headerPlanOf(policies: readonly CompiledPolicy[]): HeaderPlan {
+  const known = plans.get(policies);
+  if (known) return known;
   const keyHeaders = new Set<string>(policies.length === 0 ? [DEFAULT_KEY_HEADER] : []);
   let acceptsKeys = policies.length === 0;
   const tokenHeaders = new Map<string, Set<string>>();
@@ -43,8 +58,20 @@ export function presentedCredentials(headers: ReadonlyMap<string, string>, polic
       }
     }
   }
+  const plan: HeaderPlan = {
+    keyHeaders: [...keyHeaders],
+    tokenHeaders: [...tokenHeaders].map(([name, prefixes]): [string, string[]] => [name, [...prefixes]]),
+    acceptsKeys,
+    acceptsTokens: tokenHeaders.size > 0 || policies.length === 0,
+  };
+  plans.set(policies, plan);
+  return plan;
+}
+
+export function presentedCredentials(headers: ReadonlyMap<string, string>, policies: readonly CompiledPolicy[]): Presented {
+  const plan = headerPlanOf(policies);
   const keys: PresentedKey[] = [];
-  for (const header of keyHeaders) {
+  for (const header of plan.keyHeaders) {
     const value = headers.get(header);
     if (value !== undefined && value.trim() !== "") keys.push({ header, text: value.trim() });
   }
@@ -53,7 +80,7 @@ export function presentedCredentials(headers: ReadonlyMap<string, string>, polic
     keys.push({ header: "authorization", text: authorization.slice(API_KEY_SCHEME.length).trim() });
   }
   const tokens: PresentedToken[] = [];
-  for (const [header, prefixes] of tokenHeaders) {
+  for (const [header, prefixes] of plan.tokenHeaders) {
     const value = headers.get(header);
     if (value === undefined) continue;
     for (const prefix of prefixes) {
@@ -64,7 +91,7 @@ export function presentedCredentials(headers: ReadonlyMap<string, string>, polic
       }
     }
   }
-  return { keys, tokens, acceptsKeys, acceptsTokens: tokenHeaders.size > 0 || policies.length === 0 };
+  return { keys, tokens, acceptsKeys: plan.acceptsKeys, acceptsTokens: plan.acceptsTokens };
 }
 
 export function tokenHeadersOf(issuer: JwtIssuer): Array<{ name: string; prefix?: string }> {

@@ -9,12 +9,13 @@ import { parseServiceAccountSpiffeId } from "../policy/managed-principal.js";
 import { compilePolicy, type CompiledKey, type CompiledPolicy } from "./compiled-policy.js";
 
 export interface GateTarget {
-  policies: CompiledPolicy[];
+  policies: readonly CompiledPolicy[];
   /** Several gated identities share the destination's service account and the host names none. */
   ambiguous: boolean;
 }
 
 const NO_TARGET: GateTarget = { policies: [], ambiguous: false };
+const MAX_CACHED_TARGETS = 4096;
 
 export class GateIndex {
   private readonly identities = new IdentityIndex();
@@ -25,6 +26,11 @@ export class GateIndex {
   private readonly byNamespace = new Map<string, Set<CompiledPolicy>>();
   private readonly keysByDigest = new Map<string, CompiledKey[]>();
   private keyCount = 0;
+  /**
+   * The answer of targetOf per namespace and service account, so that a Check does not sort
+   * the namespace's policies again; emptied whenever a policy is compiled or removed.
+   */
+  private readonly targets = new Map<string, { byIdentity: Map<string, GateTarget>; single: GateTarget; ambiguous: GateTarget }>();
 
   constructor(private readonly trustDomain: string) {}
 
@@ -65,26 +71,39 @@ export class GateIndex {
     if (destinationPrincipal && (!parsed || parsed.trustDomain !== this.trustDomain)) return NO_TARGET;
     const namespace = parsed?.namespace ?? namespaceOfHost(host);
     if (!namespace) return NO_TARGET;
-    const inNamespace = this.byNamespace.get(namespace);
-    if (!inNamespace) return NO_TARGET;
-    const namespaceWide: CompiledPolicy[] = [];
-    const byIdentity = new Map<string, CompiledPolicy[]>();
-    for (const policy of inNamespace) {
-      if (!policy.target) namespaceWide.push(policy);
-      else if (parsed && policy.target.serviceAccount === parsed.serviceAccount) {
-        const list = byIdentity.get(policy.target.name) ?? [];
-        list.push(policy);
-        byIdentity.set(policy.target.name, list);
+    const cacheKey = `${namespace}/${parsed?.serviceAccount ?? ""}`;
+    let entry = this.targets.get(cacheKey);
+    if (!entry) {
+      const inNamespace = this.byNamespace.get(namespace);
+      if (!inNamespace) return NO_TARGET;
+      const namespaceWide: CompiledPolicy[] = [];
+      const lists = new Map<string, CompiledPolicy[]>();
+      for (const policy of inNamespace) {
+        if (!policy.target) namespaceWide.push(policy);
+        else if (parsed && policy.target.serviceAccount === parsed.serviceAccount) {
+          const list = lists.get(policy.target.name) ?? [];
+          list.push(policy);
+          lists.set(policy.target.name, list);
+        }
       }
+      const byIdentity = new Map([...lists].map(([name, list]): [string, GateTarget] => [name, { policies: [...namespaceWide, ...list], ambiguous: false }]));
+      entry = {
+        byIdentity,
+        single: { policies: [...namespaceWide, ...[...lists.values()].flat()], ambiguous: false },
+        ambiguous: { policies: namespaceWide, ambiguous: true },
+      };
+      // Principals come from the caller of the Check service: bound what they can fill.
+      if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
+      this.targets.set(cacheKey, entry);
     }
-    if (byIdentity.size <= 1) return { policies: [...namespaceWide, ...[...byIdentity.values()].flat()], ambiguous: false };
+    if (entry.byIdentity.size <= 1) return entry.single;
     // The mesh names the service account, not the engine: pick by host, else refuse.
     const hostName = host.split(".")[0]!.split(":")[0]!;
-    const chosen = byIdentity.get(hostName);
-    return chosen ? { policies: [...namespaceWide, ...chosen], ambiguous: false } : { policies: namespaceWide, ambiguous: true };
+    return entry.byIdentity.get(hostName) ?? entry.ambiguous;
   }
 
   private recompile(key: string): void {
+    this.targets.clear();
     const previous = this.compiled.get(key);
     const source = this.sources.get(key);
     const sameSource = previous !== undefined && source !== undefined && this.compiledFrom.get(key) === source;

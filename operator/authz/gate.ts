@@ -61,10 +61,9 @@ export class Gate {
   }
 
   async decide(request: GateRequest): Promise<Decision> {
-    const base: CallerFacts = {
-      ...(request.sourcePrincipal ? { principal: request.sourcePrincipal } : {}),
-      ...(request.sourceAddress ? { address: request.sourceAddress } : {}),
-    };
+    const base: CallerFacts = {};
+    if (request.sourcePrincipal) base.principal = request.sourcePrincipal;
+    if (request.sourceAddress) base.address = request.sourceAddress;
     if (!this.options.ready()) return { kind: "unavailable", reason: Reason.NotSynced, caller: base, retryAfterSeconds: 1 };
     const source = request.sourcePrincipal ?? request.sourceAddress ?? "unknown";
     const blocked = await this.options.limiter.blockedFor(source);
@@ -72,8 +71,8 @@ export class Gate {
 
     const target = this.options.index.targetOf(request.destinationPrincipal, request.host);
     const presented = presentedCredentials(request.headers, target.policies);
-    const caller: Caller = { ...(request.sourcePrincipal ? { principal: request.sourcePrincipal } : {}), keys: [], tokens: [] };
-    const facts: CallerFacts = { ...base };
+    const caller: Caller = request.sourcePrincipal ? { principal: request.sourcePrincipal, keys: [], tokens: [] } : { keys: [], tokens: [] };
+    const facts: CallerFacts = base;
 
     if (presented.keys.length === 0 && presented.tokens.length === 0) {
       const admission = target.ambiguous ? undefined : admit(target.policies, caller, request);
@@ -99,7 +98,7 @@ export class Gate {
       facts.subject = tokens[0].subject;
     }
     if (target.ambiguous) return { kind: "forbidden", reason: Reason.AmbiguousTarget, caller: facts };
-    const admission = admit(target.policies, { ...caller, keys, tokens }, request);
+    const admission = admit(target.policies, request.sourcePrincipal ? { principal: request.sourcePrincipal, keys, tokens } : { keys, tokens }, request);
     if (!admission.admitted) return { kind: "forbidden", reason: Reason.NotAdmitted, caller: facts };
     const by = admission.by;
     if (by.kind === "key") {
@@ -116,11 +115,10 @@ export class Gate {
 
   private allow(caller: CallerFacts, policy: CompiledPolicy, reason: ReasonValue, callerHeader: string, presented: Presented): Decision {
     // Keys never reach the engine; tokens only where the issuer asks to forward them.
-    const forwarded = new Set(policy.issuers.filter((i) => i.forwardOriginalToken).flatMap((i) => (i.fromHeaders ?? [{ name: "authorization" }]).map((h) => h.name.toLowerCase())));
-    const remove = new Set<string>();
-    for (const key of presented.keys) remove.add(key.header);
-    for (const token of presented.tokens) if (!forwarded.has(token.header)) remove.add(token.header);
-    return { kind: "allow", reason, caller, policy, callerHeader, removeHeaders: [...remove].sort() };
+    const remove: string[] = [];
+    for (const key of presented.keys) if (!remove.includes(key.header)) remove.push(key.header);
+    for (const token of presented.tokens) if (!policy.forwardedTokenHeaders.has(token.header) && !remove.includes(token.header)) remove.push(token.header);
+    return { kind: "allow", reason, caller, policy, callerHeader, removeHeaders: remove.sort() };
   }
 
   private async failed(source: string, caller: CallerFacts, reason: ReasonValue, presented: Presented): Promise<Decision> {

@@ -27,8 +27,11 @@ async function main(): Promise<void> {
   }
   const logOutput = bufferedStdout();
   const log = createLogger(settings.logLevel, logOutput).child({ component: "nexus-authz" });
-  const auditOutput = settings.auditLog ? pino.destination({ dest: settings.auditLog, sync: false, mkdir: true, minLength: 8 * 1024, periodicFlush: 250 } as never) : logOutput;
-  const audit = auditSinkOn(auditOutput as typeof logOutput);
+  // The audit sink hands the file whole blocks of records as bytes; on standard output they
+  // share the log's destination (and its strings), so lines never interleave.
+  const audit = settings.auditLog
+    ? auditSinkOn(pino.destination({ dest: settings.auditLog, sync: false, mkdir: true, contentMode: "buffer", minLength: 8 * 1024, periodicFlush: 250 } as never) as typeof logOutput, { bytes: true })
+    : auditSinkOn(logOutput);
   const kubeConfig = new KubeConfig();
   if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
   else kubeConfig.loadFromDefault();
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
     probes.server.close();
     metricsServer.server.close();
     client.close();
+    // Records whose write is under way are waited for, then the rest is written at once.
+    await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     audit.flushSync();
     logOutput.flushSync();
     process.exit(0);

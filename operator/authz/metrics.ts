@@ -30,6 +30,21 @@ export class AuthzMetrics {
     },
   });
 
+  /** Labelled children, looked up once per decision and reason: label handling per Check costs more than counting. */
+  private readonly decisionCounters = new Map<string, { inc(): void }>();
+  private readonly latencyHistograms = new Map<string, { observe(value: number): void }>();
+
+  /** Counts one decision and observes how long it took. Kinds and reasons are a closed set. */
+  recordDecision(kind: string, reason: string, seconds: number): void {
+    const key = `${kind} ${reason}`;
+    let counter = this.decisionCounters.get(key);
+    if (!counter) this.decisionCounters.set(key, (counter = this.decisions.labels(kind, reason)));
+    counter.inc();
+    let histogram = this.latencyHistograms.get(kind);
+    if (!histogram) this.latencyHistograms.set(kind, (histogram = this.latency.labels(kind)));
+    histogram.observe(seconds);
+  }
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -65,19 +65,20 @@ export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   const cut = fullPath.search(/[?#]/);
   const port = attributes.destination?.address?.socket_address?.port_value;
   const requestId = headers.get("x-request-id") || http.id;
-  return {
+  const request: GateRequest = {
     headers,
     method: (http.method || headers.get(":method") || "").slice(0, 16),
     path: (cut >= 0 ? fullPath.slice(0, cut) : fullPath).slice(0, MAX_RECORDED_LENGTH),
     host: (http.host || headers.get(":authority") || headers.get("host") || "").slice(0, MAX_RECORDED_LENGTH),
-    ...(port ? { port } : {}),
-    ...optional("sourcePrincipal", attributes.source?.principal),
-    ...optional("sourceAddress", attributes.source?.address?.socket_address?.address),
-    ...optional("destinationPrincipal", attributes.destination?.principal),
-    ...optional("requestId", requestId),
   };
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return value ? ({ [key]: value.slice(0, MAX_RECORDED_LENGTH) } as { [P in K]?: string }) : {};
+  // Set one by one (not spread in): this runs for every Check.
+  if (port) request.port = port;
+  const sourcePrincipal = attributes.source?.principal;
+  if (sourcePrincipal) request.sourcePrincipal = sourcePrincipal.slice(0, MAX_RECORDED_LENGTH);
+  const sourceAddress = attributes.source?.address?.socket_address?.address;
+  if (sourceAddress) request.sourceAddress = sourceAddress.slice(0, MAX_RECORDED_LENGTH);
+  const destinationPrincipal = attributes.destination?.principal;
+  if (destinationPrincipal) request.destinationPrincipal = destinationPrincipal.slice(0, MAX_RECORDED_LENGTH);
+  if (requestId) request.requestId = requestId.slice(0, MAX_RECORDED_LENGTH);
+  return request;
 }

@@ -29,12 +29,15 @@ export interface GateProcessOptions {
   cpu?: number;
   /** Folder of the audit file; default the run's log folder. */
   auditDir?: string;
+  /** Flags for node itself (e.g. --cpu-prof), placed before the entry point. */
+  nodeFlags?: string[];
 }
 
 export async function startGateProcess(kubeconfig: string, options: GateProcessOptions = {}): Promise<GateProcess> {
   const logDir = process.env.NEXUS_TEST_LOG_DIR ?? path.join(repoRoot, ".cache");
   const auditPath = path.join(options.auditDir ?? logDir, `authz-audit-${process.pid}-${++gates}.log`);
   const nodeArgs = [
+    ...(options.nodeFlags ?? []),
     "--import",
     "tsx",
     path.join(repoRoot, "operator", "authz", "main.ts"),

@@ -1,0 +1,47 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { auditRecordOf, auditSinkOn, isoTime, type AuditRecord } from "./audit.js";
+import type { Decision } from "./decision.js";
+import { gateRequestOf } from "./request.js";
+
+function record(i: number, path: string): AuditRecord {
+  const decision: Decision = { kind: "forbidden", reason: "not-admitted", caller: { address: "127.0.0.1", keyId: `key-${i}` } };
+  const request = gateRequestOf({ attributes: { request: { http: { method: "GET", path, host: "ledger.shop.svc.cluster.local", headers: { "x-request-id": `req-${i}` } } } } });
+  return auditRecordOf(decision, request, Date.UTC(2026, 11, 1, 10, 0, 0, i % 1000), 0.25);
+}
+
+describe("audit records", () => {
+  it("dates records exactly as Date#toISOString does", () => {
+    fc.assert(fc.property(fc.integer({ min: -70_000_000_000_000, max: 260_000_000_000_000 }), (at) => isoTime(at) === new Date(at).toISOString()));
+    for (const at of [0, 999, 1000, 1001, Date.UTC(2026, 11, 31, 23, 59, 59, 999), Date.UTC(2027, 0, 1)]) expect(isoTime(at)).toBe(new Date(at).toISOString());
+  });
+
+  it("keeps the contract's fields in order, optional ones only when known", () => {
+    expect(Object.keys(record(1, "/v1/items?secret=1"))).toEqual(["time", "audit", "decision", "status", "reason", "caller", "target", "method", "path", "requestId", "latencyMs"]);
+    expect(record(1, "/v1/items?secret=1")).toMatchObject({ path: "/v1/items", status: 403, target: { host: "ledger.shop.svc.cluster.local" } });
+  });
+
+  for (const bytes of [true, false]) {
+    it(`writes every record whole, one line each, through a file destination (${bytes ? "byte" : "string"} blocks)`, async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), "nexus-audit-"));
+      try {
+        const file = path.join(dir, "audit.log");
+        const destination = pino.destination({ dest: file, sync: false, minLength: 8 * 1024, periodicFlush: 250, ...(bytes ? { contentMode: "buffer" } : {}) } as never) as pino.DestinationStream & { flushSync(): void };
+        const sink = auditSinkOn(destination, { bytes });
+        // Non-ASCII paths take more bytes than characters: blocks must still hold whole lines.
+        const written = Array.from({ length: 5_000 }, (_, i) => record(i, `/v1/items/${"é€😀".repeat(i % 50)}/${i}`));
+        for (const r of written) sink.write(r);
+        await sink.flush();
+        const lines = (await readFile(file, "utf8")).split("\n");
+        expect(lines.pop()).toBe("");
+        expect(lines.map((l) => JSON.parse(l) as AuditRecord)).toEqual(written);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
