@@ -89,7 +89,8 @@ async function main(): Promise<void> {
     };
     results.push(result);
     rows.push(...rowsOf(result));
-    log(`N=${size}: done in ${secs(performance.now() - sizeStarted)}`);
+    // Printed now too, so that a later phase that fails does not take these numbers with it.
+    log(`N=${size}: done in ${secs(performance.now() - sizeStarted)}\n${formatTable(rowsOf(result))}`);
   }
   let largeTenant: LargeTenantResult | undefined;
   if (largeTenantMembers > 0) {
