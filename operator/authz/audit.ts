@@ -4,6 +4,7 @@
 import type pino from "pino";
 import { STATUS_OF, type Decision } from "./decision.js";
 import type { GateRequest } from "./request.js";
+import { textChunks } from "../render/text-chunks.js";
 
 export interface AuditRecord {
   time: string;
@@ -145,18 +146,6 @@ function byteBlocks(destination: Destination): Blocks {
 }
 
 function stringBlocks(destination: Destination): Blocks {
-  let pending = "";
-  const handOn = () => {
-    if (pending === "") return;
-    const block = pending;
-    pending = "";
-    destination.write(block);
-  };
-  return {
-    handOn,
-    add: (line) => {
-      pending += `${line}\n`;
-      if (pending.length >= BLOCK_BYTES) handOn();
-    },
-  };
+  const chunks = textChunks((block) => void destination.write(block), BLOCK_BYTES);
+  return { handOn: chunks.flush, add: (line) => chunks.add(`${line}\n`) };
 }

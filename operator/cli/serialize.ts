@@ -1,6 +1,7 @@
 // Objects as text: multi-document YAML or a JSON List, keys sorted at every depth so the
 // same objects always print the same bytes, however they were built or read.
 import yaml from "js-yaml";
+import { textChunks } from "../render/text-chunks.js";
 
 export type ObjectFormat = "yaml" | "json";
 
@@ -44,19 +45,9 @@ export function writeObjects(objects: readonly unknown[], format: ObjectFormat, 
     return;
   }
   const writer = new BlockYaml();
-  let parts: string[] = [];
-  let size = 0;
-  for (const object of objects) {
-    const text = objectToYaml(object, writer);
-    parts.push("---\n", text);
-    size += text.length + 4;
-    if (size >= OUTPUT_CHUNK) {
-      out(parts.join(""));
-      parts = [];
-      size = 0;
-    }
-  }
-  if (parts.length > 0) out(parts.join(""));
+  const chunks = textChunks(out, OUTPUT_CHUNK);
+  for (const object of objects) chunks.add(`---\n${objectToYaml(object, writer)}`);
+  chunks.flush();
 }
 
 /** A value this writer leaves to js-yaml (multi-line text, long keys, non-JSON values). */

@@ -1,6 +1,7 @@
 // A stable hash of rendered specs: keys are sorted at every depth so that the same
 // content always hashes the same, whatever order it was built in.
 import { createHash, type Hash } from "node:crypto";
+import { textChunks } from "./text-chunks.js";
 
 /** The canonical JSON text: what JSON.stringify gives for a copy with sorted keys. */
 export function canonicalJson(value: unknown): string {
@@ -20,15 +21,9 @@ const DIGEST_CHUNK = 16 * 1024;
  */
 export function canonicalDigest(value: unknown): string {
   const hash: Hash = createHash("sha256");
-  let pending = "";
-  write(value, (text) => {
-    pending += text;
-    if (pending.length >= DIGEST_CHUNK) {
-      hash.update(pending);
-      pending = "";
-    }
-  });
-  if (pending !== "") hash.update(pending);
+  const chunks = textChunks((chunk) => void hash.update(chunk), DIGEST_CHUNK);
+  write(value, chunks.add);
+  chunks.flush();
   return hash.digest("hex");
 }
 
