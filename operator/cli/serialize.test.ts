@@ -25,7 +25,8 @@ describe("YAML output", () => {
       fc.property(fc.dictionary(key, value, { maxKeys: 6 }), (object) => {
         expect(objectToYaml(object)).toBe(objectToYamlWithJsYaml(object));
       }),
-      { numRuns: 3000 },
+      // An own "__proto__" key, as JSON.parse makes it: once lost by the sorted copy.
+      { numRuns: 3000, examples: [[JSON.parse('{"":{"__proto__":0}}') as Record<string, unknown>]] },
     );
   });
 

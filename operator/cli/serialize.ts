@@ -13,7 +13,11 @@ export function sortedDeep(value: unknown): unknown {
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(record).sort()) {
-    if (record[key] !== undefined) out[key] = sortedDeep(record[key]);
+    if (record[key] === undefined) continue;
+    // An own "__proto__" key (JSON.parse and js-yaml make them) stays a key: assigning it
+    // would set the copy's prototype instead and drop it from the output.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: sortedDeep(record[key]), enumerable: true, writable: true, configurable: true });
+    else out[key] = sortedDeep(record[key]);
   }
   return out;
 }
