@@ -267,9 +267,9 @@ export interface AccessPolicyStatus {
    */
   policyHash?: string;
   /**
-   * References of the objects the operator wrote.
+   * References of the objects the operator wrote (every shard of a large policy).
    *
-   * @maxItems 16
+   * @maxItems 4096
    */
   rendered?: RenderedReference[];
   /**

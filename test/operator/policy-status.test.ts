@@ -127,6 +127,19 @@ describe("AccessPolicy status when the rendering cannot be written", () => {
     expect((await shardsOf(client, ns, "wide")).map((s) => s.metadata.name)).toEqual(["nexus-wide"]);
   });
 
+  it("lists every shard in its status when a policy takes more than 16 AuthorizationPolicies", async () => {
+    await running?.stop();
+    // A budget of 10 KiB leaves about 2 KiB for rules: the crowd's principals need some 20 shards.
+    running = await startTestOperator(inject("kubeconfig"), { render: { shardBudgetBytes: 10 * 1024 } });
+    await applySpec(client, ns, "many-shards", { targetIdentity: "api", rules: [{ from: [{ tenant: "crowd" }] }] });
+    const ready = await waitForObject(client, resources.accessPolicy, "many-shards", ns, (o) => hasCondition(o, "Ready", "True"), "policy of many shards Ready", 60_000);
+    const shards = await shardsOf(client, ns, "many-shards");
+    expect(shards.length).toBeGreaterThan(16);
+    const listed = (ready.status as { rendered: Array<{ kind: string; name: string }> }).rendered.filter((r) => r.kind === "AuthorizationPolicy").map((r) => r.name);
+    expect(listed.sort()).toEqual(shards.map((s) => s.metadata.name).sort());
+    await client.delete(resources.accessPolicy, "many-shards", ns);
+  });
+
   it("a Deny of a missing identity denies the principal its name would have, and says it assumed so", async () => {
     await applySpec(client, ns, "no-ghosts", { targetIdentity: "api", action: "Deny", rules: [{ from: [{ identity: { name: "ghost" } }] }] });
     const denied = await waitForObject(client, resources.accessPolicy, "no-ghosts", ns, (o) => hasCondition(o, "Ready", "True"), "Deny Ready");
