@@ -5,7 +5,7 @@
 // and the cost of 100,000 keys against 100 (memory and latency).
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
-// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 3).
+// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -13,11 +13,9 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { apiKeySha256, generateApiKey } from "../operator/credentials/api-key.js";
 import { GateIndex } from "../operator/authz/gate-index.js";
-import { authorizationServiceDefinition } from "../operator/authz/protos.js";
 import type { AccessPolicy } from "../operator/api/types.js";
 import { slimForCache } from "../operator/runtime/cache-slimming.js";
 import type { KubeClient } from "../operator/runtime/kube-client.js";
@@ -26,6 +24,7 @@ import { waitFor } from "../test/controlplane/wait.js";
 import { EnvoyCheckClient, envoyCheckRequest, type EnvoyRequest } from "../test/authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../test/authz/support/gate-process.js";
 import { startBenchCluster } from "./cluster.js";
+import { compileOperator } from "./compile.js";
 import { cpuSecondsOf } from "./cpu-accounting.js";
 import { percentile, round } from "./stats.js";
 
@@ -34,7 +33,7 @@ const SECONDS = Number(process.env.AUTHZ_BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.AUTHZ_BENCH_CONCURRENCY ?? 32);
 // One window each gave ratios 30 % apart between two quiet runs: the floor and the gate are
 // measured alternately, and the round with the median ratio is reported with the range.
-const ROUNDS = Math.max(1, Number(process.env.AUTHZ_BENCH_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.AUTHZ_BENCH_ROUNDS ?? 5));
 const FIXED_RATE = 2_000;
 const WARMUP_CHECKS = 3_000;
 const BULK_KEYS = 100_000;
@@ -85,36 +84,29 @@ async function closedLoop(client: EnvoyCheckClient, message: Record<string, unkn
   return { decisionsPerSecond: (latencies.length / elapsed) * 1000, decisionsPerCpuSecond: latencies.length / cpu, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
 }
 
-/** Open loop: Checks sent at a fixed rate whatever the answers, latency of each. */
-async function fixedRate(client: EnvoyCheckClient, message: Record<string, unknown>, serverPid: number, rate = FIXED_RATE, seconds = SECONDS): Promise<LoadResult> {
-  await closedLoop(client, message, serverPid, 0.5);
+/**
+ * Open loop: Checks sent at a fixed rate whatever the answers, latency of each, from a lean
+ * client process of its own (bench/authz-fixed-rate-client.mjs) on the other CPUs when pinned.
+ */
+async function fixedRate(address: string, message: Record<string, unknown>, serverPid: number, rate = FIXED_RATE, seconds = SECONDS): Promise<LoadResult> {
+  const node = [process.execPath, path.join(repoRoot, "bench", "authz-fixed-rate-client.mjs"), address, String(rate), String(seconds)];
+  const [command, ...args] = PIN ? ["taskset", "-c", `0-${SERVER_CPU - 1}`, ...node] : node;
+  const child = spawn(command!, args, { cwd: repoRoot, stdio: ["pipe", "pipe", "inherit"] });
+  child.stdin!.end(JSON.stringify(message));
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  // The server's CPU is read around the whole run; the client's warm-up is a small part of it.
   const cpuBefore = await cpuSecondsOf(serverPid);
-  const latencies: number[] = [];
-  const statuses: Record<number, number> = {};
-  const pending: Promise<void>[] = [];
-  const began = performance.now();
-  let sent = 0;
-  while (performance.now() - began < seconds * 1000) {
-    const due = Math.floor(((performance.now() - began) / 1000) * rate);
-    for (; sent < due; sent++) {
-      const started = performance.now();
-      pending.push(
-        client.checkRaw(message).then((answer) => {
-          latencies.push(performance.now() - started);
-          statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-        }),
-      );
-    }
-    await new Promise((r) => setImmediate(r));
-  }
-  await Promise.all(pending);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   const cpu = (await cpuSecondsOf(serverPid)) - cpuBefore;
-  return { decisionsPerSecond: (latencies.length / (performance.now() - began)) * 1000, decisionsPerCpuSecond: latencies.length / cpu, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
+  if (code !== 0) throw new Error(`the fixed-rate client exited with ${code}`);
+  const { latencies, statuses, elapsedMs } = JSON.parse(output) as { latencies: number[]; statuses: Record<number, number>; elapsedMs: number };
+  return { decisionsPerSecond: (latencies.length / elapsedMs) * 1000, decisionsPerCpuSecond: latencies.length / cpu, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
 }
 
-/** The floor: this same file as a bare Authorization server answering OK, on the server's CPU. */
+/** The floor: a bare Authorization server answering OK (bench/authz-floor-server.mjs), on the server's CPU. */
 async function startFloorServer(): Promise<{ address: string; pid: number; stop: () => void }> {
-  const node = [process.execPath, "--import", "tsx", path.join(repoRoot, "bench", "authz-bench.ts"), "--floor-server"];
+  const node = [process.execPath, path.join(repoRoot, "bench", "authz-floor-server.mjs")];
   const [command, ...args] = PIN ? ["taskset", "-c", String(SERVER_CPU), ...node] : node;
   const child = spawn(command!, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -122,13 +114,6 @@ async function startFloorServer(): Promise<{ address: string; pid: number; stop:
     child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
   });
   return { address: `127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
-}
-
-async function serveFloor(): Promise<void> {
-  const server = new Server();
-  server.addService(authorizationServiceDefinition(), { Check: (_call: unknown, callback: (err: null, res: unknown) => void) => callback(null, { status: { code: 0 }, ok_response: {} }) });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
 }
 
 async function metric(gate: GateProcess, name: string, labels = ""): Promise<number> {
@@ -189,8 +174,8 @@ function indexMemory(policies: Array<Record<string, unknown>>): { bytes: number;
 const ms = (value: number) => `${round(value, 3)} ms`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--floor-server")) return serveFloor();
   console.log(`credential gate benchmark: ${SECONDS} s per scenario, concurrency ${CONCURRENCY}, ${PIN ? `server on CPU ${SERVER_CPU}, client on the others` : "not pinned"} (${availableParallelism()} CPUs)`);
+  compileOperator((line) => console.log(line));
   const cluster = await startBenchCluster();
   // The control plane keeps every CPU; from here this process, the client, stays off the server's.
   if (PIN) execFileSync("taskset", ["-a", "-cp", `0-${SERVER_CPU - 1}`, String(process.pid)], { stdio: "ignore" });
@@ -219,7 +204,7 @@ async function main(): Promise<void> {
       },
     });
     // A failure budget no scenario spends: the 401 scenario measures authentication, not 429s.
-    gate = await startGateProcess(cluster.controlPlane.kubeconfigPath, { ...(PIN ? { cpu: SERVER_CPU } : {}), auditDir, args: ["--log-level=info", "--rate-limit-failures=100000", "--rate-limit-window=1"] });
+    gate = await startGateProcess(cluster.controlPlane.kubeconfigPath, { compiled: true, nodeFlags: (process.env.AUTHZ_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), ...(PIN ? { cpu: SERVER_CPU } : {}), auditDir, args: ["--log-level=info", "--rate-limit-failures=100000", "--rate-limit-window=1"] });
     await gate.waitForLog("caches synced; answering Checks", 60_000);
     floor = await startFloorServer();
     const gatePid = gate.child.pid!;
@@ -262,9 +247,9 @@ async function main(): Promise<void> {
       ]);
     }
     // The same open loop against the bare server: the tail this client and machine add by themselves.
-    const fixedFloor = await fixedRate(floorClient, scenarios[0]!.message, floor.pid);
-    const fixed100 = await fixedRate(gateClient, scenarios[0]!.message, gatePid);
-    const fixedJwt = await fixedRate(gateClient, scenarios[3]!.message, gatePid);
+    const fixedFloor = await fixedRate(floor.address, scenarios[0]!.message, floor.pid);
+    const fixed100 = await fixedRate(gate.grpcAddress, scenarios[0]!.message, gatePid);
+    const fixedJwt = await fixedRate(gate.grpcAddress, scenarios[3]!.message, gatePid);
     const rss100 = await metric(gate, "process_resident_memory_bytes");
     const heap100 = await metric(gate, "nodejs_heap_size_used_bytes");
 
@@ -280,7 +265,7 @@ async function main(): Promise<void> {
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     // Let the garbage of the load go before memory is read.
     await new Promise((r) => setTimeout(r, 5_000));
-    const fixed100k = await fixedRate(gateClient, scenarios[0]!.message, gatePid);
+    const fixed100k = await fixedRate(gate.grpcAddress, scenarios[0]!.message, gatePid);
     const rss100k = await metric(gate, "process_resident_memory_bytes");
     const heap100k = await metric(gate, "nodejs_heap_size_used_bytes");
     const throughput100k = await closedLoop(gateClient, scenarios[0]!.message, gatePid);

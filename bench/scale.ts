@@ -14,9 +14,9 @@
 //   BENCH_SKIP_BUILD=1          use dist/ as it is
 //   BENCH_BURST=1000            policies changed at once in the GitOps burst (at most N/10; 0: none)
 //   BENCH_LARGE_TENANT=5000     members of the large-tenant row's tenant (0: skip the row)
-import { spawnSync } from "node:child_process";
 import { splitWrites } from "./audit-counter.js";
 import { burstEdits } from "./burst.js";
+import { compileOperator } from "./compile.js";
 import { runLargeTenantPhase, largeTenantRows, type LargeTenantResult } from "./large-tenant.js";
 import { chartHeapCapMiB } from "./operator-process.js";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   await mkdir(path.join(outDir, "logs"), { recursive: true });
   if (cpuProfile) await rm(path.join(outDir, "profiles"), { recursive: true, force: true });
   await mkdir(path.join(outDir, "profiles"), { recursive: true });
-  build();
+  compileOperator(log);
   // Resolve the control plane binaries and third-party CRDs once, outside any clock.
   await (await startBenchCluster()).stop();
 
@@ -111,13 +111,6 @@ async function main(): Promise<void> {
   if (cpuProfile) {
     process.stdout.write("note: BENCH_CPU_PROF=1 profiles the operator, which slows it; judge timings from a run without it\n");
   }
-}
-
-function build(): void {
-  if (env.BENCH_SKIP_BUILD === "1") return;
-  log("compiling the operator (npx tsc -p tsconfig.build.json)");
-  const tsc = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: "inherit" });
-  if (tsc.status !== 0) throw new Error("the operator does not compile; fix that first (or BENCH_SKIP_BUILD=1 to use dist/ as it is)");
 }
 
 async function floorPhase(workload: Workload, burst: ReturnType<typeof burstEdits>): Promise<FloorResult> {

@@ -32,6 +32,9 @@ export class GateIndex {
    */
   private readonly targets = new Map<string, { byIdentity: Map<string, GateTarget>; single: GateTarget; ambiguous: GateTarget }>();
 
+  /** targetOf's answer per destination principal, where the host plays no part in it. */
+  private readonly principalTargets = new Map<string, GateTarget>();
+
   constructor(private readonly trustDomain: string) {}
 
   get size(): { policies: number; keys: number } {
@@ -67,15 +70,29 @@ export class GateIndex {
    * namespace-wide ones only.
    */
   targetOf(destinationPrincipal: string | undefined, host: string): GateTarget {
+    // Envoy sends the same destination principal with every Check to an engine: parsing
+    // it again would cost more than the rest of the lookup.
+    const known = destinationPrincipal ? this.principalTargets.get(destinationPrincipal) : undefined;
+    if (known) return known;
+    const { target, byHost } = this.resolveTarget(destinationPrincipal, host);
+    if (destinationPrincipal && !byHost) {
+      if (this.principalTargets.size >= MAX_CACHED_TARGETS) this.principalTargets.clear();
+      this.principalTargets.set(destinationPrincipal, target);
+    }
+    return target;
+  }
+
+  /** `byHost`: several engines share the service account, and the host told them apart. */
+  private resolveTarget(destinationPrincipal: string | undefined, host: string): { target: GateTarget; byHost: boolean } {
     const parsed = destinationPrincipal ? parseServiceAccountSpiffeId(destinationPrincipal) : undefined;
-    if (destinationPrincipal && (!parsed || parsed.trustDomain !== this.trustDomain)) return NO_TARGET;
+    if (destinationPrincipal && (!parsed || parsed.trustDomain !== this.trustDomain)) return { target: NO_TARGET, byHost: false };
     const namespace = parsed?.namespace ?? namespaceOfHost(host);
-    if (!namespace) return NO_TARGET;
+    if (!namespace) return { target: NO_TARGET, byHost: false };
     const cacheKey = `${namespace}/${parsed?.serviceAccount ?? ""}`;
     let entry = this.targets.get(cacheKey);
     if (!entry) {
       const inNamespace = this.byNamespace.get(namespace);
-      if (!inNamespace) return NO_TARGET;
+      if (!inNamespace) return { target: NO_TARGET, byHost: false };
       const namespaceWide: CompiledPolicy[] = [];
       const lists = new Map<string, CompiledPolicy[]>();
       for (const policy of inNamespace) {
@@ -96,14 +113,15 @@ export class GateIndex {
       if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
       this.targets.set(cacheKey, entry);
     }
-    if (entry.byIdentity.size <= 1) return entry.single;
+    if (entry.byIdentity.size <= 1) return { target: entry.single, byHost: false };
     // The mesh names the service account, not the engine: pick by host, else refuse.
     const hostName = host.split(".")[0]!.split(":")[0]!;
-    return entry.byIdentity.get(hostName) ?? entry.ambiguous;
+    return { target: entry.byIdentity.get(hostName) ?? entry.ambiguous, byHost: true };
   }
 
   private recompile(key: string): void {
     this.targets.clear();
+    this.principalTargets.clear();
     const previous = this.compiled.get(key);
     const source = this.sources.get(key);
     const sameSource = previous !== undefined && source !== undefined && this.compiledFrom.get(key) === source;

@@ -153,6 +153,18 @@ describe("credential gate decisions", () => {
     expect(bad.challenge).toContain('error="invalid_token"');
   });
 
+  it("refuses a token it accepted before once the policy no longer accepts it", async () => {
+    const { gate, index, token } = await setup();
+    const alice = await token({ sub: "alice" });
+    for (let i = 0; i < 2; i++) expect((await gate.decide(request({ authorization: `Bearer ${alice}` }))).kind).toBe("allow");
+    const { privateKey: other, publicKey } = await generateKeyPair("ES256");
+    const rotated = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k2", alg: "ES256" }] });
+    index.setPolicy(policy({ targetIdentity: "ledger", authentication: { apiKeys: { keys: [{ id: "later", sha256: "0".repeat(64) }] }, jwt: [{ issuer: ISSUER, jwks: rotated, audiences: ["ledger"] }] }, rules: [{ from: [{ jwt: { issuer: ISSUER } }] }] }));
+    expect(await gate.decide(request({ authorization: `Bearer ${alice}` }))).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
+    const signedByNewKey = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "ES256", kid: "k2" }).setIssuer(ISSUER).setAudience("ledger").setExpirationTime("5m").sign(other);
+    expect((await gate.decide(request({ authorization: `Bearer ${signedByNewKey}` }))).kind).toBe("allow");
+  });
+
   it("admits a mesh caller named by a rule without any credential, and asks others for one", async () => {
     const { gate } = await setup();
     expect(await gate.decide(request({}, { path: "/mesh/status" }))).toMatchObject({ kind: "allow", reason: "mesh-identity", callerHeader: WEB });

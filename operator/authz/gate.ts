@@ -2,7 +2,7 @@
 // needs arrives through its dependencies (index, token verifier, failure limiter, clock),
 // so the whole flow runs in unit tests without a cluster, a network or a clock.
 import { timingSafeEqual } from "node:crypto";
-import { API_KEY_MAX_LENGTH, API_KEY_PREFIX, apiKeyDigest, parseApiKey } from "../credentials/api-key.js";
+import { API_KEY_MAX_LENGTH, API_KEY_PREFIX, apiKeySha256, parseApiKey } from "../credentials/api-key.js";
 import { admit, type Caller, type VerifiedToken } from "./authorize.js";
 import type { CompiledKey, CompiledPolicy } from "./compiled-policy.js";
 import { presentedCredentials, type Presented } from "./credentials.js";
@@ -43,10 +43,14 @@ type KeyCheck = { ok: true; keys: CompiledKey[] } | { ok: false; reason: ReasonV
  */
 export function authenticateKey(text: string, index: GateIndex, now: number): KeyCheck {
   if (text.length > API_KEY_MAX_LENGTH || !text.startsWith(API_KEY_PREFIX)) return { ok: false, reason: Reason.MalformedKey };
-  const digest = apiKeyDigest(text);
+  const sha256 = apiKeySha256(text);
   // The key names its own id (nxk_<id>_...); a declared digest under another id is not it.
   const id = text.slice(API_KEY_PREFIX.length, text.indexOf("_", API_KEY_PREFIX.length));
-  const known = index.keysWithDigest(digest.toString("hex")).filter((k) => k.id === id && timingSafeEqual(k.digest, digest));
+  let known = index.keysWithDigest(sha256).filter((k) => k.id === id);
+  if (known.length > 0) {
+    const digest = Buffer.from(sha256, "hex");
+    known = known.filter((k) => timingSafeEqual(k.digest, digest));
+  }
   if (known.length === 0) return { ok: false, reason: parseApiKey(text).ok ? Reason.UnknownKey : Reason.MalformedKey };
   const valid = known.filter((k) => (k.notBefore === undefined || now >= k.notBefore) && (k.notAfter === undefined || now < k.notAfter));
   if (valid.length > 0) return { ok: true, keys: valid };

@@ -37,13 +37,41 @@ export interface JwtVerifierOptions {
   timeoutMs?: number;
 }
 
+/** A token accepted for one list of policies, with the signatures that accepted it. */
+interface Accepted {
+  policies: readonly CompiledPolicy[];
+  check: TokenCheck;
+  signatures: Remembered[];
+}
+
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly keySets = new Map<string, JWTVerifyGetKey>();
   private readonly verified = new Map<string, Remembered>();
+  /**
+   * The last answer per token, for the list of policies it was checked against: a client
+   * sends the same token with each request, and reading its header and claims again, per
+   * declared issuer, costs more than the rest of the decision. Valid only while the index
+   * hands out that same list (no policy changed) and each signature that accepted it is
+   * still remembered as above.
+   */
+  private readonly accepted = new Map<string, Accepted>();
 
   constructor(private readonly options: JwtVerifierOptions) {}
 
   async verify(token: string, policies: readonly CompiledPolicy[]): Promise<TokenCheck> {
+    const known = this.accepted.get(token);
+    if (known && known.policies === policies && known.signatures.every((signature) => stillValid(signature))) return known.check;
+    if (known) this.accepted.delete(token);
+    const signatures: Remembered[] = [];
+    const check = await this.check(token, policies, signatures);
+    if (check.ok) {
+      if (this.accepted.size >= MAX_VERIFIED) this.accepted.delete(this.accepted.keys().next().value!);
+      this.accepted.set(token, { policies, check, signatures });
+    }
+    return check;
+  }
+
+  private async check(token: string, policies: readonly CompiledPolicy[], signatures: Remembered[]): Promise<TokenCheck> {
     if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: Reason.InvalidToken };
     let issuer: string | undefined;
     try {
@@ -63,7 +91,9 @@ export class JoseTokenVerifier implements TokenVerifier {
       const key = configKey(config);
       let outcome = outcomes.get(key);
       if (outcome === undefined) {
-        outcome = await this.verifyWith(token, config);
+        const signature = await this.verifyWith(token, config);
+        outcome = typeof signature === "string" ? signature : signature.payload;
+        if (typeof signature !== "string") signatures.push(signature);
         outcomes.set(key, outcome);
       }
       if (outcome === "expired") expired = true;
@@ -76,14 +106,13 @@ export class JoseTokenVerifier implements TokenVerifier {
     return { ok: false, reason: expired ? Reason.ExpiredToken : Reason.InvalidToken };
   }
 
-  private async verifyWith(token: string, config: JwtIssuer): Promise<Record<string, unknown> | "expired" | "invalid"> {
+  private async verifyWith(token: string, config: JwtIssuer): Promise<Remembered | "expired" | "invalid"> {
     const keySet = this.keySetOf(config);
     if (!keySet) return "invalid";
     const cacheKey = `${configKey(config)}\n${token}`;
     const known = this.verified.get(cacheKey);
     if (known) {
-      const published = known.keySet.jwks?.()?.keys;
-      if (Date.now() < known.until && (!published || published.some((k) => k.kid === known.kid))) return known.payload;
+      if (stillValid(known)) return known;
       this.verified.delete(cacheKey);
     }
     try {
@@ -97,8 +126,9 @@ export class JoseTokenVerifier implements TokenVerifier {
       });
       const expiry = typeof payload.exp === "number" ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
       if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(cacheKey, { payload: payload as Record<string, unknown>, until: Math.min(expiry, Date.now() + VERIFIED_TTL_MS), kid: protectedHeader.kid, keySet });
-      return payload as Record<string, unknown>;
+      const remembered: Remembered = { payload: payload as Record<string, unknown>, until: Math.min(expiry, Date.now() + VERIFIED_TTL_MS), kid: protectedHeader.kid, keySet };
+      this.verified.set(cacheKey, remembered);
+      return remembered;
     } catch (err) {
       return err instanceof errors.JWTExpired ? "expired" : "invalid";
     }
@@ -127,6 +157,13 @@ export class JoseTokenVerifier implements TokenVerifier {
     this.keySets.set(key, keySet);
     return keySet;
   }
+}
+
+/** Not past its time, and its key still in the set the issuer publishes. */
+function stillValid(signature: Remembered): boolean {
+  if (Date.now() >= signature.until) return false;
+  const published = signature.keySet.jwks?.()?.keys;
+  return !published || published.some((k) => k.kid === signature.kid);
 }
 
 function configKey(config: JwtIssuer): string {

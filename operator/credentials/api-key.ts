@@ -3,7 +3,7 @@
 // metrics and rules name the caller without the secret. Only the SHA-256 of the whole key
 // text is ever stored (AccessPolicy authentication.apiKeys.keys[].sha256). Shared by the
 // `nexus apikey` commands and the credential gate, so both agree on every byte.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, hash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 export const API_KEY_PREFIX = "nxk_";
@@ -117,5 +117,7 @@ export function apiKeyDigest(key: string): Buffer {
 
 /** The lowercase hex SHA-256 of the whole key text: the value of keys[].sha256. */
 export function apiKeySha256(key: string): string {
-  return apiKeyDigest(key).toString("hex");
+  // The one-shot form straight to hex takes a third of the time of a Hash object and a
+  // Buffer turned into hex, and the gate computes it for every key presented.
+  return hash("sha256", key, "hex");
 }

@@ -31,6 +31,8 @@ export interface GateProcessOptions {
   auditDir?: string;
   /** Flags for node itself (e.g. --cpu-prof), placed before the entry point. */
   nodeFlags?: string[];
+  /** Runs dist/authz/main.js, as the image does, instead of the sources through tsx (build first). */
+  compiled?: boolean;
 }
 
 export async function startGateProcess(kubeconfig: string, options: GateProcessOptions = {}): Promise<GateProcess> {
@@ -38,9 +40,7 @@ export async function startGateProcess(kubeconfig: string, options: GateProcessO
   const auditPath = path.join(options.auditDir ?? logDir, `authz-audit-${process.pid}-${++gates}.log`);
   const nodeArgs = [
     ...(options.nodeFlags ?? []),
-    "--import",
-    "tsx",
-    path.join(repoRoot, "operator", "authz", "main.ts"),
+    ...(options.compiled ? [path.join(repoRoot, "dist", "authz", "main.js")] : ["--import", "tsx", path.join(repoRoot, "operator", "authz", "main.ts")]),
     `--kubeconfig=${kubeconfig}`,
     "--grpc-bind-address=127.0.0.1:0",
     "--metrics-bind-address=127.0.0.1:0",
