@@ -4,7 +4,8 @@
 //    reading and parsing the same files with js-yaml; goal ratio <= 3. When the program
 //    has no `validate` command yet, render alone is measured and the table says so;
 //  - check --matrix over 200 x 200 identities (a generated corpus with every source kind),
-//    in-process and as the `nexus` process (start-up included); goal < 5 s.
+//    in-process and as a `nexus` process (start-up included: the checkout's `npx nexus` through
+//    tsx, and the compiled entry the image runs); goal < 5 s.
 // Writes .bench/cli-results.json.
 //   CLI_BENCH_SIZE=10000   identities and policies each
 //   CLI_BENCH_RUNS=3       runs per measurement; the median is reported
@@ -17,6 +18,7 @@ import { buildProgram, runCli } from "../operator/cli/main.js";
 import type { CliIo } from "../operator/cli/context.js";
 import { generateCorpus } from "../test/cli/support/corpus.js";
 import { nexusBin, repoRoot } from "../test/cli/support/run-cli.js";
+import { compileOperator } from "./compile.js";
 import { buildWorkload } from "./workload.js";
 
 const size = Number(process.env.CLI_BENCH_SIZE ?? 10_000);
@@ -57,6 +59,7 @@ async function cli(args: string[]): Promise<{ code: number; bytes: number }> {
 }
 
 async function main(): Promise<void> {
+  compileOperator((line) => console.log(line));
   const dir = await mkdtemp(path.join(tmpdir(), "nexus-cli-bench-"));
   try {
     console.error(`writing ${size} EngineIdentities and ${size} AccessPolicies to ${dir}`);
@@ -92,10 +95,14 @@ async function main(): Promise<void> {
     const matrixOps = await median('nexus check --matrix 200 x 200 --operations (3 requests) -o csv (in-process)', async () => {
       await cli(["check", "-f", corpusFile, "--matrix", "--operations", "GET /v1/entries, POST /v1/entries 9090, DELETE /reports/x.json 443", "-o", "csv"]);
     });
-    const matrixProcess = await median("nexus check --matrix 200 x 200 -o csv (the nexus process, start-up included)", async () => {
-      const result = spawnSync(process.execPath, [nexusBin, "check", "-f", corpusFile, "--matrix", "-o", "csv"], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+    const matrixAsProcess = (entry: string) => () => {
+      const result = spawnSync(process.execPath, [entry, "check", "-f", corpusFile, "--matrix", "-o", "csv"], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
       if (result.status !== 0) throw new Error(`nexus process exited ${result.status}: ${result.stderr.toString().slice(0, 500)}`);
-    });
+      return Promise.resolve();
+    };
+    // In a checkout, bin/nexus.mjs runs the sources through tsx; the image runs the compiled entry.
+    const matrixProcess = await median("nexus check --matrix 200 x 200 -o csv (npx nexus in the checkout, start-up included)", matrixAsProcess(nexusBin));
+    const matrixCompiled = await median("nexus check --matrix 200 x 200 -o csv (node dist/cli/entry.js, as in the image)", matrixAsProcess(path.join(repoRoot, "dist", "cli", "entry.js")));
     await rm(corpusFile, { force: true });
 
     const rows: Array<[string, string, string]> = [
@@ -105,7 +112,8 @@ async function main(): Promise<void> {
       [validate !== undefined ? "ratio (validate + render) / floor" : "ratio render / floor (validate not in this tree: render alone)", (pipeline / floor).toFixed(2), "<= 3"],
       ["check --matrix 200 x 200, candidate requests, in-process", `${(matrix / 1000).toFixed(2)} s (${(cells / 1e6).toFixed(1)} MB CSV)`, "< 5 s"],
       ["check --matrix 200 x 200, 3 given requests, in-process", `${(matrixOps / 1000).toFixed(2)} s`, "< 5 s"],
-      ["check --matrix 200 x 200, candidate requests, nexus process", `${(matrixProcess / 1000).toFixed(2)} s`, "< 5 s"],
+      ["check --matrix 200 x 200, candidate requests, `npx nexus` process in the checkout (tsx)", `${(matrixProcess / 1000).toFixed(2)} s`, "< 5 s"],
+      ["check --matrix 200 x 200, candidate requests, compiled `nexus` process (the image's)", `${(matrixCompiled / 1000).toFixed(2)} s`, "< 5 s"],
     ];
     console.log(`\nnexus CLI benchmark (N = ${size.toLocaleString("en")} + ${size.toLocaleString("en")}, median of ${runs})`);
     console.log("| metric | value | goal |\n| --- | --- | --- |");
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
     await mkdir(path.join(repoRoot, ".bench"), { recursive: true });
     await writeFile(
       path.join(repoRoot, ".bench", "cli-results.json"),
-      JSON.stringify({ size, runs, floorMs: floor, renderMs: render, validateMs: validate ?? null, ratio: pipeline / floor, validateMeasured: validate !== undefined, matrixMs: matrix, matrixOperationsMs: matrixOps, matrixProcessMs: matrixProcess }, null, 2),
+      JSON.stringify({ size, runs, floorMs: floor, renderMs: render, validateMs: validate ?? null, ratio: pipeline / floor, validateMeasured: validate !== undefined, matrixMs: matrix, matrixOperationsMs: matrixOps, matrixProcessMs: matrixProcess, matrixCompiledProcessMs: matrixCompiled }, null, 2),
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
