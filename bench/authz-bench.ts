@@ -5,7 +5,8 @@
 // and the cost of 100,000 keys against 100 (memory and latency).
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
-// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5).
+// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5),
+// AUTHZ_BENCH_NODE_FLAGS (flags for the gate's node, e.g. "--max-semi-space-size=32").
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";

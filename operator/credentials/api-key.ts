@@ -3,7 +3,7 @@
 // metrics and rules name the caller without the secret. Only the SHA-256 of the whole key
 // text is ever stored (AccessPolicy authentication.apiKeys.keys[].sha256). Shared by the
 // `nexus apikey` commands and the credential gate, so both agree on every byte.
-import { createHash, hash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 export const API_KEY_PREFIX = "nxk_";
@@ -108,11 +108,6 @@ export function parseApiKey(text: string): ParsedApiKey {
   if (!wellFormed) return { ok: false, problem: "malformed" };
   if (apiKeyChecksum(text.slice(0, last)) !== checksum) return { ok: false, problem: "checksum" };
   return { ok: true, id };
-}
-
-/** The SHA-256 of the whole key text as 32 bytes: what the gate compares, at a fixed length. */
-export function apiKeyDigest(key: string): Buffer {
-  return createHash("sha256").update(key, "utf8").digest();
 }
 
 /** The lowercase hex SHA-256 of the whole key text: the value of keys[].sha256. */
