@@ -75,10 +75,10 @@ test: node_modules/.installed control-plane cert-manager helm kubectl lua redis 
 demo: node_modules/.installed control-plane cert-manager
 	npx tsx hack/demo.ts
 
+# scale.ts compiles dist/; the CLI and gate benchmarks then run it as it is.
 .PHONY: bench
 bench: node_modules/.installed control-plane
 	npx tsx bench/scale.ts
-	# scale.ts compiled dist/; the other two run it as it is.
 	BENCH_SKIP_BUILD=1 npx tsx bench/cli-bench.ts
 	BENCH_SKIP_BUILD=1 npx tsx bench/authz-bench.ts
 

@@ -20,9 +20,12 @@ export interface CheckServerOptions {
   port: number;
 }
 
+/** The gRPC server's options, shared with the benchmark's bare floor server. */
+export const CHECK_SERVER_OPTIONS = { "grpc.max_receive_message_length": 4 * 1024 * 1024 };
+
 export async function startCheckServer(options: CheckServerOptions): Promise<{ server: Server; port: number }> {
   const { gate, audit, metrics, log } = options;
-  const server = new Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  const server = new Server(CHECK_SERVER_OPTIONS);
   server.addService(authorizationServiceDefinition(), {
     Check: (call: ServerUnaryCall<CheckRequestMessage, unknown>, callback: sendUnaryData<unknown>) => {
       const started = performance.now();
