@@ -19,7 +19,8 @@ import type { IdentityIndex } from "./identity-index.js";
 import { PolicyReason } from "./reasons.js";
 import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
 import { DriftRepairs } from "./drift-repairs.js";
-import { classifyWriteFailure, WriteFailureReason } from "./write-failure.js";
+import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
+import { writeStatusOrReport } from "../runtime/status-writer.js";
 
 export interface PolicyReconcilerDeps {
   client: KubeClient;
@@ -222,7 +223,7 @@ export class PolicyReconciler implements Reconciler {
       conditions: setConditions(previous.conditions, [...parts, ready], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
     };
     if (canonicalJson(status) === canonicalJson(previous)) return;
-    await this.deps.client.applyStatus(policy, status);
+    await writeStatusOrReport(this.deps, policy, status);
     if (canonicalJson(previous.unresolved ?? []) !== canonicalJson(result.unresolved)) {
       if (result.unresolved.length > 0) {
         log.info({ unresolved: result.unresolved.length }, "policy sources left out");

@@ -14,6 +14,7 @@ import { reportReadiness } from "../runtime/readiness-report.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { resources } from "../runtime/resources.js";
+import { writeStatusOrReport } from "../runtime/status-writer.js";
 import { principalOf, serviceAccountOf, spiffeIdOf } from "./identity-facts.js";
 import { IdentityReason } from "./reasons.js";
 import { certificateName, renderCertificate, secretNameOf } from "./render-certificate.js";
@@ -186,7 +187,7 @@ export class IdentityReconciler implements Reconciler {
       conditions: setConditions(previous.conditions, desired, identity.metadata.generation, (now ?? (() => new Date()))()),
     };
     if (canonicalJson(status) === canonicalJson(previous)) return;
-    await this.deps.client.applyStatus(identity, status);
+    await writeStatusOrReport(this.deps, identity, status);
     reportReadiness(identity, previous.conditions, status.conditions, this.deps.events, log);
   }
 }

@@ -61,6 +61,12 @@ export class OperatorMetrics {
     labelNames: ["namespace", "name"] as const,
     registers: [this.registry],
   });
+  readonly statusWriteFailures = new Counter({
+    name: "nexus_status_write_failures_total",
+    help: "Status writes the apiserver refused or did not answer, by kind and reason (TooLarge, Rejected, Forbidden, WriteFailed).",
+    labelNames: ["kind", "reason"] as const,
+    registers: [this.registry],
+  });
   readonly eventsDropped = new Counter({
     name: "nexus_events_dropped_total",
     help: "Kubernetes Events not sent because more were recorded than the event rate limit lets through.",

@@ -43,37 +43,51 @@ function unknownFields(value: unknown, node: SchemaNode | undefined, path: strin
   }
 }
 
-/** apiextensions PruneNonNullableNullsWithoutDefaults, then Default. */
-function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): void {
-  if (!node) return;
+/**
+ * apiextensions PruneNonNullableNullsWithoutDefaults, then Default. Copies only the objects
+ * and lists it changes, so the input is never modified and most of it is shared.
+ */
+function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): unknown {
+  if (!node) return value;
   if (isObject(value)) {
+    let copy: Json | undefined;
+    const writable = (): Json => (copy ??= { ...value });
     for (const key of Object.keys(value)) {
       const schema = childSchema(node, key);
-      if (value[key] === null && schema && !schema.nullable && schema.default === undefined) delete value[key];
+      if (value[key] === null && schema && !schema.nullable && schema.default === undefined) delete writable()[key];
     }
     if (node.properties) {
       for (const [key, schema] of node.properties) {
         if (schema.default === undefined) continue;
-        if (!(key in value) || (value[key] === null && !schema.nullable)) value[key] = structuredClone(schema.default);
+        const current = copy ?? value;
+        if (!(key in current) || (current[key] === null && !schema.nullable)) writable()[key] = structuredClone(schema.default);
       }
     }
-    for (const key of Object.keys(value)) {
+    const current = copy ?? value;
+    for (const key of Object.keys(current)) {
       const property = node.properties?.get(key);
-      if (property) pruneNullsAndDefault(value[key], property);
+      const child = current[key];
+      let next: unknown;
+      if (property) next = pruneNullsAndDefault(child, property);
       else if (node.additionalProperties) {
         const schema = node.additionalProperties;
-        if (value[key] === null && !schema.nullable && schema.default !== undefined) value[key] = structuredClone(schema.default);
-        pruneNullsAndDefault(value[key], schema);
-      }
+        next = pruneNullsAndDefault(child === null && !schema.nullable && schema.default !== undefined ? structuredClone(schema.default) : child, schema);
+      } else continue;
+      if (next !== child) writable()[key] = next;
     }
-  } else if (Array.isArray(value)) {
-    const items = node.items;
-    if (!items) return;
-    value.forEach((item, i) => {
-      if (item === null && !items.nullable && items.default !== undefined) value[i] = structuredClone(items.default);
-      pruneNullsAndDefault(value[i], items);
-    });
+    return copy ?? value;
   }
+  if (Array.isArray(value)) {
+    const items = node.items;
+    if (!items) return value;
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const next = pruneNullsAndDefault(item === null && !items.nullable && items.default !== undefined ? structuredClone(items.default) : item, items);
+      if (next !== item) (copy ??= [...value])[i] = next;
+    });
+    return copy ?? value;
+  }
+  return value;
 }
 
 /** x-kubernetes-list-type set and map: a repeated item (or key) is a Duplicate at its second position. */
@@ -144,7 +158,7 @@ function celErrors(value: unknown, cel: unknown, node: SchemaNode, path: string,
 }
 
 export interface AdmissionResult {
-  /** The object as the apiserver would store it: pruned of nulls, defaulted, status dropped. */
+  /** The object as the apiserver would store it: pruned of nulls, defaulted, status dropped. It shares the parts that did not change with the input: treat both as read-only. */
   object: Json;
   errors: FieldError[];
 }
@@ -155,25 +169,24 @@ export interface AdmissionResult {
  * a decoding error, reported alone, as the apiserver does before validating anything.
  */
 export function admit(input: Json, root: SchemaNode, options: { hasStatusSubresource: boolean }): AdmissionResult {
-  const object = structuredClone(input);
+  const received: Json = { ...input };
   // Creating through the main resource ignores status when the kind has a status subresource.
-  if (options.hasStatusSubresource) delete object.status;
-  const metadata = isObject(object.metadata) ? object.metadata : {};
+  if (options.hasStatusSubresource) delete received.status;
 
   const unknown: string[] = [];
-  for (const key of Object.keys(metadata)) if (!OBJECT_META_FIELDS.has(key)) unknown.push(`metadata.${key}`);
-  for (const [key, child] of Object.entries(object)) {
+  if (isObject(received.metadata)) for (const key of Object.keys(received.metadata)) if (!OBJECT_META_FIELDS.has(key)) unknown.push(`metadata.${key}`);
+  for (const [key, child] of Object.entries(received)) {
     if (key === "apiVersion" || key === "kind" || key === "metadata") continue;
     const schema = root.properties?.get(key);
     if (schema) unknownFields(child, schema, key, unknown);
     else unknown.push(key);
   }
   if (unknown.length > 0) {
-    return { object, errors: unknown.sort().map((path) => fieldError("FieldValueUnknown", path, undefined)) };
+    return { object: received, errors: unknown.sort().map((path) => fieldError("FieldValueUnknown", path, undefined)) };
   }
 
-  pruneNullsAndDefault(object, root);
-  const errors: FieldError[] = [...validateObjectMeta(metadata)];
+  const object = pruneNullsAndDefault(received, root) as Json;
+  const errors: FieldError[] = [...validateObjectMeta(isObject(object.metadata) ? object.metadata : {})];
   validateOpenApi(object, root, "", errors);
   listTypeErrors(object, root, "", errors);
   if (errors.some(isBlocking)) {

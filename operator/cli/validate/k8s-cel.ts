@@ -12,6 +12,7 @@ import { parseGoDuration } from "./go-duration.js";
 import { parseGoDateTime } from "./go-time.js";
 import { isGoRequestURI } from "./go-url.js";
 import { compilePattern } from "./patterns.js";
+import type { RuleMemo } from "./rule-memo.js";
 import type { SchemaNode, ValidationRule } from "./schema-node.js";
 
 const DURATION = objectType(DurationSchema);
@@ -41,6 +42,10 @@ export interface CompiledRule {
   fieldPath: string;
   program: Program | undefined;
   compileError: string | undefined;
+  /** The parsed rule, for analyses of what it reads. */
+  expr: Expr | undefined;
+  /** Remembered verdicts, for rules whose inputs have a finite domain (set by the schema node). */
+  memo?: RuleMemo;
 }
 
 export function compileRule(rule: ValidationRule): CompiledRule {
@@ -50,9 +55,9 @@ export function compileRule(rule: ValidationRule): CompiledRule {
     const parsed = parse(rule.rule);
     parsed.expr = expandBind(parsed.expr);
     const program = plan(env, parsed) as Program;
-    return { rule, message, fieldPath, program, compileError: undefined };
+    return { rule, message, fieldPath, program, compileError: undefined, expr: parsed.expr };
   } catch (err) {
-    return { rule, message, fieldPath, program: undefined, compileError: (err as Error).message };
+    return { rule, message, fieldPath, program: undefined, compileError: (err as Error).message, expr: undefined };
   }
 }
 
@@ -127,7 +132,8 @@ export function evaluateRules(node: SchemaNode, self: CelInput, value: unknown, 
       errors.push(fieldError("FieldValueInvalid", path, node.type ?? "", `rule compile error: ${compiled.compileError}`));
       continue;
     }
-    const result = compiled.program({ self });
+    const program = compiled.program;
+    const result = compiled.memo ? compiled.memo.verdict(value, () => program({ self })) : program({ self });
     if (isCelError(result)) {
       if (/unbound function/.test(result.message)) {
         throw new UnsupportedRuleError(`rule ${JSON.stringify(compiled.rule.rule)} at ${path || "<root>"}: ${result.message}`);

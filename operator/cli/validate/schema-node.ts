@@ -3,6 +3,7 @@
 // a kind reuses the same nodes, so nothing is parsed or compiled per object.
 import { compileRule, type CompiledRule } from "./k8s-cel.js";
 import { compilePattern, type Pattern } from "./patterns.js";
+import { ruleMemo } from "./rule-memo.js";
 
 /** One x-kubernetes-validations entry as written in the CRD. */
 export interface ValidationRule {
@@ -98,7 +99,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
   const items = schema.items ? compileSchema(schema.items) : undefined;
   const rules = (schema["x-kubernetes-validations"] ?? []).map(compileRule);
   const children = [...(properties?.values() ?? []), additionalProperties, items].filter((c): c is SchemaNode => c !== undefined);
-  return {
+  const node: SchemaNode = {
     type: schema.type,
     format: schema.type === "string" && schema.format && SUPPORTED_STRING_FORMATS.has(schema.format) ? schema.format : schema.type === "string" ? undefined : schema.format,
     nullable: schema.nullable === true,
@@ -126,6 +127,8 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
   };
+  for (const rule of rules) if (rule.expr) rule.memo = ruleMemo(rule.expr, node);
+  return node;
 }
 
 /** The schema of a map entry or property `key` of an object node, as pruning and defaulting look it up. */

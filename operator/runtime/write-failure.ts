@@ -1,8 +1,8 @@
-// What a failed write of a rendered object means for the policy: a reason a program can
+// What a failed write means for the object it was for: a reason a program can
 // switch on, and whether trying the same write again can ever succeed. A rendering that
 // can never be written as it stands must not leave the previous version's Allow rules in
 // force; one that failed for a passing reason keeps everything and is retried.
-import { KubeApiError } from "../runtime/kube-client.js";
+import { KubeApiError } from "./kube-client.js";
 
 export const WriteFailureReason = {
   /** The object exceeds what the apiserver or etcd accept, even after sharding. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KubeApiError } from "../runtime/kube-client.js";
+import { KubeApiError } from "./kube-client.js";
 import { classifyWriteFailure } from "./write-failure.js";
 
 describe("a failed write of a rendered object is classified by what it means for the policy", () => {
