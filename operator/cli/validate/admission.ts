@@ -51,29 +51,27 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): unk
   if (!node) return value;
   if (isObject(value)) {
     let copy: Json | undefined;
-    const writable = (): Json => (copy ??= { ...value });
-    for (const key of Object.keys(value)) {
+    for (const key in value) {
+      if (value[key] !== null) continue;
       const schema = childSchema(node, key);
-      if (value[key] === null && schema && !schema.nullable && schema.default === undefined) delete writable()[key];
+      if (schema && !schema.nullable && schema.default === undefined) delete (copy ??= { ...value })[key];
     }
-    if (node.properties) {
-      for (const [key, schema] of node.properties) {
-        if (schema.default === undefined) continue;
-        const current = copy ?? value;
-        if (!(key in current) || (current[key] === null && !schema.nullable)) writable()[key] = structuredClone(schema.default);
-      }
+    for (const [key, schema] of node.defaultedProperties) {
+      const current = copy ?? value;
+      if (!(key in current) || (current[key] === null && !schema.nullable)) (copy ??= { ...value })[key] = structuredClone(schema.default);
     }
     const current = copy ?? value;
-    for (const key of Object.keys(current)) {
-      const property = node.properties?.get(key);
+    for (const key in current) {
       const child = current[key];
+      const property = node.properties?.get(key);
       let next: unknown;
-      if (property) next = pruneNullsAndDefault(child, property);
+      // Scalars other than null never change.
+      if (property) next = child !== null && typeof child === "object" ? pruneNullsAndDefault(child, property) : child;
       else if (node.additionalProperties) {
         const schema = node.additionalProperties;
         next = pruneNullsAndDefault(child === null && !schema.nullable && schema.default !== undefined ? structuredClone(schema.default) : child, schema);
       } else continue;
-      if (next !== child) writable()[key] = next;
+      if (next !== child) (copy ??= { ...value })[key] = next;
     }
     return copy ?? value;
   }

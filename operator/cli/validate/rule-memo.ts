@@ -90,7 +90,8 @@ export function ruleMemo(expr: Expr, node: SchemaNode): RuleMemo | undefined {
   const verdicts = new Map<string, unknown>();
   return {
     verdict(value, evaluate) {
-      const key = reads.map((read) => inputKey(value, read)).join("|");
+      let key = "";
+      for (const read of reads) key += `${inputKey(value, read)}|`;
       if (verdicts.has(key)) return verdicts.get(key);
       const result = evaluate();
       if (verdicts.size >= MAX_REMEMBERED) verdicts.clear();

@@ -71,6 +71,8 @@ export interface SchemaNode {
   preserveUnknownFields: boolean;
   listType: string | undefined;
   listMapKeys: readonly string[];
+  /** The properties that have a default, for defaulting without a look at every property. */
+  defaultedProperties: readonly (readonly [string, SchemaNode])[];
   rules: readonly CompiledRule[];
   /** Whether this node or any node below it has CEL rules, so rule-free subtrees are skipped. */
   hasRulesBelow: boolean;
@@ -124,6 +126,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     preserveUnknownFields: schema["x-kubernetes-preserve-unknown-fields"] === true,
     listType: schema["x-kubernetes-list-type"],
     listMapKeys: schema["x-kubernetes-list-map-keys"] ?? [],
+    defaultedProperties: [...(properties ?? [])].filter(([, child]) => child.default !== undefined),
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
   };
