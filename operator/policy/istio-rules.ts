@@ -4,7 +4,7 @@ import type { AccessRule, JwtCaller, Operation } from "../api/types.js";
 import type { IstioCondition, IstioOperation, IstioRule } from "./istio-types.js";
 import type { PolicyAction } from "./policy-action.js";
 import type { ResolvedSource } from "./resolve-source.js";
-import { compareStrings, sortedUnique } from "./sorted.js";
+import { compareStrings, isSortedUnique, mergeSortedUnique, sortedUnique } from "./sorted.js";
 
 /**
  * Istio rules for one NEXUS rule whose sources were resolved to `resolved` (left-out
@@ -30,18 +30,26 @@ export function istioRulesFor(rule: AccessRule, resolved: ResolvedSource[], acti
 }
 
 /**
- * Every principal of the rule's sources, sorted and unique. A single source's list is
- * already so (its resolution sorts it) and is used as it is: for a tenant of thousands,
- * shared by every policy that names it, sorting it again per rule would dominate rendering.
+ * Every principal of the rule's sources, sorted and unique. Each source's list is already so
+ * (its resolution sorts it), so the lists are merged rather than sorted again; a single list
+ * is used as it is. A tenant of thousands is one list shared by every policy that names it,
+ * so it is checked once, not once per rule.
  */
 function principalsOf(resolved: ResolvedSource[]): string[] {
   const lists = resolved.flatMap((s) => (s.kind === "principals" ? [s.principals] : []));
-  if (lists.length === 1 && isSortedUnique(lists[0]!)) return lists[0]!;
-  return sortedUnique(lists.flat());
+  if (!lists.every(knownSortedUnique)) return sortedUnique(lists.flat());
+  if (lists.length === 1) return lists[0]!;
+  return lists.reduce(mergeSortedUnique, []);
 }
 
-function isSortedUnique(values: readonly string[]): boolean {
-  for (let i = 1; i < values.length; i++) if (!(values[i - 1]! < values[i]!)) return false;
+const checkedSortedLists = new WeakSet<readonly string[]>();
+const CHECK_ONCE_FROM = 64;
+
+function knownSortedUnique(values: readonly string[]): boolean {
+  if (values.length < CHECK_ONCE_FROM) return isSortedUnique(values);
+  if (checkedSortedLists.has(values)) return true;
+  if (!isSortedUnique(values)) return false;
+  checkedSortedLists.add(values);
   return true;
 }
 
