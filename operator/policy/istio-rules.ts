@@ -37,9 +37,9 @@ export function istioRulesFor(rule: AccessRule, resolved: ResolvedSource[], acti
  */
 function principalsOf(resolved: ResolvedSource[]): string[] {
   const lists = resolved.flatMap((s) => (s.kind === "principals" ? [s.principals] : []));
+  if (lists.length === 0) return [];
   if (!lists.every(knownSortedUnique)) return sortedUnique(lists.flat());
-  if (lists.length === 1) return lists[0]!;
-  return lists.reduce(mergeSortedUnique, []);
+  return lists.length === 1 ? lists[0]! : lists.reduce((merged, list) => mergeSortedUnique(merged, list));
 }
 
 const checkedSortedLists = new WeakSet<readonly string[]>();
