@@ -46,6 +46,8 @@ export interface CompiledRule {
   expr: Expr | undefined;
   /** Remembered verdicts, for rules whose inputs have a finite domain (set by the schema node). */
   memo?: RuleMemo;
+  /** Plain code for rules that only test strings of self (set by the schema node). */
+  shortcut?: RuleMemo;
 }
 
 export function compileRule(rule: ValidationRule): CompiledRule {
@@ -133,7 +135,8 @@ export function evaluateRules(node: SchemaNode, self: CelInput, value: unknown, 
       continue;
     }
     const program = compiled.program;
-    const result = compiled.memo ? compiled.memo.verdict(value, () => program({ self })) : program({ self });
+    const direct = compiled.memo ?? compiled.shortcut;
+    const result = direct ? direct.verdict(value, () => program({ self })) : program({ self });
     if (isCelError(result)) {
       if (/unbound function/.test(result.message)) {
         throw new UnsupportedRuleError(`rule ${JSON.stringify(compiled.rule.rule)} at ${path || "<root>"}: ${result.message}`);

@@ -52,8 +52,8 @@ function collect(expr: Expr | undefined, reads: SelfRead[]): boolean {
   }
 }
 
-/** self.a.b as ["a", "b"]; undefined when the select chain does not start at self. */
-function selfPath(expr: Expr): string[] | undefined {
+/** self.a.b as ["a", "b"] (self alone as []); undefined when the select chain does not start at self. */
+export function selfPath(expr: Expr): string[] | undefined {
   const fields: string[] = [];
   let current: Expr | undefined = expr;
   while (current?.exprKind.case === "selectExpr") {
@@ -68,7 +68,8 @@ function finiteDomain(node: SchemaNode | undefined): boolean {
   return node !== undefined && (node.type === "boolean" || (node.enum !== undefined && node.enum.length > 0));
 }
 
-function schemaAt(node: SchemaNode, path: readonly string[]): SchemaNode | undefined {
+/** The schema of the value at `path` below `node`, found as toCel finds it. */
+export function schemaAt(node: SchemaNode, path: readonly string[]): SchemaNode | undefined {
   let current: SchemaNode | undefined = node;
   for (const field of path) current = current?.properties?.get(field) ?? current?.additionalProperties;
   return current;

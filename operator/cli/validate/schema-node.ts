@@ -4,6 +4,7 @@
 import { compileRule, type CompiledRule } from "./k8s-cel.js";
 import { compilePattern, type Pattern } from "./patterns.js";
 import { ruleMemo } from "./rule-memo.js";
+import { ruleShortcut } from "./rule-shortcut.js";
 
 /** One x-kubernetes-validations entry as written in the CRD. */
 export interface ValidationRule {
@@ -130,7 +131,11 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
   };
-  for (const rule of rules) if (rule.expr) rule.memo = ruleMemo(rule.expr, node);
+  for (const rule of rules) {
+    if (!rule.expr) continue;
+    rule.memo = ruleMemo(rule.expr, node);
+    if (!rule.memo) rule.shortcut = ruleShortcut(rule.expr, node);
+  }
   return node;
 }
 
