@@ -51,27 +51,26 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): unk
   if (!node) return value;
   if (isObject(value)) {
     let copy: Json | undefined;
-    for (const key in value) {
-      if (value[key] !== null) continue;
+    for (const key of Object.keys(value)) {
+      const child = value[key];
       const schema = childSchema(node, key);
-      if (schema && !schema.nullable && schema.default === undefined) delete (copy ??= { ...value })[key];
+      let next: unknown;
+      if (!schema) continue;
+      if (child === null) {
+        // A null that may not be null is dropped, or replaced by the default.
+        if (schema.nullable) continue;
+        if (schema.default === undefined) {
+          delete (copy ??= { ...value })[key];
+          continue;
+        }
+        next = pruneNullsAndDefault(structuredClone(schema.default), schema);
+      } else if (typeof child === "object") next = pruneNullsAndDefault(child, schema);
+      // Scalars other than null never change.
+      else continue;
+      if (next !== child) (copy ??= { ...value })[key] = next;
     }
     for (const [key, schema] of node.defaultedProperties) {
-      const current = copy ?? value;
-      if (!(key in current) || (current[key] === null && !schema.nullable)) (copy ??= { ...value })[key] = structuredClone(schema.default);
-    }
-    const current = copy ?? value;
-    for (const key in current) {
-      const child = current[key];
-      const property = node.properties?.get(key);
-      let next: unknown;
-      // Scalars other than null never change.
-      if (property) next = child !== null && typeof child === "object" ? pruneNullsAndDefault(child, property) : child;
-      else if (node.additionalProperties) {
-        const schema = node.additionalProperties;
-        next = pruneNullsAndDefault(child === null && !schema.nullable && schema.default !== undefined ? structuredClone(schema.default) : child, schema);
-      } else continue;
-      if (next !== child) (copy ??= { ...value })[key] = next;
+      if (!Object.hasOwn(value, key)) (copy ??= { ...value })[key] = pruneNullsAndDefault(structuredClone(schema.default), schema);
     }
     return copy ?? value;
   }
@@ -132,26 +131,31 @@ function mapKeyOf(item: unknown, keys: readonly string[]): Json {
   return entry;
 }
 
-/** Runs every rule in the subtree, walking the JSON value and its CEL value side by side. */
+/**
+ * Runs every rule in the subtree, walking the JSON value and its CEL value side by side.
+ * `cel` is undefined until a rule needs it: then this node's value is converted, and its
+ * children take their parts of that conversion.
+ */
 function celErrors(value: unknown, cel: unknown, node: SchemaNode, path: string, errors: FieldError[]): void {
   if (!node.hasRulesBelow || value === null || value === undefined) return;
-  if (node.rules.length > 0) errors.push(...evaluateRules(node, cel as never, value, path));
+  let converted = cel;
+  if (node.rules.length > 0) errors.push(...evaluateRules(node, () => (converted ??= toCel(value, node)) as never, value, path));
   if (isObject(value)) {
-    const map = cel as Map<string, unknown>;
+    const map = converted as Map<string, unknown> | undefined;
     if (node.additionalProperties) {
       for (const [key, child] of Object.entries(value)) {
-        if (!node.properties?.has(key)) celErrors(child, map.get(key), node.additionalProperties, keyPath(path, key), errors);
+        if (!node.properties?.has(key)) celErrors(child, map?.get(key), node.additionalProperties, keyPath(path, key), errors);
       }
     }
     if (node.properties) {
       for (const [key, child] of Object.entries(value)) {
         const property = node.properties.get(key);
-        if (property) celErrors(child, map.get(key), property, childPath(path, key), errors);
+        if (property) celErrors(child, map?.get(key), property, childPath(path, key), errors);
       }
     }
   } else if (Array.isArray(value) && node.items) {
-    const list = cel as unknown[];
-    value.forEach((item, i) => celErrors(item, list[i], node.items!, indexPath(path, i), errors));
+    const list = converted as unknown[] | undefined;
+    value.forEach((item, i) => celErrors(item, list?.[i], node.items!, indexPath(path, i), errors));
   }
 }
 
@@ -190,7 +194,7 @@ export function admit(input: Json, root: SchemaNode, options: { hasStatusSubreso
   if (errors.some(isBlocking)) {
     errors.push(fieldError("FieldValueInvalid", "", undefined, RULES_NOT_CHECKED));
   } else {
-    celErrors(object, toCel(object, root), root, "", errors);
+    celErrors(object, undefined, root, "", errors);
   }
   return { object, errors };
 }

@@ -48,6 +48,8 @@ export interface CompiledRule {
   memo?: RuleMemo;
   /** Plain code for rules that only test strings of self (set by the schema node). */
   shortcut?: RuleMemo;
+  /** Remembered verdicts keyed by the parts of self the rule reads, for rules that walk self's lists (set by the schema node). */
+  projection?: RuleMemo;
 }
 
 export function compileRule(rule: ValidationRule): CompiledRule {
@@ -124,9 +126,12 @@ export class UnsupportedRuleError extends Error {}
 /**
  * Runs the rules of one schema node on the value at `path`. A false rule is reported at
  * path + fieldPath with its message; a rule that fails to evaluate is reported at path,
- * as the apiserver does.
+ * as the apiserver does. `cel` is the value as CEL sees it, or a function that makes it
+ * (called only if a rule needs CEL: remembered and shortcut verdicts read the JSON value).
  */
-export function evaluateRules(node: SchemaNode, self: CelInput, value: unknown, path: string): FieldError[] {
+export function evaluateRules(node: SchemaNode, cel: CelInput | (() => CelInput), value: unknown, path: string): FieldError[] {
+  let made: { value: CelInput } | undefined = typeof cel === "function" ? undefined : { value: cel };
+  const celSelf = () => (made ??= { value: (cel as () => CelInput)() }).value;
   const errors: FieldError[] = [];
   const shown = node.type === "object" || node.type === "array" ? OMITTED : value;
   for (const compiled of node.rules) {
@@ -135,8 +140,8 @@ export function evaluateRules(node: SchemaNode, self: CelInput, value: unknown, 
       continue;
     }
     const program = compiled.program;
-    const direct = compiled.memo ?? compiled.shortcut;
-    const result = direct ? direct.verdict(value, () => program({ self })) : program({ self });
+    const direct = compiled.memo ?? compiled.shortcut ?? compiled.projection;
+    const result = direct ? direct.verdict(value, () => program({ self: celSelf() })) : program({ self: celSelf() });
     if (isCelError(result)) {
       if (/unbound function/.test(result.message)) {
         throw new UnsupportedRuleError(`rule ${JSON.stringify(compiled.rule.rule)} at ${path || "<root>"}: ${result.message}`);

@@ -4,6 +4,7 @@
 import { compileRule, type CompiledRule } from "./k8s-cel.js";
 import { compilePattern, type Pattern } from "./patterns.js";
 import { ruleMemo } from "./rule-memo.js";
+import { projectionMemo } from "./rule-projection.js";
 import { ruleShortcut } from "./rule-shortcut.js";
 
 /** One x-kubernetes-validations entry as written in the CRD. */
@@ -135,6 +136,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     if (!rule.expr) continue;
     rule.memo = ruleMemo(rule.expr, node);
     if (!rule.memo) rule.shortcut = ruleShortcut(rule.expr, node);
+    if (!rule.memo && !rule.shortcut) rule.projection = projectionMemo(rule.expr, node);
   }
   return node;
 }
