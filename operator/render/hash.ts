@@ -59,12 +59,26 @@ function write(value: unknown, emit: (text: string) => void): boolean {
   for (const key of jsonKeyOrder(Object.keys(record).sort())) {
     const member = record[key];
     if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
-    emit(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+    emit(first ? keyJson(key) : `,${keyJson(key)}`);
     first = false;
     write(member, emit);
   }
   emit("}");
   return true;
+}
+
+// Rendered objects use a few dozen keys, millions of times: their JSON is made once.
+const keyTexts = new Map<string, string>();
+const MAX_KEY_TEXTS = 4096;
+
+function keyJson(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = `${JSON.stringify(key)}:`;
+    if (keyTexts.size >= MAX_KEY_TEXTS) keyTexts.clear();
+    keyTexts.set(key, text);
+  }
+  return text;
 }
 
 // A tenant's principals are one list shared by every rule and policy naming the tenant, and
@@ -85,6 +99,17 @@ function stringListJson(list: readonly string[]): string {
 // An object built from sorted keys still lists integer-like keys first, in numeric order,
 // and recorded hashes were made that way.
 function jsonKeyOrder(sorted: string[]): string[] {
+  // Sorted, so keys starting with a digit are met before any starting with a later character; most objects have none.
+  let digitFirst = false;
+  for (const key of sorted) {
+    const first = key.charCodeAt(0);
+    if (first > 57) break;
+    if (first >= 48) {
+      digitFirst = true;
+      break;
+    }
+  }
+  if (!digitFirst) return sorted;
   const indexes = sorted.filter(isArrayIndex);
   if (indexes.length === 0) return sorted;
   return [...indexes.sort((a, b) => Number(a) - Number(b)), ...sorted.filter((key) => !isArrayIndex(key))];
