@@ -67,7 +67,7 @@ export async function loadAccessSources(command: Command, options: AccessSourceO
 async function loadLive(command: Command, options: AccessSourceOptions, rootNamespace: string): Promise<AccessSources> {
   const io = ioOf(command);
   const config = renderConfigOf(options, io.env);
-  const client = kubeClientOf(options, io.env);
+  const client = await kubeClientOf(options, io.env);
   try {
     const [identities, policies, istio] = await Promise.all([
       readIdentities(client),

@@ -38,7 +38,7 @@ export function registerDiff(program: Command): void {
     .action(async (options: DiffOptions, cmd: Command) => {
       const io = ioOf(cmd);
       const { manifests, config } = await loadFromOptions(cmd, options);
-      const client = kubeClientOf(options, io.env);
+      const client = await kubeClientOf(options, io.env);
       try {
         const namespaces = namespacesOf(manifests);
         const [known, disabled, liveIdentities, livePolicies, liveRendered] = await Promise.all([

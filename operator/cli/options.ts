@@ -1,7 +1,6 @@
 // Options several commands share, spelled as kubectl spells them, and their parsing into
 // what the pure parts need (render settings, a kube client). One place, so `render`,
 // `diff`, `check` and `test` accept the same flags with the same meaning.
-import { KubeConfig } from "@kubernetes/client-node";
 import { Option, type Command } from "commander";
 import type { RenderConfig } from "../config.js";
 import { parseSettings } from "../options.js";
@@ -70,7 +69,13 @@ export function renderConfigOf(options: RenderSettingOptions, env: NodeJS.Proces
   }
 }
 
-export function kubeClientOf(options: ClusterOptions, env: NodeJS.ProcessEnv): KubeClient {
+/**
+ * A client of the cluster the options name. The Kubernetes client library is loaded here,
+ * on first use: it takes most of a second to load, which the offline commands (validate,
+ * render, check and test on files) should not pay.
+ */
+export async function kubeClientOf(options: ClusterOptions, env: NodeJS.ProcessEnv): Promise<KubeClient> {
+  const { KubeConfig } = await import("@kubernetes/client-node");
   const kubeConfig = new KubeConfig();
   try {
     const file = options.kubeconfig ?? firstKubeconfig(env.KUBECONFIG);
