@@ -6,6 +6,7 @@ import type { CliIo } from "./context.js";
 import { useColor } from "./context.js";
 import { parseAccessTests } from "./access-tests.js";
 import { parseCaller } from "./caller.js";
+import { parseManifests } from "./input.js";
 import { identityLookupOf } from "../policy/index.js";
 import { nextGeneration } from "./generation.js";
 import { diffObjects } from "./object-diff.js";
@@ -90,6 +91,14 @@ describe("inputs", () => {
     expect(() => parseCaller("payments/ghost", options)).toThrow(/--from payments\/ghost: no EngineIdentity/);
     expect(() => parseCaller("payments/ledger", { ...options, sub: "x" })).toThrow(/--sub and --claim apply to --from jwt/);
     expect(() => parseCaller("jwt:https://idp", { ...options, claims: ["novalue"] })).toThrow(/--claim novalue/);
+  });
+
+  it("reads JSON, block YAML and YAML in flow style alike, and names the file of text that is neither", () => {
+    const object = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } };
+    expect(parseManifests(JSON.stringify(object), "a.json").map((d) => d.object)).toEqual([object]);
+    expect(parseManifests(yaml.dump(object), "a.yaml").map((d) => d.object)).toEqual([object]);
+    expect(parseManifests("{apiVersion: v1, kind: ConfigMap, metadata: {name: x}}\n", "flow.yaml").map((d) => d.object)).toEqual([object]);
+    expect(() => parseManifests("{apiVersion: [", "bad.yaml")).toThrow(/^bad.yaml: not valid YAML or JSON/);
   });
 
   it("rejects access-test files with the case and field named", () => {

@@ -59,13 +59,27 @@ async function expandPaths(paths: string[], recursive: boolean): Promise<string[
   return files;
 }
 
+/**
+ * JSON is YAML, but JSON.parse is several times faster on large generated files; so is the
+ * block reader on the block YAML most manifests are. js-yaml reads the rest (YAML in flow
+ * style, which may start with `{` too) and words the error of text that is neither.
+ */
+function documentsOf(text: string): unknown[] {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      return [JSON.parse(text)];
+    } catch {
+      // Not JSON: YAML, or an error js-yaml describes.
+    }
+  }
+  return readBlockYaml(text) ?? yaml.loadAll(text);
+}
+
 /** Every object of a YAML or JSON text; `kind: List` documents are unpacked. */
 export function parseManifests(text: string, file: string): SourceDocument[] {
   let parsed: unknown[];
   try {
-    // JSON is YAML, but JSON.parse is several times faster on large generated files; so is
-    // the block reader on the block YAML most manifests are, and js-yaml reads the rest.
-    parsed = text.trimStart().startsWith("{") ? [JSON.parse(text)] : (readBlockYaml(text) ?? yaml.loadAll(text));
+    parsed = documentsOf(text);
   } catch (err) {
     throw new UsageError(`${file}: not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
   }
