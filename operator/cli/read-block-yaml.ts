@@ -215,20 +215,19 @@ class BlockReader {
   private key(offset: number, colon: number): string {
     const text = this.text;
     const first = text.charCodeAt(offset);
-    if (first === SINGLE_QUOTE || first === DOUBLE_QUOTE) {
-      const key = this.resolve(text.slice(offset, trimEnd(text, offset, colon)));
-      if (typeof key !== "string" || key === "__proto__") outside();
-      return key;
-    }
     const end = trimEnd(text, offset, colon);
-    let key = plainString(text, offset, end);
-    if (key === undefined) {
-      // Kept only when js-yaml reads it as this very string (`9z`, not `1.0` or `null`); `<<` merges.
-      const source = text.slice(offset, end);
-      if (INDICATOR_START.has(text.charCodeAt(offset)) || source === "<<" || this.resolve(source) !== source) outside();
-      key = source;
+    let key: unknown;
+    if (first === SINGLE_QUOTE || first === DOUBLE_QUOTE) key = this.resolve(text.slice(offset, end));
+    else {
+      key = plainString(text, offset, end);
+      if (key === undefined) {
+        // Kept only when js-yaml reads it as this very string (`9z`, not `1.0` or `null`); `<<` merges.
+        const source = text.slice(offset, end);
+        if (INDICATOR_START.has(first) || source === "<<" || this.resolve(source) !== source) outside();
+        key = source;
+      }
     }
-    if (key === "__proto__") outside();
+    if (typeof key !== "string" || key === "__proto__") outside();
     return key;
   }
 

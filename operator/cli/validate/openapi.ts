@@ -22,8 +22,8 @@ function typeMatches(expected: string, actual: string): boolean {
   return expected === "number" && actual === "integer";
 }
 
-/** The rune count Go's utf8.RuneCountInString gives. */
-function runeCount(text: string): number {
+/** The rune count Go's utf8.RuneCountInString gives, which is also what CEL's size() counts. */
+export function runeCount(text: string): number {
   let count = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

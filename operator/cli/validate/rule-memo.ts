@@ -5,7 +5,7 @@
 // values, so does the memory. The one-source-kind rule, for instance, runs on every source
 // of every policy, and sources come in a handful of shapes.
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import type { SchemaNode } from "./schema-node.js";
+import { schemaAt, type SchemaNode } from "./schema-node.js";
 
 interface SelfRead {
   /** Field names from self down. */
@@ -68,13 +68,6 @@ function finiteDomain(node: SchemaNode | undefined): boolean {
   return node !== undefined && (node.type === "boolean" || (node.enum !== undefined && node.enum.length > 0));
 }
 
-/** The schema of the value at `path` below `node`, found as toCel finds it. */
-export function schemaAt(node: SchemaNode, path: readonly string[]): SchemaNode | undefined {
-  let current: SchemaNode | undefined = node;
-  for (const field of path) current = current?.properties?.get(field) ?? current?.additionalProperties;
-  return current;
-}
-
 /** Values that are not in the schema's domain (invalid objects) may still come: the memory is capped all the same. */
 const MAX_REMEMBERED = 1024;
 
@@ -107,10 +100,15 @@ function inputKey(value: unknown, read: SelfRead): string {
   let current = value;
   let key = "";
   for (const field of read.path) {
-    if (current === null || typeof current !== "object" || Array.isArray(current)) return `${key}${current === null ? "n" : typeof current}`;
+    if (!isRecord(current)) return `${key}${current === null ? "n" : typeof current}`;
     if (!Object.hasOwn(current, field)) return `${key}-`;
     current = (current as Record<string, unknown>)[field];
     key += current === null ? "n" : "+";
   }
   return read.presenceOnly ? key : `${key}=${JSON.stringify(current) ?? "u"}`;
+}
+
+/** A JSON object (a CEL map), not null or a list. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -9,12 +9,9 @@
 // policies share a handful of shapes, so the key takes few values and the interpreter runs
 // once per shape.
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import type { RuleMemo } from "./rule-memo.js";
-import type { SchemaNode } from "./schema-node.js";
-
-/** A field name, or ELEMENT for every element of a list. */
-type Segment = string | typeof ELEMENT;
-const ELEMENT = Symbol("element");
+import { runeCount } from "./openapi.js";
+import { isRecord, type RuleMemo } from "./rule-memo.js";
+import { ELEMENT, schemaAt, type SchemaNode, type SchemaPathSegment as Segment } from "./schema-node.js";
 
 interface Read {
   path: readonly Segment[];
@@ -100,12 +97,6 @@ function analyse(expr: Expr | undefined, env: ReadonlyMap<string, Binding>, read
   }
 }
 
-function schemaAt(node: SchemaNode, path: readonly Segment[]): SchemaNode | undefined {
-  let current: SchemaNode | undefined = node;
-  for (const segment of path) current = segment === ELEMENT ? current?.items : (current?.properties?.get(segment) ?? current?.additionalProperties);
-  return current;
-}
-
 /** Keys longer than this (a policy with thousands of sources) are not remembered: the rule is evaluated. */
 const MAX_KEY_LENGTH = 4096;
 /** Shapes outside the common ones may still come: the memory is capped. */
@@ -170,15 +161,11 @@ function endKey(current: unknown, how: Read["how"]): string {
   if (how === "size") {
     if (Array.isArray(current)) return `L${current.length}`;
     if (isRecord(current)) return `M${Object.keys(current).length}`;
-    if (typeof current === "string") return `S${[...current].length}`;
+    if (typeof current === "string") return `S${runeCount(current)}`;
   }
   return `=${JSON.stringify(current) ?? "u"}`;
 }
 
 function typeKey(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

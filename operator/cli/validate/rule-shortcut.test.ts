@@ -58,6 +58,8 @@ describe("a shortcut's verdict is CEL's", () => {
     fc.constantFrom("", "a", "a-b", "-a", "a.b", "GET", "https://issuer.example/x", "x".repeat(63), "x".repeat(64), "x".repeat(200), "x".repeat(201)),
     // Within the 200 and 235 limits in code points (CEL's size), beyond them in UTF-16 units.
     fc.constantFrom("a".repeat(199) + "\u{1F600}", "\u{1F600}".repeat(150), "\u{1F600}".repeat(118) + "a", "a".repeat(234) + "\u{1F600}", "\u{1F600}".repeat(201)),
+    // Lone surrogates, which CEL counts as one character each.
+    fc.constantFrom("a".repeat(199) + "\uD800b", "\uDC00".repeat(201), "x".repeat(234) + "\uD800"),
   );
   const anything = fc.oneof(text, fc.constant(null), fc.integer(), fc.boolean(), fc.constant({}), fc.constant(["a"]));
   const objectValue = fc.record(

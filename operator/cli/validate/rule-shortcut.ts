@@ -2,13 +2,14 @@
 // answered in plain code. Most rules of our CRDs are `self.matches('^...$')` on a name or a
 // namespace, run on every source of every policy; the CEL interpreter costs far more than
 // the match. A rule qualifies when its syntax tree is built only of has() on self's fields,
-// strings of self (not date-times, which CEL sees as timestamps), their matches() with a constant pattern and size() compared with a constant,
-// and !, && and ||. On values where CEL could fail (a field missing, a value that is not a
+// strings of self (not date-times, which CEL sees as timestamps), their matches() with a
+// constant pattern and size() compared with a constant, and !, && and ||. On values where CEL could fail (a field missing, a value that is not a
 // string) the shortcut does not decide and the rule is evaluated by CEL.
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { runeCount } from "./openapi.js";
 import { compilePattern } from "./patterns.js";
-import { schemaAt, selfPath, type RuleMemo } from "./rule-memo.js";
-import type { SchemaNode } from "./schema-node.js";
+import { isRecord, selfPath, type RuleMemo } from "./rule-memo.js";
+import { schemaAt, type SchemaNode } from "./schema-node.js";
 
 /** The shortcut cannot tell: CEL decides. */
 const UNDECIDED = Symbol("undecided");
@@ -94,7 +95,7 @@ const COMPARISONS: Record<string, ((a: number, b: number) => boolean) | undefine
   "_!=_": (a, b) => a !== b,
 };
 
-/** `x.size()` or `size(x)` of a string term: its length in code points, as CEL counts. */
+/** `x.size()` or `size(x)` of a string term: its length in characters (code points), as CEL counts. */
 function sizeTerm(expr: Expr, node: SchemaNode): Term<number> | undefined {
   const kind = expr.exprKind;
   if (kind.case !== "callExpr" || kind.value.function !== "size") return undefined;
@@ -105,15 +106,9 @@ function sizeTerm(expr: Expr, node: SchemaNode): Term<number> | undefined {
     text &&
     ((self) => {
       const value = text(self);
-      return value === UNDECIDED ? value : codePoints(value);
+      return value === UNDECIDED ? value : runeCount(value);
     })
   );
-}
-
-function codePoints(text: string): number {
-  let surrogates = 0;
-  for (let i = 0; i < text.length; i++) if ((text.charCodeAt(i) & 0xfc00) === 0xd800) surrogates++;
-  return text.length - surrogates;
 }
 
 /** self, or a field below it, when it holds a string that CEL sees as a string. */
@@ -147,10 +142,6 @@ function valueAt(self: unknown, path: readonly string[], depth: number): unknown
     current = current[path[i]!];
   }
   return current;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Whether CEL sees a string at this schema node as the same string (toCel makes date-times timestamps). */

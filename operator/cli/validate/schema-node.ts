@@ -141,6 +141,17 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
   return node;
 }
 
+/** A path segment standing for every element of a list. */
+export const ELEMENT = Symbol("element");
+export type SchemaPathSegment = string | typeof ELEMENT;
+
+/** The schema of the value at `path` below `node`: properties and map entries as childSchema finds them, ELEMENT as the list's items. */
+export function schemaAt(node: SchemaNode, path: readonly SchemaPathSegment[]): SchemaNode | undefined {
+  let current: SchemaNode | undefined = node;
+  for (const segment of path) current = segment === ELEMENT ? current?.items : childSchema(current, segment);
+  return current;
+}
+
 /** The schema of a map entry or property `key` of an object node, as pruning and defaulting look it up. */
 export function childSchema(node: SchemaNode | undefined, key: string): SchemaNode | undefined {
   if (!node) return undefined;
