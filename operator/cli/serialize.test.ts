@@ -38,6 +38,23 @@ describe("YAML output", () => {
     expect(objectToYaml(dated)).toBe(objectToYamlWithJsYaml(dated));
   });
 
+  it("writes a long list shared by many objects, at any depth, as js-yaml writes each copy", () => {
+    const tenant = Array.from({ length: 70 }, (_, i) => `cluster.local/ns/team-${i % 3}/sa/engine-${String(i).padStart(3, "0")}`);
+    const mixed = [...tenant.slice(0, 69), 7];
+    const objects = [
+      { kind: "A", spec: { rules: [{ from: [{ source: { principals: tenant } }] }] } },
+      { kind: "B", spec: { principals: tenant, nested: [tenant, mixed] } },
+      { kind: "C", spec: { principals: tenant.slice(0, 64), again: mixed } },
+    ];
+    const writer = new BlockYaml();
+    for (let pass = 0; pass < 2; pass++) {
+      for (const object of objects) expect(objectToYaml(object, writer)).toBe(objectToYamlWithJsYaml(object));
+    }
+    // A list that grew after it was written is written anew.
+    tenant.push("cluster.local/ns/team-9/sa/late");
+    expect(objectToYaml(objects[1], writer)).toBe(objectToYamlWithJsYaml(objects[1]));
+  });
+
   it("writes a list of objects as documents, reusing the scalars it has formatted", () => {
     const objects = [{ kind: "A", metadata: { name: "x", labels: { "1": "yes" } } }, { kind: "B", spec: { ports: [8080, "8080"], empty: {}, none: [] } }];
     expect(formatObjects(objects, "yaml")).toBe(objects.map((o) => `---\n${objectToYamlWithJsYaml(o)}`).join(""));

@@ -57,6 +57,9 @@ export function writeObjects(objects: readonly unknown[], format: ObjectFormat, 
 /** A value this writer leaves to js-yaml (multi-line text, long keys, non-JSON values). */
 const NOT_SIMPLE = Symbol("not simple");
 
+/** Lists this long are written once per writer and depth (see BlockYaml.stringList). */
+const SHARED_LIST_MIN = 64;
+
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 const MAX_ARRAY_INDEX = 4294967294;
 
@@ -91,6 +94,7 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 export class BlockYaml {
   private readonly scalars = new Map<unknown, string>();
   private readonly indents: string[] = [];
+  private readonly lists = new WeakMap<readonly unknown[], Map<number, { length: number; text: string }>>();
   /** The text written so far, in pieces joined once: joining many small strings beats concatenating them. */
   private parts: string[] = [];
 
@@ -125,6 +129,39 @@ export class BlockYaml {
     return text;
   }
 
+  /**
+   * A long list written once per depth: a tenant's principals are one list that many
+   * policies share, and most of the output's bytes. Lists holding anything but strings are
+   * written item by item (and not remembered).
+   */
+  private stringList(list: readonly unknown[], level: number, compact: boolean): string {
+    const key = compact ? -1 - level : level;
+    let byDepth = this.lists.get(list);
+    const known = byDepth?.get(key);
+    if (known && known.length === list.length) return known.text;
+    const saved = this.parts;
+    const parts: string[] = (this.parts = []);
+    let strings = true;
+    try {
+      let first = true;
+      for (const item of list) {
+        if (typeof item !== "string") strings = false;
+        if (!compact || !first) parts.push(this.nextLine(level));
+        first = false;
+        parts.push("- ");
+        this.node(item === undefined ? null : item, level + 1, true);
+      }
+    } finally {
+      this.parts = saved;
+    }
+    const text = parts.join("");
+    if (strings) {
+      if (!byDepth) this.lists.set(list, (byDepth = new Map()));
+      byDepth.set(key, { length: list.length, text });
+    }
+    return text;
+  }
+
   /** writeNode of js-yaml in block context at `level`; `compact`: the first line follows `- ` or starts the document. */
   private node(value: unknown, level: number, compact: boolean): void {
     const parts = this.parts;
@@ -135,6 +172,10 @@ export class BlockYaml {
     if (Array.isArray(value)) {
       if (value.length === 0) {
         parts.push("[]");
+        return;
+      }
+      if (value.length >= SHARED_LIST_MIN) {
+        parts.push(this.stringList(value, level, compact));
         return;
       }
       let first = true;

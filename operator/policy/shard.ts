@@ -112,7 +112,7 @@ export function jsonBytes(value: unknown): number {
 
 /** Printable ASCII other than `"` and `\\`: its JSON is the text between two quotes. */
 const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const MEASURED_LIST_MIN = 256;
+const MEASURED_LIST_MIN = 64;
 const measuredLists = new WeakMap<readonly unknown[], { length: number; bytes: number }>();
 
 /** Name of shard `index`: the first keeps the policy's own name, so a small policy is named as before. */

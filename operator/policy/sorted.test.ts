@@ -17,6 +17,17 @@ describe("merging sorted principal lists", () => {
     );
   });
 
+  it("returns the list itself when the other adds nothing to it, so a tenant's list stays shared", () => {
+    const tenant = ["a", "b", "c", "d"];
+    expect(mergeSortedUnique(["b", "d"], tenant)).toBe(tenant);
+    expect(mergeSortedUnique(tenant, ["a"])).toBe(tenant);
+    expect(mergeSortedUnique(tenant, [])).toBe(tenant);
+    const widened = mergeSortedUnique(tenant, ["bb"]);
+    expect(widened).not.toBe(tenant);
+    expect(widened).toEqual(["a", "b", "bb", "c", "d"]);
+    expect(tenant).toEqual(["a", "b", "c", "d"]);
+  });
+
   it("tells a list with a repeat or a step back from a sorted one", () => {
     expect(isSortedUnique(["a", "b", "c"])).toBe(true);
     expect(isSortedUnique(["a", "a"])).toBe(false);

@@ -15,8 +15,15 @@ export function isSortedUnique(values: readonly string[]): boolean {
   return true;
 }
 
-/** sortedUnique(a ++ b) of two lists that are each sorted and unique, in one pass. */
+/**
+ * sortedUnique(a ++ b) of two lists that are each sorted and unique, in one pass. When one
+ * list holds every value of the other, that list itself is the result: a tenant's
+ * principals merged with a few of its own members stay the one shared list, whose
+ * measures and texts the renderer keeps (rendered lists are never modified).
+ */
 export function mergeSortedUnique(a: readonly string[], b: readonly string[]): string[] {
+  if (includesAll(a, b)) return a as string[];
+  if (includesAll(b, a)) return b as string[];
   const merged: string[] = [];
   let i = 0;
   let j = 0;
@@ -38,6 +45,18 @@ export function mergeSortedUnique(a: readonly string[], b: readonly string[]): s
   while (i < a.length) merged.push(a[i++]!);
   while (j < b.length) merged.push(b[j++]!);
   return merged;
+}
+
+/** Whether sorted, unique `list` holds every value of sorted, unique `values`. */
+function includesAll(list: readonly string[], values: readonly string[]): boolean {
+  if (values.length > list.length) return false;
+  let i = 0;
+  for (const value of values) {
+    while (i < list.length && list[i]! < value) i++;
+    if (i === list.length || list[i] !== value) return false;
+    i++;
+  }
+  return true;
 }
 
 /** The same record with its keys inserted in sorted order, so serialisations agree. */

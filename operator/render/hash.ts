@@ -84,7 +84,7 @@ function keyJson(key: string): string {
 // A tenant's principals are one list shared by every rule and policy naming the tenant, and
 // hashed for each: its text is kept with it (a list is never changed in place once
 // rendered; its length is checked all the same).
-const LONG_LIST = 256;
+const LONG_LIST = 64;
 const listTexts = new WeakMap<readonly string[], { length: number; text: string }>();
 
 function stringListJson(list: readonly string[]): string {
