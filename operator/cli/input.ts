@@ -1,6 +1,6 @@
 // Reads the manifests a command is given: files, directories (with -R, recursively) and
 // `-` for stdin; each may hold several YAML documents or JSON (one object or a List).
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
 import { UsageError } from "./exit-codes.js";
@@ -24,14 +24,16 @@ export interface ReadOptions {
 export async function readManifests(paths: string[], options: ReadOptions): Promise<SourceDocument[]> {
   if (paths.length === 0) throw new UsageError("-f/--filename is required: name files, directories (with -R) or - for stdin");
   const documents: SourceDocument[] = [];
-  for (const file of await expandPaths(paths, options.recursive)) {
-    const text = file === "-" ? await options.readStdin() : await readFile(file, "utf8");
+  // Read synchronously: a command has nothing else to do meanwhile, and a directory of
+  // hundreds of files waited on one by one idles a fifth of the time it takes to read them.
+  for (const file of expandPaths(paths, options.recursive)) {
+    const text = file === "-" ? await options.readStdin() : readFileSync(file, "utf8");
     documents.push(...parseManifests(text, file === "-" ? "<stdin>" : file));
   }
   return documents;
 }
 
-async function expandPaths(paths: string[], recursive: boolean): Promise<string[]> {
+function expandPaths(paths: string[], recursive: boolean): string[] {
   const files: string[] = [];
   for (const given of paths) {
     if (given === "-") {
@@ -40,7 +42,7 @@ async function expandPaths(paths: string[], recursive: boolean): Promise<string[
     }
     let info;
     try {
-      info = await stat(given);
+      info = statSync(given);
     } catch {
       throw new UsageError(`-f ${given}: no such file or directory`);
     }
@@ -48,7 +50,7 @@ async function expandPaths(paths: string[], recursive: boolean): Promise<string[
       files.push(given);
       continue;
     }
-    const entries = await readdir(given, { recursive, withFileTypes: true });
+    const entries = readdirSync(given, { recursive, withFileTypes: true });
     files.push(
       ...entries
         .filter((entry) => entry.isFile() && MANIFEST_FILE.test(entry.name))
