@@ -22,7 +22,12 @@ const DIGEST_CHUNK = 16 * 1024;
 export function canonicalDigest(value: unknown): string {
   const hash: Hash = createHash("sha256");
   const chunks = textChunks((chunk) => void hash.update(chunk), DIGEST_CHUNK);
-  write(value, chunks.add);
+  // A long list's text goes to the hash as the UTF-8 bytes kept with it: encoding the text
+  // again for every policy that names a large tenant costs more than hashing it.
+  write(value, chunks.add, (list) => {
+    chunks.flush();
+    hash.update((list.utf8 ??= Buffer.from(list.text, "utf8")));
+  });
   chunks.flush();
   return hash.digest("hex");
 }
@@ -31,7 +36,7 @@ export function canonicalDigest(value: unknown): string {
 // every rendered object and status on every reconcile. Same output as JSON.stringify of
 // a copy with sorted keys (undefined members left out, undefined array items as null).
 // Returns false for a value JSON leaves out (undefined, a function).
-function write(value: unknown, emit: (text: string) => void): boolean {
+function write(value: unknown, emit: (text: string) => void, emitList: (list: ListText) => void = (list) => emit(list.text)): boolean {
   if (value === null || typeof value !== "object") {
     const text = JSON.stringify(value) as string | undefined;
     if (text === undefined) return false;
@@ -42,13 +47,14 @@ function write(value: unknown, emit: (text: string) => void): boolean {
     // Lists of strings (principals, paths) are most of a large policy's bytes; for them the
     // engine's own serialisation gives the same text at a fraction of the cost.
     if (value.every((item) => typeof item === "string")) {
-      emit(stringListJson(value as string[]));
+      if (value.length < LONG_LIST) emit(JSON.stringify(value));
+      else emitList(longListText(value as string[]));
       return true;
     }
     emit("[");
     value.forEach((item, index) => {
       if (index > 0) emit(",");
-      if (!write(item, emit)) emit("null");
+      if (!write(item, emit, emitList)) emit("null");
     });
     emit("]");
     return true;
@@ -61,7 +67,7 @@ function write(value: unknown, emit: (text: string) => void): boolean {
     if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
     emit(first ? keyJson(key) : `,${keyJson(key)}`);
     first = false;
-    write(member, emit);
+    write(member, emit, emitList);
   }
   emit("}");
   return true;
@@ -85,15 +91,22 @@ function keyJson(key: string): string {
 // hashed for each: its text is kept with it (a list is never changed in place once
 // rendered; its length is checked all the same).
 const LONG_LIST = 64;
-const listTexts = new WeakMap<readonly string[], { length: number; text: string }>();
 
-function stringListJson(list: readonly string[]): string {
-  if (list.length < LONG_LIST) return JSON.stringify(list);
+interface ListText {
+  length: number;
+  text: string;
+  /** The text in UTF-8, made when a digest first needs it. */
+  utf8?: Buffer;
+}
+
+const listTexts = new WeakMap<readonly string[], ListText>();
+
+function longListText(list: readonly string[]): ListText {
   const known = listTexts.get(list);
-  if (known && known.length === list.length) return known.text;
-  const text = JSON.stringify(list);
-  listTexts.set(list, { length: list.length, text });
-  return text;
+  if (known && known.length === list.length) return known;
+  const entry = { length: list.length, text: JSON.stringify(list) };
+  listTexts.set(list, entry);
+  return entry;
 }
 
 // An object built from sorted keys still lists integer-like keys first, in numeric order,
