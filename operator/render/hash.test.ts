@@ -45,4 +45,15 @@ describe("canonicalJson", () => {
       { numRuns: 1000 },
     );
   });
+
+  it("digests a long list shared by several members as its text, also after the list grew", () => {
+    const tenant = Array.from({ length: 70 }, (_, i) => `cluster.local/ns/t\u00e9am/sa/engine-${i}${i === 3 ? "\ud800" : ""}`);
+    const spec = { rules: [{ from: [{ source: { principals: tenant } }] }, { from: [{ source: { principals: tenant } }], to: [{ paths: tenant }] }] };
+    const expected = () => createHash("sha256").update(canonicalJson(spec)).digest("hex");
+    expect(canonicalDigest(spec)).toBe(expected());
+    expect(canonicalDigest(spec)).toBe(expected());
+    tenant.push("cluster.local/ns/late/sa/engine");
+    expect(canonicalDigest(spec)).toBe(expected());
+    expect(canonicalJson(spec)).toBe(JSON.stringify(sortedCopy(spec)));
+  });
 });
