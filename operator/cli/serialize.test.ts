@@ -2,7 +2,8 @@
 // to the bytes js-yaml's dump writes for the same sorted objects.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BlockYaml, formatObjects, objectToYaml, objectToYamlWithJsYaml } from "./serialize.js";
+import yaml from "js-yaml";
+import { BlockYaml, formatObjects, isPlainAsWritten, objectToYaml, objectToYamlWithJsYaml } from "./serialize.js";
 
 // Strings that js-yaml must quote, escape or write as block scalars, next to plain ones.
 const trickyString = fc.oneof(
@@ -28,6 +29,19 @@ describe("YAML output", () => {
       // An own "__proto__" key, as JSON.parse makes it: once lost by the sorted copy.
       { numRuns: 3000, examples: [[JSON.parse('{"":{"__proto__":0}}') as Record<string, unknown>]] },
     );
+  });
+
+  it("writes a string as it is only where js-yaml writes it so", () => {
+    const nameLike = fc.stringMatching(/^[A-Za-z][A-Za-z0-9._/:-]{0,12}$/);
+    const words = fc.constantFrom("null", "Null", "NULL", "nULL", "true", "True", "TRUE", "tRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "yES", "oN", "inf", "nan", "e5", "E1", "x1");
+    fc.assert(
+      fc.property(fc.oneof(nameLike, words, trickyString), (text) => {
+        if (isPlainAsWritten(text)) expect(yaml.dump(text, { lineWidth: -1 })).toBe(`${text}\n`);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(["cluster.local/ns/a/sa/b", "security.nexus.io/policy-hash", "nexus-allow-x"].every(isPlainAsWritten)).toBe(true);
+    expect(["true", "NULL", "1e3", "-a", "a:", "a b", ""].some(isPlainAsWritten)).toBe(false);
   });
 
   it("falls back to js-yaml for values it does not write itself", () => {

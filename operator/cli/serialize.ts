@@ -68,13 +68,45 @@ const MAX_ARRAY_INDEX = 4294967294;
  * sorted, but (as in any JavaScript object) array-index keys first, in numeric order.
  */
 function sortedKeys(record: Record<string, unknown>): string[] {
-  const keys = Object.keys(record).sort();
+  const own = Object.keys(record);
+  // The renderer builds most objects with their keys in order already.
+  if (inOrderWithoutIndexKeys(own)) return own;
+  const keys = own.sort();
   let indexKeys: string[] | undefined;
   for (const key of keys) if (ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX) (indexKeys ??= []).push(key);
   if (!indexKeys) return keys;
   indexKeys.sort((a, b) => Number(a) - Number(b));
   const indexSet = new Set(indexKeys);
   return [...indexKeys, ...keys.filter((key) => !indexSet.has(key))];
+}
+
+/** Whether the keys are sorted, no two alike, and none starts with a digit (so none is an array index). */
+function inOrderWithoutIndexKeys(keys: string[]): boolean {
+  let previous = "";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const first = key.charCodeAt(0);
+    if (first >= 48 && first <= 57) return false;
+    if (i > 0 && !(previous < key)) return false;
+    previous = key;
+  }
+  return true;
+}
+
+/**
+ * Strings js-yaml writes as they are: a letter, then letters, digits and `._/-`, and not one
+ * of the words read as null or a boolean (in YAML 1.2 or 1.1). No number, time or special float
+ * starts with a letter, and none of these characters needs quoting in block context.
+ */
+const PLAIN_SCALAR = /^[A-Za-z][A-Za-z0-9._/-]*$/;
+const PLAIN_LOOKING_WORDS = new Set([
+  ...["null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"],
+  // YAML 1.1 booleans, which js-yaml quotes for older readers.
+  ...["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"],
+]);
+
+export function isPlainAsWritten(text: string): boolean {
+  return PLAIN_SCALAR.test(text) && !(text.length <= 5 && PLAIN_LOOKING_WORDS.has(text));
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {
@@ -117,6 +149,7 @@ export class BlockYaml {
   }
 
   private scalar(value: unknown): string {
+    if (typeof value === "string" && isPlainAsWritten(value)) return value;
     // A Map holds 0 and -0 as one key; js-yaml writes them differently.
     if (value === 0 && Object.is(value, -0)) return yaml.dump(value, DUMP_OPTIONS).slice(0, -1);
     let text = this.scalars.get(value);
