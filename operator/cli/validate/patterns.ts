@@ -15,6 +15,12 @@ export function compilePattern(source: string): Pattern {
   let pattern = cache.get(source);
   if (!pattern) {
     const matches = matcherOf(source);
+    const native = nativeEquivalent(source);
+    if (native) {
+      pattern = { source, test: (text) => native.test(text) };
+      cache.set(source, pattern);
+      return pattern;
+    }
     // The same values (namespaces, methods, label values) recur across thousands of
     // objects, and a match costs far more than a lookup.
     const verdicts = new Map<string, boolean>();
@@ -33,6 +39,53 @@ export function compilePattern(source: string): Pattern {
     cache.set(source, pattern);
   }
   return pattern;
+}
+
+/**
+ * The engine's own RegExp for a pattern that means the same to it as to RE2, or undefined.
+ * Only patterns built from literal characters, bracket classes of ASCII characters and
+ * ranges, groups, alternation, repetition and the two anchors qualify: for these both
+ * engines match the same texts (in `u` mode JavaScript reads code points, as RE2 does).
+ * `.`, `\d`, `\s`, `\w`, `\b`, POSIX classes and flags differ between the two and keep
+ * a pattern on RE2. The RE2 compilation has already run, so RE2's syntax errors still
+ * decide what is invalid.
+ */
+export function nativeEquivalent(source: string): RegExp | undefined {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c > 0x7e || c < 0x20) return undefined;
+    const ch = source[i]!;
+    if (ch === "\\") {
+      const next = source[i + 1] ?? "";
+      // A letter after a backslash is a class or an assertion (except \xHH, the same in both).
+      if (/[A-Za-z0-9]/.test(next)) {
+        if (next !== "x" || !/^[0-9A-Fa-f]{2}$/.test(source.slice(i + 2, i + 4))) return undefined;
+        i += 3;
+      } else i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === "[") return undefined;
+      if (ch === "]") inClass = false;
+      continue;
+    }
+    if (ch === "[") {
+      inClass = true;
+      // A `]` first in a class is a member for RE2 and an empty class for JavaScript.
+      if (source[i + 1] === "]" || (source[i + 1] === "^" && source[i + 2] === "]")) return undefined;
+      if (source[i + 1] === "^") i++;
+      continue;
+    }
+    if (ch === ".") return undefined;
+    if (ch === "(" && source[i + 1] === "?" && source[i + 2] !== ":") return undefined;
+  }
+  if (inClass) return undefined;
+  try {
+    return new RegExp(source, "u");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
