@@ -20,8 +20,25 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** Paths of fields the schema does not know (strict field validation), as the apiserver prints them. */
-function unknownFields(value: unknown, node: SchemaNode | undefined, path: string, found: string[]): void {
+interface Decoding {
+  /** Paths of fields the schema does not know. */
+  unknown: string[];
+  /** Whether a null stands anywhere the schema knows, so pruning must look everywhere. */
+  nulls: boolean;
+}
+
+function containsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== "object") return false;
+  return Array.isArray(value) ? value.some(containsNull) : Object.values(value).some(containsNull);
+}
+
+/** Paths of fields the schema does not know (strict field validation), as the apiserver prints them; and whether a known field holds a null. */
+function unknownFields(value: unknown, node: SchemaNode | undefined, path: string, found: Decoding): void {
+  if (value === null) {
+    found.nulls = true;
+    return;
+  }
   if (node?.preserveUnknownFields) {
     // Known properties below are still pruned; unknown ones are kept.
     if (isObject(value)) {
@@ -36,7 +53,7 @@ function unknownFields(value: unknown, node: SchemaNode | undefined, path: strin
     for (const [key, child] of Object.entries(value)) {
       const schema = childSchema(node, key);
       if (schema) unknownFields(child, schema, childPath(path, key), found);
-      else found.push(childPath(path, key));
+      else found.unknown.push(childPath(path, key));
     }
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => unknownFields(item, node?.items, indexPath(path, i), found));
@@ -45,10 +62,12 @@ function unknownFields(value: unknown, node: SchemaNode | undefined, path: strin
 
 /**
  * apiextensions PruneNonNullableNullsWithoutDefaults, then Default. Copies only the objects
- * and lists it changes, so the input is never modified and most of it is shared.
+ * and lists it changes, so the input is never modified and most of it is shared. Without
+ * `nulls` (the object holds none where the schema reaches), only subtrees with defaults are
+ * walked.
  */
-function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): unknown {
-  if (!node) return value;
+function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined, nulls = true): unknown {
+  if (!node || (!nulls && !node.hasDefaultsBelow)) return value;
   if (isObject(value)) {
     let copy: Json | undefined;
     for (const key of Object.keys(value)) {
@@ -64,7 +83,7 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): unk
           continue;
         }
         next = pruneNullsAndDefault(structuredClone(schema.default), schema);
-      } else if (typeof child === "object") next = pruneNullsAndDefault(child, schema);
+      } else if (typeof child === "object") next = pruneNullsAndDefault(child, schema, nulls);
       // Scalars other than null never change.
       else continue;
       if (next !== child) (copy ??= { ...value })[key] = next;
@@ -79,7 +98,8 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined): unk
     if (!items) return value;
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
-      const next = pruneNullsAndDefault(item === null && !items.nullable && items.default !== undefined ? structuredClone(items.default) : item, items);
+      const defaulted = item === null && !items.nullable && items.default !== undefined;
+      const next = pruneNullsAndDefault(defaulted ? structuredClone(items.default) : item, items, nulls || defaulted);
       if (next !== item) (copy ??= [...value])[i] = next;
     });
     return copy ?? value;
@@ -175,19 +195,24 @@ export function admit(input: Json, root: SchemaNode, options: { hasStatusSubreso
   // Creating through the main resource ignores status when the kind has a status subresource.
   if (options.hasStatusSubresource) delete received.status;
 
-  const unknown: string[] = [];
+  const decoding: Decoding = { unknown: [], nulls: false };
+  const { unknown } = decoding;
   if (isObject(received.metadata)) for (const key of Object.keys(received.metadata)) if (!OBJECT_META_FIELDS.has(key)) unknown.push(`metadata.${key}`);
   for (const [key, child] of Object.entries(received)) {
-    if (key === "apiVersion" || key === "kind" || key === "metadata") continue;
+    // These are checked against ObjectMeta and the kind, not the schema's fields; a null in them is still pruned.
+    if (key === "apiVersion" || key === "kind" || key === "metadata") {
+      decoding.nulls ||= containsNull(child);
+      continue;
+    }
     const schema = root.properties?.get(key);
-    if (schema) unknownFields(child, schema, key, unknown);
+    if (schema) unknownFields(child, schema, key, decoding);
     else unknown.push(key);
   }
   if (unknown.length > 0) {
     return { object: received, errors: unknown.sort().map((path) => fieldError("FieldValueUnknown", path, undefined)) };
   }
 
-  const object = pruneNullsAndDefault(received, root) as Json;
+  const object = pruneNullsAndDefault(received, root, decoding.nulls) as Json;
   const errors: FieldError[] = [...validateObjectMeta(isObject(object.metadata) ? object.metadata : {})];
   validateOpenApi(object, root, "", errors);
   listTypeErrors(object, root, "", errors);

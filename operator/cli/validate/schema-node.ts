@@ -78,6 +78,8 @@ export interface SchemaNode {
   rules: readonly CompiledRule[];
   /** Whether this node or any node below it has CEL rules, so rule-free subtrees are skipped. */
   hasRulesBelow: boolean;
+  /** Whether a property or list item at this node or below has a default, so defaulting skips the other subtrees. */
+  hasDefaultsBelow: boolean;
 }
 
 /**
@@ -131,6 +133,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     defaultedProperties: [...(properties ?? [])].filter(([, child]) => child.default !== undefined),
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
+    hasDefaultsBelow: children.some((c) => c.default !== undefined || c.hasDefaultsBelow),
   };
   for (const rule of rules) {
     if (!rule.expr) continue;

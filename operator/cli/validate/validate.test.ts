@@ -53,6 +53,25 @@ describe("Go semantics the apiserver's checks rely on", () => {
 });
 
 describe("admission of one object", () => {
+  it("prunes nulls and defaults in their place wherever they stand, the input untouched", () => {
+    const spec = {
+      targetIdentity: "ledger",
+      action: null,
+      dryRun: null,
+      rules: [{ from: [{ namespace: "web" }], to: null }],
+      authentication: { gate: true, apiKeys: { header: null, keys: [{ id: "k1", sha256: "a".repeat(64) }] } },
+    };
+    const before = JSON.stringify(spec);
+    const result = admitSpec("AccessPolicy", spec);
+    expect(result.errors).toEqual([]);
+    expect(result.object.spec).toMatchObject({ action: "Allow", dryRun: false, rules: [{ from: [{ namespace: "web" }] }], authentication: { apiKeys: { header: "x-api-key" } } });
+    expect((result.object.spec as { rules: object[] }).rules[0]).not.toHaveProperty("to");
+    expect(JSON.stringify(spec)).toBe(before);
+    const crd = catalog.lookup(API, "AccessPolicy")!;
+    const inMetadata = admit({ apiVersion: API, kind: "AccessPolicy", metadata: { name: "x", namespace: "payments", labels: null }, spec: { targetIdentity: "ledger" } }, crd.schema, crd);
+    expect(inMetadata.object.spec).toMatchObject({ action: "Allow" });
+  });
+
   it("accepts a valid object and fills in the schema's defaults", () => {
     const result = admitSpec("AccessPolicy", { targetIdentity: "ledger", rules: [{ from: [{ namespace: "web" }] }] });
     expect(result.errors).toEqual([]);
