@@ -10,6 +10,7 @@ import { compareStrings, sortedUnique } from "./sorted.js";
 import {
   otherTenantIdentitiesInNamespace,
   otherTenantIdentitiesWithPrincipal,
+  otherTenantIdentitiesWithServiceAccount,
   type TenantIsolation,
 } from "./tenant-isolation.js";
 
@@ -84,7 +85,11 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
   }
   const principal = principalOfFacts(identity, context.trustDomain);
   if (context.isolation) {
-    const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
+    // The principal names the identity's own service account: asked of it directly, not parsed back.
+    const others =
+      context.isolation.trustDomain === context.trustDomain
+        ? otherTenantIdentitiesWithServiceAccount(context.isolation, identity.namespace, identity.serviceAccount)
+        : otherTenantIdentitiesWithPrincipal(context.isolation, principal);
     if (others.some((other) => other.namespace === identity.namespace && other.name === identity.name)) {
       return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name} of tenant ${identity.tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, [identity]);
     }

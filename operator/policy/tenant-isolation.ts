@@ -35,7 +35,15 @@ export function isOtherTenant(isolation: TenantIsolation, facts: IdentityFacts):
 export function otherTenantIdentitiesWithPrincipal(isolation: TenantIsolation, principal: string): IdentityFacts[] {
   const parts = parseServiceAccountPrincipal(principal);
   if (!parts || parts.trustDomain !== isolation.trustDomain) return [];
-  return sortedByKey(isolation.identities.withServiceAccount(parts.namespace, parts.serviceAccount).filter((facts) => isOtherTenant(isolation, facts)));
+  return otherTenantIdentitiesWithServiceAccount(isolation, parts.namespace, parts.serviceAccount);
+}
+
+/** Identities of other tenants whose pods run as that service account of that namespace. */
+export function otherTenantIdentitiesWithServiceAccount(isolation: TenantIsolation, namespace: string, serviceAccount: string): IdentityFacts[] {
+  const sharing = isolation.identities.withServiceAccount(namespace, serviceAccount);
+  // Nearly always the account's only identity, of the target's tenant: nothing to sort.
+  if (!sharing.some((facts) => isOtherTenant(isolation, facts))) return [];
+  return sortedByKey(sharing.filter((facts) => isOtherTenant(isolation, facts)));
 }
 
 export function otherTenantIdentitiesInNamespace(isolation: TenantIsolation, namespace: string): IdentityFacts[] {

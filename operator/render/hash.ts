@@ -62,7 +62,7 @@ function write(value: unknown, emit: (text: string) => void, emitList: (list: Li
   const record = value as Record<string, unknown>;
   emit("{");
   let first = true;
-  for (const key of jsonKeyOrder(Object.keys(record).sort())) {
+  for (const key of jsonKeyOrder(sortedKeys(record))) {
     const member = record[key];
     if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
     emit(first ? keyJson(key) : `,${keyJson(key)}`);
@@ -71,6 +71,13 @@ function write(value: unknown, emit: (text: string) => void, emitList: (list: Li
   }
   emit("}");
   return true;
+}
+
+/** The keys, sorted; rendered objects are mostly built in key order already, and then kept as they are. */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return keys.sort();
+  return keys;
 }
 
 // Rendered objects use a few dozen keys, millions of times: their JSON is made once.
