@@ -19,7 +19,7 @@ export interface IdentityLookup {
   withTenant(tenant: string): IdentityFacts[];
   inNamespace(namespace: string): IdentityFacts[];
   /** The identities whose pods run as that service account (and so share its principal). */
-  withServiceAccount(namespace: string, serviceAccount: string): IdentityFacts[];
+  withServiceAccount(namespace: string, serviceAccount: string): readonly IdentityFacts[];
   /**
    * An answer derived from the identities, computed once and kept until they change: a
    * tenant of thousands named by hundreds of policies is then resolved once, not per policy.
@@ -67,12 +67,21 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
   const byTenant = groupBy(byKey.values(), (facts) => facts.tenant);
   const byNamespace = groupBy(byKey.values(), (facts) => facts.namespace);
   const byServiceAccount = groupBy(byKey.values(), (facts) => identityKey(facts.namespace, facts.serviceAccount));
+  // By namespace, then name: asked for every source of every policy, and a joined key
+  // would be built and hashed anew for each question.
+  const byNamespaceAndName = new Map<string, Map<string, IdentityFacts>>();
+  for (const facts of byKey.values()) {
+    let names = byNamespaceAndName.get(facts.namespace);
+    if (!names) byNamespaceAndName.set(facts.namespace, (names = new Map()));
+    names.set(facts.name, facts);
+  }
   const answers = new DerivedAnswers();
+  const none: readonly IdentityFacts[] = [];
   return {
-    get: (namespace, name) => byKey.get(identityKey(namespace, name)),
+    get: (namespace, name) => byNamespaceAndName.get(namespace)?.get(name),
     withTenant: (tenant) => [...(byTenant.get(tenant) ?? [])],
     inNamespace: (namespace) => [...(byNamespace.get(namespace) ?? [])],
-    withServiceAccount: (namespace, serviceAccount) => [...(byServiceAccount.get(identityKey(namespace, serviceAccount)) ?? [])],
+    withServiceAccount: (namespace, serviceAccount) => byServiceAccount.get(identityKey(namespace, serviceAccount)) ?? none,
     derived: (key, compute) => answers.get(key, compute),
   };
 }
