@@ -102,7 +102,9 @@ export function jsonBytes(value: unknown): number {
   }
   let bytes = 2;
   let members = 0;
-  for (const [key, member] of Object.entries(value)) {
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const member = record[key];
     if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
     bytes += jsonBytes(key) + 1 + jsonBytes(member);
     members++;

@@ -72,6 +72,8 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined, null
     let copy: Json | undefined;
     for (const key of Object.keys(value)) {
       const child = value[key];
+      // Scalars other than null never change.
+      if (child !== null && typeof child !== "object") continue;
       const schema = childSchema(node, key);
       let next: unknown;
       if (!schema) continue;
@@ -82,14 +84,12 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined, null
           delete (copy ??= { ...value })[key];
           continue;
         }
-        next = pruneNullsAndDefault(structuredClone(schema.default), schema);
-      } else if (typeof child === "object") next = pruneNullsAndDefault(child, schema, nulls);
-      // Scalars other than null never change.
-      else continue;
+        next = defaultOf(schema);
+      } else next = pruneNullsAndDefault(child, schema, nulls);
       if (next !== child) (copy ??= { ...value })[key] = next;
     }
     for (const [key, schema] of node.defaultedProperties) {
-      if (!Object.hasOwn(value, key)) (copy ??= { ...value })[key] = pruneNullsAndDefault(structuredClone(schema.default), schema);
+      if (!Object.hasOwn(value, key)) (copy ??= { ...value })[key] = defaultOf(schema);
     }
     return copy ?? value;
   }
@@ -99,12 +99,18 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined, null
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
       const defaulted = item === null && !items.nullable && items.default !== undefined;
-      const next = pruneNullsAndDefault(defaulted ? structuredClone(items.default) : item, items, nulls || defaulted);
+      const next = defaulted ? defaultOf(items) : pruneNullsAndDefault(item, items, nulls);
       if (next !== item) (copy ??= [...value])[i] = next;
     });
     return copy ?? value;
   }
   return value;
+}
+
+/** A fresh copy of the node's default, itself pruned and defaulted; a scalar is its own copy. */
+function defaultOf(node: SchemaNode): unknown {
+  const value = node.default;
+  return value !== null && typeof value === "object" ? pruneNullsAndDefault(structuredClone(value), node) : value;
 }
 
 /** x-kubernetes-list-type set and map: a repeated item (or key) is a Duplicate at its second position. */
@@ -191,9 +197,12 @@ export interface AdmissionResult {
  * a decoding error, reported alone, as the apiserver does before validating anything.
  */
 export function admit(input: Json, root: SchemaNode, options: { hasStatusSubresource: boolean }): AdmissionResult {
-  const received: Json = { ...input };
   // Creating through the main resource ignores status when the kind has a status subresource.
-  if (options.hasStatusSubresource) delete received.status;
+  let received = input;
+  if (options.hasStatusSubresource && Object.hasOwn(input, "status")) {
+    received = { ...input };
+    delete received.status;
+  }
 
   const decoding: Decoding = { unknown: [], nulls: false };
   const { unknown } = decoding;

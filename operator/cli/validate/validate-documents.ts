@@ -82,7 +82,9 @@ export function validateDocuments(documents: readonly InputDocument[], catalog: 
       } else skipped++;
       continue;
     }
-    const object = { ...((hasDate(doc.object) ? withoutDates(doc.object) : doc.object) as Json), metadata: { ...metadata, namespace } };
+    const read = (hasDate(doc.object) ? withoutDates(doc.object) : doc.object) as Json;
+    // Copied only to give the object its namespace: admission never modifies its input.
+    const object = read.metadata === metadata && metadata.namespace === namespace ? read : { ...read, metadata: { ...metadata, namespace } };
     const { object: stored, errors } = admit(object, crd.schema, crd);
     for (const error of errors) {
       if (error.detail === RULES_NOT_CHECKED) continue;
