@@ -115,7 +115,7 @@ function defaultOf(node: SchemaNode): unknown {
 
 /** x-kubernetes-list-type set and map: a repeated item (or key) is a Duplicate at its second position. */
 function listTypeErrors(value: unknown, node: SchemaNode | undefined, path: string, errors: FieldError[]): void {
-  if (!node) return;
+  if (!node?.hasListTypesBelow) return;
   if (isObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       const property = node.properties?.get(key);

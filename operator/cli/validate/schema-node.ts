@@ -80,6 +80,8 @@ export interface SchemaNode {
   hasRulesBelow: boolean;
   /** Whether a property or list item at this node or below has a default, so defaulting skips the other subtrees. */
   hasDefaultsBelow: boolean;
+  /** Whether this node or one below is a list of type set or map, so the duplicate check skips the other subtrees. */
+  hasListTypesBelow: boolean;
 }
 
 /**
@@ -134,6 +136,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
     hasDefaultsBelow: children.some((c) => c.default !== undefined || c.hasDefaultsBelow),
+    hasListTypesBelow: schema["x-kubernetes-list-type"] === "set" || schema["x-kubernetes-list-type"] === "map" || children.some((c) => c.hasListTypesBelow),
   };
   for (const rule of rules) {
     if (!rule.expr) continue;

@@ -78,6 +78,15 @@ describe("admission of one object", () => {
     expect(result.object.spec).toMatchObject({ action: "Allow", mtls: "Strict", dryRun: false, allowCrossTenant: false });
   });
 
+  it("finds a repeated item of a set deep in the rules, next to sources without sets", () => {
+    const spec = {
+      targetIdentity: "ledger",
+      authentication: { jwt: [{ issuer: "https://id.example.com", jwksUri: "https://id.example.com/jwks" }] },
+      rules: [{ from: [{ identity: { name: "web" } }, { jwt: { issuer: "https://id.example.com", subjects: ["a", "b", "a"] } }] }],
+    };
+    expect(messages(admitSpec("AccessPolicy", spec))).toEqual(['spec.rules[0].from[1].jwt.subjects[2]: Duplicate value: "a"']);
+  });
+
   it("names the field and says what is allowed, as the apiserver does", () => {
     expect(messages(admitSpec("EngineIdentity", { serviceAccountName: "Ledger_Engine" }))).toEqual([
       `spec.serviceAccountName: Invalid value: "Ledger_Engine": serviceAccountName must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit`,
