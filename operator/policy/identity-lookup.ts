@@ -66,24 +66,32 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
   // on a whole repository) is not quadratic.
   const byTenant = groupBy(byKey.values(), (facts) => facts.tenant);
   const byNamespace = groupBy(byKey.values(), (facts) => facts.namespace);
-  const byServiceAccount = groupBy(byKey.values(), (facts) => identityKey(facts.namespace, facts.serviceAccount));
-  // By namespace, then name: asked for every source of every policy, and a joined key
-  // would be built and hashed anew for each question.
-  const byNamespaceAndName = new Map<string, Map<string, IdentityFacts>>();
+  // By namespace, then name or service account: asked for every source of every policy, and
+  // a joined key would be built and hashed anew for each question.
+  const byName = new Map<string, Map<string, IdentityFacts>>();
+  const byServiceAccount = new Map<string, Map<string, IdentityFacts[]>>();
   for (const facts of byKey.values()) {
-    let names = byNamespaceAndName.get(facts.namespace);
-    if (!names) byNamespaceAndName.set(facts.namespace, (names = new Map()));
-    names.set(facts.name, facts);
+    inner(byName, facts.namespace).set(facts.name, facts);
+    const accounts = inner(byServiceAccount, facts.namespace);
+    const sharing = accounts.get(facts.serviceAccount);
+    if (sharing) sharing.push(facts);
+    else accounts.set(facts.serviceAccount, [facts]);
   }
   const answers = new DerivedAnswers();
   const none: readonly IdentityFacts[] = [];
   return {
-    get: (namespace, name) => byNamespaceAndName.get(namespace)?.get(name),
+    get: (namespace, name) => byName.get(namespace)?.get(name),
     withTenant: (tenant) => [...(byTenant.get(tenant) ?? [])],
     inNamespace: (namespace) => [...(byNamespace.get(namespace) ?? [])],
-    withServiceAccount: (namespace, serviceAccount) => byServiceAccount.get(identityKey(namespace, serviceAccount)) ?? none,
+    withServiceAccount: (namespace, serviceAccount) => byServiceAccount.get(namespace)?.get(serviceAccount) ?? none,
     derived: (key, compute) => answers.get(key, compute),
   };
+}
+
+function inner<T>(outer: Map<string, Map<string, T>>, key: string): Map<string, T> {
+  let map = outer.get(key);
+  if (!map) outer.set(key, (map = new Map()));
+  return map;
 }
 
 function groupBy(values: Iterable<IdentityFacts>, keyOf: (facts: IdentityFacts) => string | undefined): Map<string, IdentityFacts[]> {

@@ -38,8 +38,8 @@ export function canonicalDigest(value: unknown): string {
  * Whether JSON.stringify of the value itself gives the canonical text: plain objects whose
  * keys are already in order (none an array index, none undefined) and lists without holes,
  * down to strings, numbers, booleans and nulls. The renderer builds most objects so, and the
- * engine's serialisation is several times faster than write below. A long list of strings
- * is left to write, which keeps its text.
+ * engine's serialisation is several times faster than write below. A long list is left to
+ * write, which keeps the text of a list of strings.
  */
 function isInCanonicalForm(value: unknown): boolean {
   if (value === null) return true;
@@ -54,7 +54,8 @@ function isInCanonicalForm(value: unknown): boolean {
       return false;
   }
   if (Array.isArray(value)) {
-    if (value.length >= LONG_LIST && value.every((item) => typeof item === "string")) return false;
+    // A long list is left to write, which keeps the text of a list of strings.
+    if (value.length >= LONG_LIST) return false;
     for (let i = 0; i < value.length; i++) if (!(i in value) || !isInCanonicalForm(value[i])) return false;
     return true;
   }
@@ -82,6 +83,11 @@ function write(value: unknown, emit: (text: string) => void, emitList: (list: Li
     const text = JSON.stringify(value) as string | undefined;
     if (text === undefined) return false;
     emit(text);
+    return true;
+  }
+  // The parts beside a long list (a rule's operations, the selector) are mostly in canonical form already.
+  if (isInCanonicalForm(value)) {
+    emit(JSON.stringify(value));
     return true;
   }
   if (Array.isArray(value)) {
