@@ -64,6 +64,10 @@ describe("YAML output", () => {
     for (let pass = 0; pass < 2; pass++) {
       for (const object of objects) expect(objectToYaml(object, writer)).toBe(objectToYamlWithJsYaml(object));
     }
+    // Lists long enough to be handed on as pieces of their own, between the documents' other text.
+    const large = Array.from({ length: 300 }, (_, i) => `cluster.local/ns/team/sa/engine-${String(i).padStart(4, "0")}`);
+    const documents = [{ kind: "X", a: large, b: { c: large, d: 1 } }, { kind: "Y", e: [large] }, ...objects];
+    expect(formatObjects(documents, "yaml")).toBe(documents.map((o) => `---\n${objectToYamlWithJsYaml(o)}`).join(""));
     // A list that grew after it was written is written anew.
     tenant.push("cluster.local/ns/team-9/sa/late");
     expect(objectToYaml(objects[1], writer)).toBe(objectToYamlWithJsYaml(objects[1]));

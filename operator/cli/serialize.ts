@@ -50,9 +50,28 @@ export function writeObjects(objects: readonly unknown[], format: ObjectFormat, 
   }
   const writer = new BlockYaml();
   const chunks = textChunks(out, OUTPUT_CHUNK);
-  for (const object of objects) chunks.add(`---\n${objectToYaml(object, writer)}`);
+  for (const object of objects) {
+    chunks.add("---\n");
+    const parts = writer.documentParts(object);
+    if (!parts) {
+      chunks.add(objectToYamlWithJsYaml(object));
+      continue;
+    }
+    // A large piece (a tenant's list, kept by the writer) is handed on as it is, not copied into a chunk.
+    let from = 0;
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i]!.length < LARGE_PIECE) continue;
+      if (i > from) chunks.add(parts.slice(from, i).join(""));
+      chunks.flush();
+      out(parts[i]!);
+      from = i + 1;
+    }
+    chunks.add(from === 0 ? parts.join("") : parts.slice(from).join(""));
+  }
   chunks.flush();
 }
+
+const LARGE_PIECE = 4096;
 
 /** A value this writer leaves to js-yaml (multi-line text, long keys, non-JSON values). */
 const NOT_SIMPLE = Symbol("not simple");
@@ -131,6 +150,11 @@ export class BlockYaml {
   private parts: string[] = [];
 
   document(object: unknown): string | undefined {
+    return this.documentParts(object)?.join("");
+  }
+
+  /** The document's text in consecutive pieces, or undefined when js-yaml must write it. */
+  documentParts(object: unknown): readonly string[] | undefined {
     this.parts = [];
     try {
       this.node(object, 0, true);
@@ -139,7 +163,7 @@ export class BlockYaml {
       throw err;
     }
     this.parts.push("\n");
-    return this.parts.join("");
+    return this.parts;
   }
 
   private nextLine(level: number): string {

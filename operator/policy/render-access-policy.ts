@@ -66,7 +66,8 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
       specs.push({
         kind: "AuthorizationPolicy",
         name: shardName(renderedName(policy), index),
-        spec: { ...selectorField(selector), action: istioActionOf(action), ...(rules.length ? { rules } : {}) },
+        // Keys in sorted order, as the hash and the YAML writer read them.
+        spec: { action: istioActionOf(action), ...(rules.length ? { rules } : {}), ...selectorField(selector) },
       });
     });
   }

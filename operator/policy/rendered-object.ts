@@ -7,9 +7,22 @@ export function istioObject(rendered: RenderedSpec, metadata: Omit<RenderedMetad
   return {
     apiVersion: ISTIO_SECURITY_API_VERSION,
     kind: rendered.kind,
-    metadata: { name: rendered.name, ...metadata },
+    metadata: metadataInKeyOrder(rendered.name, metadata),
     spec: rendered.spec,
   } as RenderedObject;
+}
+
+/** The metadata with its usual keys in sorted order (annotations, labels, name, namespace, ownerReferences), as writers read them. */
+function metadataInKeyOrder(name: string, metadata: Omit<RenderedMetadata, "name">): RenderedMetadata {
+  const { annotations, labels, namespace, ownerReferences, ...others } = metadata;
+  return {
+    ...(annotations !== undefined ? { annotations } : {}),
+    ...(labels !== undefined ? { labels } : {}),
+    name,
+    namespace,
+    ...(ownerReferences !== undefined ? { ownerReferences } : {}),
+    ...others,
+  } as RenderedMetadata;
 }
 
 export function byKindThenName(a: RenderedSpec, b: RenderedSpec): number {
