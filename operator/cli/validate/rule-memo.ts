@@ -52,15 +52,15 @@ function collect(expr: Expr | undefined, reads: SelfRead[]): boolean {
   }
 }
 
-/** self.a.b as ["a", "b"] (self alone as []); undefined when the select chain does not start at self. */
-export function selfPath(expr: Expr): string[] | undefined {
+/** self.a.b as ["a", "b"] (self alone as []); undefined when the select chain does not start at self (or at the variable `root`). */
+export function selfPath(expr: Expr, root = "self"): string[] | undefined {
   const fields: string[] = [];
   let current: Expr | undefined = expr;
   while (current?.exprKind.case === "selectExpr") {
     fields.unshift(current.exprKind.value.field);
     current = current.exprKind.value.operand;
   }
-  return current?.exprKind.case === "identExpr" && current.exprKind.value.name === "self" ? fields : undefined;
+  return current?.exprKind.case === "identExpr" && current.exprKind.value.name === root ? fields : undefined;
 }
 
 /** Whether a value read at this schema node takes few values: a boolean or an enum. */
