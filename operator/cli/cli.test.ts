@@ -101,6 +101,15 @@ describe("inputs", () => {
     expect(() => parseManifests("{apiVersion: [", "bad.yaml")).toThrow(/^bad.yaml: not valid YAML or JSON/);
   });
 
+  it("tells which documents may hold a YAML time read as a Date, so validation looks only there", () => {
+    const timed = parseManifests("kind: A\nmetadata:\n  name: x\nnotAfter: 2026-01-01T00:00:00Z\n", "t.yaml");
+    expect(timed[0]!.object.notAfter).toBeInstanceOf(Date);
+    expect(timed[0]!.mayHoldDates).toBe(true);
+    expect(parseManifests("kind: A\nnotAfter: '2026-01-01T00:00:00Z'\n", "q.yaml")[0]!.mayHoldDates).toBe(false);
+    expect(parseManifests('{"kind": "A", "notAfter": "2026-01-01T00:00:00Z"}', "j.json")[0]!.mayHoldDates).toBe(false);
+    expect(parseManifests("{kind: A, notAfter: 2026-01-01}\n", "flow.yaml")[0]!.mayHoldDates).toBe(true);
+  });
+
   it("rejects access-test files with the case and field named", () => {
     const parse = (value: unknown) => () => parseAccessTests(yaml.dump(value), "t.yaml", 8080);
     expect(parse({ cases: [{ from: "a", to: "b", expect: "maybe" }] })).toThrow('t.yaml cases[0].expect: must be one of allow, deny, allow-if-gate; got "maybe"');

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
 import { UsageError } from "./exit-codes.js";
-import { readBlockYaml } from "./read-block-yaml.js";
+import { readBlockYamlNotingDates } from "./read-block-yaml.js";
 
 export interface SourceDocument {
   /** File path, or "<stdin>". */
@@ -12,6 +12,8 @@ export interface SourceDocument {
   /** Position of the document in its file, from 0. */
   index: number;
   object: Record<string, unknown>;
+  /** False when the object surely holds no Date (a YAML time read as one): JSON, or YAML without times. */
+  mayHoldDates?: boolean;
 }
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -66,22 +68,23 @@ function expandPaths(paths: string[], recursive: boolean): string[] {
  * block reader on the block YAML most manifests are. js-yaml reads the rest (YAML in flow
  * style, which may start with `{` too) and words the error of text that is neither.
  */
-function documentsOf(text: string): unknown[] {
+function documentsOf(text: string): { documents: unknown[]; hasDates: boolean } {
   if (text.trimStart().startsWith("{")) {
     try {
-      return [JSON.parse(text)];
+      return { documents: [JSON.parse(text)], hasDates: false };
     } catch {
       // Not JSON: YAML, or an error js-yaml describes.
     }
   }
-  return readBlockYaml(text) ?? yaml.loadAll(text);
+  return readBlockYamlNotingDates(text) ?? { documents: yaml.loadAll(text), hasDates: true };
 }
 
 /** Every object of a YAML or JSON text; `kind: List` documents are unpacked. */
 export function parseManifests(text: string, file: string): SourceDocument[] {
   let parsed: unknown[];
+  let mayHoldDates: boolean;
   try {
-    parsed = documentsOf(text);
+    ({ documents: parsed, hasDates: mayHoldDates } = documentsOf(text));
   } catch (err) {
     throw new UsageError(`${file}: not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
   }
@@ -93,9 +96,9 @@ export function parseManifests(text: string, file: string): SourceDocument[] {
     }
     const object = value as Record<string, unknown>;
     if (object.kind === "List" && Array.isArray(object.items)) {
-      for (const item of object.items) documents.push({ file, index, object: item as Record<string, unknown> });
+      for (const item of object.items) documents.push({ file, index, object: item as Record<string, unknown>, mayHoldDates });
     } else {
-      documents.push({ file, index, object });
+      documents.push({ file, index, object, mayHoldDates });
     }
   });
   return documents;

@@ -29,9 +29,16 @@ const NON_PRINTABLE = /[^\t\n\r\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u
 
 /** The documents of `text` as js-yaml's loadAll gives them, or undefined when the text is outside the subset. */
 export function readBlockYaml(text: string): unknown[] | undefined {
+  return readBlockYamlNotingDates(text)?.documents;
+}
+
+/** readBlockYaml's documents, and whether any scalar among them was read as a time (a Date). */
+export function readBlockYamlNotingDates(text: string): { documents: unknown[]; hasDates: boolean } | undefined {
   if (text.includes("\r") || text.includes("\t") || text.charCodeAt(0) === 0xfeff || NON_PRINTABLE.test(text)) return undefined;
   try {
-    return new BlockReader(text).documents();
+    const reader = new BlockReader(text);
+    const documents = reader.documents();
+    return { documents, hasDates: reader.hasDates };
   } catch (err) {
     if (err === OUTSIDE_SUBSET) return undefined;
     throw err;
@@ -54,6 +61,8 @@ class BlockReader {
   /** Line numbers (into the arrays above) where each document begins; the first may be implicit. */
   private readonly documentStarts: number[] = [];
   private end = 0;
+  /** Whether a scalar was read as a time. */
+  hasDates = false;
 
   constructor(private readonly text: string) {
     let sawContent = false;
@@ -270,7 +279,9 @@ class BlockReader {
       if (resolvedScalars.size >= RESOLVED_SCALARS_LIMIT) resolvedScalars.clear();
       resolvedScalars.set(source, value);
     }
-    return value instanceof Date ? new Date(value.getTime()) : value;
+    if (!(value instanceof Date)) return value;
+    this.hasDates = true;
+    return new Date(value.getTime());
   }
 }
 

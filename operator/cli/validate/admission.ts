@@ -88,7 +88,12 @@ function pruneNullsAndDefault(value: unknown, node: SchemaNode | undefined, null
       } else next = pruneNullsAndDefault(child, schema, nulls);
       if (next !== child) (copy ??= { ...value })[key] = next;
     }
-    for (const [key, schema] of node.defaultedProperties) {
+    const defaults = node.defaultedProperties;
+    if (node.scalarDefaults && defaults.every(([key]) => !Object.hasOwn(value, key))) {
+      // The usual case (none of the defaulted fields written): all added in one step, in the same order.
+      return { ...(copy ?? value), ...node.scalarDefaults };
+    }
+    for (const [key, schema] of defaults) {
       if (!Object.hasOwn(value, key)) (copy ??= { ...value })[key] = defaultOf(schema);
     }
     return copy ?? value;

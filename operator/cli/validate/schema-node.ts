@@ -75,6 +75,8 @@ export interface SchemaNode {
   listMapKeys: readonly string[];
   /** The properties that have a default, for defaulting without a look at every property. */
   defaultedProperties: readonly (readonly [string, SchemaNode])[];
+  /** When every default of the properties is a scalar: all of them, in that order, to be added at once to an object that has none of them. */
+  scalarDefaults: Readonly<Record<string, unknown>> | undefined;
   rules: readonly CompiledRule[];
   /** Whether this node or any node below it has CEL rules, so rule-free subtrees are skipped. */
   hasRulesBelow: boolean;
@@ -133,6 +135,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     listType: schema["x-kubernetes-list-type"],
     listMapKeys: schema["x-kubernetes-list-map-keys"] ?? [],
     defaultedProperties: [...(properties ?? [])].filter(([, child]) => child.default !== undefined),
+    scalarDefaults: scalarDefaultsOf(properties),
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
     hasDefaultsBelow: children.some((c) => c.default !== undefined || c.hasDefaultsBelow),
@@ -145,6 +148,14 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     if (!rule.memo && !rule.shortcut) rule.projection = projectionMemo(rule.expr, node);
   }
   return node;
+}
+
+function scalarDefaultsOf(properties: Map<string, SchemaNode> | undefined): Record<string, unknown> | undefined {
+  const defaulted = [...(properties ?? [])].filter(([, child]) => child.default !== undefined);
+  if (defaulted.length === 0 || defaulted.some(([, child]) => child.default !== null && typeof child.default === "object")) return undefined;
+  const defaults: Record<string, unknown> = {};
+  for (const [name, child] of defaulted) defaults[name] = child.default;
+  return defaults;
 }
 
 /** A path segment standing for every element of a list. */

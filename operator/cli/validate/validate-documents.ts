@@ -13,6 +13,8 @@ export interface InputDocument {
   /** Position of the document in its file, from 0. */
   index: number;
   object: Json;
+  /** False when the reader knows the object holds no Date; absent: look. */
+  mayHoldDates?: boolean;
 }
 
 export type Severity = "error" | "warning";
@@ -89,7 +91,7 @@ export function validateDocuments(documents: readonly InputDocument[], catalog: 
       } else skipped++;
       continue;
     }
-    const read = (hasDate(doc.object) ? withoutDates(doc.object) : doc.object) as Json;
+    const read = (doc.mayHoldDates !== false && hasDate(doc.object) ? withoutDates(doc.object) : doc.object) as Json;
     // Copied only to give the object its namespace: admission never modifies its input.
     const object = read.metadata === metadata && metadata.namespace === namespace ? read : { ...read, metadata: { ...metadata, namespace } };
     const { object: stored, errors } = admit(object, crd.schema, crd);
