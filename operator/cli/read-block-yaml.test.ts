@@ -122,6 +122,12 @@ describe("readBlockYaml", () => {
     expect(ours).toEqual(yaml.loadAll(text));
   });
 
+  it("reads a text of many thousand lines, and a short one after it, as js-yaml does", () => {
+    const long = Array.from({ length: 3000 }, (_, i) => `---\nkind: A\nmetadata:\n  name: n${i}\n  labels:\n    a: b${i}\n`).join("");
+    const short = "kind: B\nspec:\n  x: 1\n";
+    for (const text of [long, short, long.slice(0, long.indexOf("---", 5000)), short]) expect(readBlockYaml(text)).toEqual(yaml.loadAll(text));
+  });
+
   it("gives every parsed time its own Date, as js-yaml does", () => {
     const [doc] = readBlockYaml("a: 2026-12-01T10:00:00Z\nb: 2026-12-01T10:00:00Z\n") as [{ a: Date; b: Date }];
     expect(doc.a).toBeInstanceOf(Date);

@@ -53,11 +53,22 @@ function outside(): never {
 const resolvedScalars = new Map<string, unknown>();
 const RESOLVED_SCALARS_LIMIT = 10_000;
 
+/**
+ * The line tables, shared by every reader and grown as needed: a reader runs to its end
+ * before the next starts, and tables made anew for each file were a fifth of what reading
+ * allocated.
+ */
+let sharedStarts = new Int32Array(4096);
+let sharedEnds = new Int32Array(4096);
+let sharedIndents = new Int32Array(4096);
+
 class BlockReader {
   /** Per content line: offset of its first non-space character, its end (the newline or the text's end), its indentation. */
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly indents: number[] = [];
+  private starts = sharedStarts;
+  private ends = sharedEnds;
+  private indents = sharedIndents;
+  /** Content lines in the tables. */
+  private lines = 0;
   /** Line numbers (into the arrays above) where each document begins; the first may be implicit. */
   private readonly documentStarts: number[] = [];
   private end = 0;
@@ -79,13 +90,11 @@ class BlockReader {
           // `--- ` followed by content, or a comment, is left to js-yaml.
           for (let i = offset + 3; i < lineEnd; i++) if (text.charCodeAt(i) !== SPACE) outside();
           // The first `---` before any content starts the first document, not a second one.
-          if (sawContent) this.documentStarts.push(this.starts.length);
+          if (sawContent) this.documentStarts.push(this.lines);
           sawContent = true;
         } else {
           if (first === offset && (text.startsWith("...", offset) || text.charCodeAt(offset) === 37 /* % */)) outside();
-          this.starts.push(first);
-          this.ends.push(trimEnd(text, first, lineEnd));
-          this.indents.push(first - offset);
+          this.addLine(first, trimEnd(text, first, lineEnd), first - offset);
           sawContent = true;
         }
       }
@@ -93,12 +102,29 @@ class BlockReader {
     }
   }
 
+  private addLine(start: number, end: number, indent: number): void {
+    if (this.lines === this.starts.length) {
+      const grown = (table: Int32Array) => {
+        const larger = new Int32Array(table.length * 2);
+        larger.set(table);
+        return larger;
+      };
+      sharedStarts = this.starts = grown(this.starts);
+      sharedEnds = this.ends = grown(this.ends);
+      sharedIndents = this.indents = grown(this.indents);
+    }
+    this.starts[this.lines] = start;
+    this.ends[this.lines] = end;
+    this.indents[this.lines] = indent;
+    this.lines++;
+  }
+
   documents(): unknown[] {
     const out: unknown[] = [];
     const starts = this.documentStarts;
     for (let d = 0; d < starts.length; d++) {
       const first = starts[d]!;
-      this.end = d + 1 < starts.length ? starts[d + 1]! : this.starts.length;
+      this.end = d + 1 < starts.length ? starts[d + 1]! : this.lines;
       // Whether an empty stretch is a null document depends on comments and markers around
       // it in ways only js-yaml's reading defines.
       if (first === this.end) outside();

@@ -14,15 +14,12 @@ export function istioObject(rendered: RenderedSpec, metadata: Omit<RenderedMetad
 
 /** The metadata with its usual keys in sorted order (annotations, labels, name, namespace, ownerReferences), as writers read them. */
 function metadataInKeyOrder(name: string, metadata: Omit<RenderedMetadata, "name">): RenderedMetadata {
-  const { annotations, labels, namespace, ownerReferences, ...others } = metadata;
-  return {
-    ...(annotations !== undefined ? { annotations } : {}),
-    ...(labels !== undefined ? { labels } : {}),
-    name,
-    namespace,
-    ...(ownerReferences !== undefined ? { ownerReferences } : {}),
-    ...others,
-  } as RenderedMetadata;
+  const { annotations, labels, namespace, ownerReferences } = metadata;
+  // Literals rather than spreads: this runs for every rendered object.
+  if (annotations !== undefined) {
+    return ownerReferences !== undefined ? { annotations, labels, name, namespace, ownerReferences } : { annotations, labels, name, namespace };
+  }
+  return ownerReferences !== undefined ? { labels, name, namespace, ownerReferences } : { labels, name, namespace };
 }
 
 export function byKindThenName(a: RenderedSpec, b: RenderedSpec): number {
