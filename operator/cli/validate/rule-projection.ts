@@ -102,16 +102,47 @@ const MAX_KEY_LENGTH = 4096;
 /** Shapes outside the common ones may still come: the memory is capped. */
 const MAX_REMEMBERED = 1024;
 
-/** A memo for a rule at `node` keyed by the parts of self it reads, or undefined when those cannot be told. */
-export function projectionMemo(expr: Expr, node: SchemaNode): RuleMemo | undefined {
+/**
+ * The keys of the projected rules of one schema node, made in one walk per value: the rules
+ * of a node run one after another on the same value, and each walking the policy's rules
+ * and sources for a key of its own cost more than the rest of the checks. A key holds the
+ * parts every one of those rules reads, so two values with one key agree on what each rule
+ * reads.
+ */
+export class ProjectionKeys {
+  private readonly reads: Read[] = [];
+  private readonly known = new Set<string>();
+  private lastValue: unknown = ProjectionKeys;
+  private lastKey = "";
+
+  add(reads: readonly Read[]): void {
+    for (const read of reads) {
+      const id = `${read.how} ${read.path.map(String).join("\0")}`;
+      if (this.known.has(id)) continue;
+      this.known.add(id);
+      this.reads.push(read);
+    }
+  }
+
+  keyOf(value: unknown): string {
+    if (value === this.lastValue) return this.lastKey;
+    const parts: string[] = [];
+    for (const read of this.reads) readKey(value, read, 0, parts);
+    this.lastValue = value;
+    this.lastKey = parts.join("");
+    return this.lastKey;
+  }
+}
+
+/** A memo for a rule at `node` keyed by the parts of self it (and the other rules sharing `keys`) reads, or undefined when those cannot be told. */
+export function projectionMemo(expr: Expr, node: SchemaNode, keys = new ProjectionKeys()): RuleMemo | undefined {
   const reads = projectedReads(expr, node);
   if (!reads) return undefined;
+  keys.add(reads);
   const verdicts = new Map<string, unknown>();
   return {
     verdict(value, evaluate) {
-      const parts: string[] = [];
-      for (const read of reads) readKey(value, read, 0, parts);
-      const key = parts.join("");
+      const key = keys.keyOf(value);
       if (key.length > MAX_KEY_LENGTH) return evaluate();
       if (verdicts.has(key)) return verdicts.get(key);
       const result = evaluate();

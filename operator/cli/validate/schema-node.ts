@@ -4,7 +4,7 @@
 import { compileRule, type CompiledRule } from "./k8s-cel.js";
 import { compilePattern, type Pattern } from "./patterns.js";
 import { ruleMemo } from "./rule-memo.js";
-import { projectionMemo } from "./rule-projection.js";
+import { ProjectionKeys, projectionMemo } from "./rule-projection.js";
 import { ruleShortcut } from "./rule-shortcut.js";
 
 /** One x-kubernetes-validations entry as written in the CRD. */
@@ -141,11 +141,12 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     hasDefaultsBelow: children.some((c) => c.default !== undefined || c.hasDefaultsBelow),
     hasListTypesBelow: schema["x-kubernetes-list-type"] === "set" || schema["x-kubernetes-list-type"] === "map" || children.some((c) => c.hasListTypesBelow),
   };
+  const projectionKeys = new ProjectionKeys();
   for (const rule of rules) {
     if (!rule.expr) continue;
     rule.memo = ruleMemo(rule.expr, node);
     if (!rule.memo) rule.shortcut = ruleShortcut(rule.expr, node);
-    if (!rule.memo && !rule.shortcut) rule.projection = projectionMemo(rule.expr, node);
+    if (!rule.memo && !rule.shortcut) rule.projection = projectionMemo(rule.expr, node, projectionKeys);
   }
   return node;
 }
