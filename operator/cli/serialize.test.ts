@@ -66,7 +66,8 @@ describe("YAML output", () => {
     }
     // Lists long enough to be handed on as pieces of their own, between the documents' other text.
     const large = Array.from({ length: 300 }, (_, i) => `cluster.local/ns/team/sa/engine-${String(i).padStart(4, "0")}`);
-    const documents = [{ kind: "X", a: large, b: { c: large, d: 1 } }, { kind: "Y", e: [large] }, ...objects];
+    const listOfLists = Array.from({ length: 70 }, (_, i) => (i % 10 === 0 ? large : [`x${i}`]));
+    const documents = [{ kind: "X", a: large, b: { c: large, d: 1 } }, { kind: "Y", e: [large] }, { kind: "Z", f: listOfLists, g: large }, ...objects];
     expect(formatObjects(documents, "yaml")).toBe(documents.map((o) => `---\n${objectToYamlWithJsYaml(o)}`).join(""));
     // A list that grew after it was written is written anew.
     tenant.push("cluster.local/ns/team-9/sa/late");

@@ -59,8 +59,7 @@ export function writeObjects(objects: readonly unknown[], format: ObjectFormat, 
     }
     // A large piece (a tenant's list, kept by the writer) is handed on as it is, not copied into a chunk.
     let from = 0;
-    for (let i = 0; i < parts.length; i++) {
-      if (parts[i]!.length < LARGE_PIECE) continue;
+    for (const i of writer.largeParts) {
       if (i > from) chunks.add(parts.slice(from, i).join(""));
       chunks.flush();
       out(parts[i]!);
@@ -71,6 +70,7 @@ export function writeObjects(objects: readonly unknown[], format: ObjectFormat, 
   chunks.flush();
 }
 
+/** Text this long (a tenant's list) is handed on as a piece of its own. */
 const LARGE_PIECE = 4096;
 
 /** A value this writer leaves to js-yaml (multi-line text, long keys, non-JSON values). */
@@ -148,6 +148,8 @@ export class BlockYaml {
   private readonly lists = new WeakMap<readonly unknown[], Map<number, { length: number; text: string }>>();
   /** The text written so far, in pieces joined once: joining many small strings beats concatenating them. */
   private parts: string[] = [];
+  /** Positions in the last document's parts of pieces of at least LARGE_PIECE characters, in order. */
+  largeParts: number[] = [];
 
   document(object: unknown): string | undefined {
     return this.documentParts(object)?.join("");
@@ -156,6 +158,7 @@ export class BlockYaml {
   /** The document's text in consecutive pieces, or undefined when js-yaml must write it. */
   documentParts(object: unknown): readonly string[] | undefined {
     this.parts = [];
+    this.largeParts = [];
     try {
       this.node(object, 0, true);
     } catch (err) {
@@ -197,7 +200,10 @@ export class BlockYaml {
     const known = byDepth?.get(key);
     if (known && known.length === list.length) return known.text;
     const saved = this.parts;
+    const savedLarge = this.largeParts;
     const parts: string[] = (this.parts = []);
+    // Large lists inside this one become part of its text.
+    this.largeParts = [];
     let strings = true;
     try {
       let first = true;
@@ -210,6 +216,7 @@ export class BlockYaml {
       }
     } finally {
       this.parts = saved;
+      this.largeParts = savedLarge;
     }
     const text = parts.join("");
     if (strings) {
@@ -232,7 +239,9 @@ export class BlockYaml {
         return;
       }
       if (value.length >= SHARED_LIST_MIN) {
-        parts.push(this.stringList(value, level, compact));
+        const text = this.stringList(value, level, compact);
+        if (text.length >= LARGE_PIECE) this.largeParts.push(parts.length);
+        parts.push(text);
         return;
       }
       let first = true;
