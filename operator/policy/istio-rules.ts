@@ -87,9 +87,10 @@ function operationOf(operation: Operation): IstioOperation {
   const methods = sortedUnique(operation.methods ?? []);
   const paths = sortedUnique(operation.paths ?? []);
   const ports = [...new Set(operation.ports ?? [])].sort((a, b) => a - b).map(String);
-  return {
-    ...(methods.length ? { methods } : {}),
-    ...(paths.length ? { paths } : {}),
-    ...(ports.length ? { ports } : {}),
-  };
+  // Set in key order, without a spread per field: this runs for every operation of every policy.
+  const operationFields: IstioOperation = {};
+  if (methods.length) operationFields.methods = methods;
+  if (paths.length) operationFields.paths = paths;
+  if (ports.length) operationFields.ports = ports;
+  return operationFields;
 }

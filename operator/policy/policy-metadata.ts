@@ -18,17 +18,21 @@ export function policyObjectMetadata(policy: AccessPolicy, rendered: RenderedSpe
   // Istio honours dry-run on AuthorizationPolicy only; elsewhere it would suggest a safety that is not there.
   // istiod's admission refuses it on AUDIT (and CUSTOM): ALLOW and DENY only. An AUDIT
   // policy never decides a request, so rendering it without the annotation enforces nothing.
-  const dryRun = policy.spec.dryRun === true && rendered.kind === "AuthorizationPolicy" && ["ALLOW", "DENY"].includes(rendered.spec.action ?? "ALLOW");
-  return {
+  const action = rendered.kind === "AuthorizationPolicy" ? (rendered.spec.action ?? "ALLOW") : undefined;
+  const dryRun = policy.spec.dryRun === true && (action === "ALLOW" || action === "DENY");
+  // Built field by field rather than with spreads: this runs for every rendered object.
+  const annotations: Record<string, string> = {
+    [POLICY_HASH_ANNOTATION]: policyHash,
+    [SOURCE_GENERATION_ANNOTATION]: String(policy.metadata.generation ?? 0),
+  };
+  if (dryRun) annotations[ISTIO_DRY_RUN_ANNOTATION] = "true";
+  const metadata: Omit<RenderedMetadata, "name"> = {
     namespace: policy.metadata.namespace,
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_LABEL]: policy.metadata.name },
-    annotations: {
-      [POLICY_HASH_ANNOTATION]: policyHash,
-      [SOURCE_GENERATION_ANNOTATION]: String(policy.metadata.generation ?? 0),
-      ...(dryRun ? { [ISTIO_DRY_RUN_ANNOTATION]: "true" } : {}),
-    },
-    // A policy read from a file (CLI, evaluator) has no uid and so no owner to point at;
-    // one read from the API always has.
-    ...(policy.metadata.uid ? { ownerReferences: [controllerReference(policy)] } : {}),
+    annotations,
   };
+  // A policy read from a file (CLI, evaluator) has no uid and so no owner to point at;
+  // one read from the API always has.
+  if (policy.metadata.uid) metadata.ownerReferences = [controllerReference(policy)];
+  return metadata;
 }

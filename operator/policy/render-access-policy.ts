@@ -8,7 +8,7 @@ import type { RenderConfig } from "../config.js";
 import { canonicalDigest } from "../render/hash.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
 import type { IdentityLookup } from "./identity-lookup.js";
-import type { RenderedObject, RenderedSpec } from "./istio-types.js";
+import type { AuthorizationPolicySpec, IstioRule, RenderedObject, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
 import { customGateSpec, gatedOperationRules, gateName, gateOn } from "./credential-gate.js";
@@ -16,7 +16,7 @@ import { mergeRulesWithSameCallers } from "./merge-rules.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
 import { jsonBytes, SHARD_BUDGET_BYTES, shardName, shardRules } from "./shard.js";
-import { resolveTarget, selectorField } from "./target.js";
+import { resolveTarget } from "./target.js";
 import { tenantIsolationFor } from "./tenant-isolation.js";
 
 export interface PolicyRenderResult {
@@ -60,14 +60,13 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   // An ALLOW policy without rules still selects its workloads and allows nothing there.
   // DENY and AUDIT without rules match nothing, and Istio refuses a DENY without rules.
   if (action === "Allow" || resolved.rules.length > 0) {
-    const envelope = { ...selectorField(selector), action: istioActionOf(action), rules: [] };
+    const envelope = selector ? { selector, action: istioActionOf(action), rules: [] } : { action: istioActionOf(action), rules: [] };
     const shards = shardRules([...mergeRulesWithSameCallers(resolved.rules), ...gated], { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
     shards.forEach((rules, index) => {
       specs.push({
         kind: "AuthorizationPolicy",
         name: shardName(renderedName(policy), index),
-        // Keys in sorted order, as the hash and the YAML writer read them.
-        spec: { action: istioActionOf(action), ...(rules.length ? { rules } : {}), ...selectorField(selector) },
+        spec: istioPolicySpec(istioActionOf(action), rules, selector),
       });
     });
   }
@@ -89,6 +88,12 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     target: { resolved: true },
     resolvedSources: resolved.resolvedSources,
   };
+}
+
+/** Keys in sorted order, as the hash and the YAML writer read them; literals, as this runs for every policy. */
+function istioPolicySpec(action: AuthorizationPolicySpec["action"], rules: IstioRule[], selector: WorkloadSelectorSpec | undefined): AuthorizationPolicySpec {
+  if (rules.length === 0) return selector ? { action, selector } : { action };
+  return selector ? { action, rules, selector } : { action, rules };
 }
 
 // Dry-run is part of the version: turning enforcement on is the change an audit must see.
