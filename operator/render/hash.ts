@@ -24,11 +24,17 @@ export function canonicalDigest(value: unknown): string {
   const hash: Hash = createHash("sha256");
   if (isInCanonicalForm(value)) return hash.update(JSON.stringify(value)).digest("hex");
   const chunks = textChunks((chunk) => void hash.update(chunk), DIGEST_CHUNK);
-  // A long list's text goes to the hash as the UTF-8 bytes kept with it: encoding the text
-  // again for every policy that names a large tenant costs more than hashing it.
+  // A long list hashed again (a tenant named by many policies) goes to the hash as the UTF-8
+  // bytes kept with it: encoding the text for every policy costs more than hashing it. A
+  // list hashed once (the operator renders a policy anew as identities change) keeps none.
   write(value, chunks.add, (list) => {
     chunks.flush();
-    hash.update((list.utf8 ??= Buffer.from(list.text, "utf8")));
+    if (list.utf8) hash.update(list.utf8);
+    else if (list.hashed) hash.update((list.utf8 = Buffer.from(list.text, "utf8")));
+    else {
+      list.hashed = true;
+      hash.update(list.text);
+    }
   });
   chunks.flush();
   return hash.digest("hex");
@@ -150,7 +156,9 @@ const LONG_LIST = 64;
 interface ListText {
   length: number;
   text: string;
-  /** The text in UTF-8, made when a digest first needs it. */
+  /** Whether a digest has read the list. */
+  hashed?: boolean;
+  /** The text in UTF-8, made when a digest reads the list a second time. */
   utf8?: Buffer;
 }
 

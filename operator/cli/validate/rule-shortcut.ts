@@ -38,7 +38,7 @@ function booleanTerm(expr: Expr, node: SchemaNode, root: string): Term<boolean> 
     return () => constant;
   }
   if (kind.case === "selectExpr" && kind.value.testOnly) return presence(expr, root);
-  if (kind.case === "comprehensionExpr" && root === "self" && kind.value.iterRange) return allTerm(kind.value, node);
+  if (kind.case === "comprehensionExpr" && root === "self") return allTerm(kind.value, node);
   if (kind.case !== "callExpr") return undefined;
   const { function: name, args, target } = kind.value;
   if (name === "!_" && args.length === 1) {
@@ -96,7 +96,8 @@ function booleanTerm(expr: Expr, node: SchemaNode, root: string): Term<boolean> 
  * all() is false when one test is false, whatever the others; an error otherwise decides.
  */
 function allTerm(c: Comprehension, node: SchemaNode): Term<boolean> | undefined {
-  if (c.iterVar2 || selfPath(c.iterRange!) === undefined || selfPath(c.iterRange!)!.length > 0) return undefined;
+  // Over self itself: its keys or items are what the node's schema describes.
+  if (c.iterVar2 || !c.iterRange || selfPath(c.iterRange)?.length !== 0) return undefined;
   const init = c.accuInit?.exprKind;
   if (init?.case !== "constExpr" || init.value.constantKind.case !== "boolValue" || init.value.constantKind.value !== true) return undefined;
   if (c.result?.exprKind.case !== "identExpr" || c.result.exprKind.value.name !== c.accuVar) return undefined;
