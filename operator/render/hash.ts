@@ -24,17 +24,12 @@ export function canonicalDigest(value: unknown): string {
   const hash: Hash = createHash("sha256");
   if (isInCanonicalForm(value)) return hash.update(JSON.stringify(value)).digest("hex");
   const chunks = textChunks((chunk) => void hash.update(chunk), DIGEST_CHUNK);
-  // A long list hashed again (a tenant named by many policies) goes to the hash as the UTF-8
-  // bytes kept with it: encoding the text for every policy costs more than hashing it. A
-  // list hashed once (the operator renders a policy anew as identities change) keeps none.
-  write(value, chunks.add, (list) => {
+  // A long list used again and again (a tenant named by many policies) goes to the hash as
+  // the UTF-8 bytes kept with it: encoding the text for every policy costs more than hashing it.
+  write(value, chunks.add, (text, list) => {
     chunks.flush();
-    if (list.utf8) hash.update(list.utf8);
-    else if (list.hashed) hash.update((list.utf8 = Buffer.from(list.text, "utf8")));
-    else {
-      list.hashed = true;
-      hash.update(list.text);
-    }
+    if (list.text === undefined || list.uses < 3) hash.update(text);
+    else hash.update((list.utf8 ??= Buffer.from(text, "utf8")));
   });
   chunks.flush();
   return hash.digest("hex");
@@ -84,7 +79,7 @@ function isInCanonicalForm(value: unknown): boolean {
 // every rendered object and status on every reconcile. Same output as JSON.stringify of
 // a copy with sorted keys (undefined members left out, undefined array items as null).
 // Returns false for a value JSON leaves out (undefined, a function).
-function write(value: unknown, emit: (text: string) => void, emitList: (list: ListText) => void = (list) => emit(list.text)): boolean {
+function write(value: unknown, emit: (text: string) => void, emitList: (text: string, list: ListText) => void = (text) => emit(text)): boolean {
   if (value === null || typeof value !== "object") {
     const text = JSON.stringify(value) as string | undefined;
     if (text === undefined) return false;
@@ -101,7 +96,10 @@ function write(value: unknown, emit: (text: string) => void, emitList: (list: Li
     // engine's own serialisation gives the same text at a fraction of the cost.
     if (value.every((item) => typeof item === "string")) {
       if (value.length < LONG_LIST) emit(JSON.stringify(value));
-      else emitList(longListText(value as string[]));
+      else {
+        const list = longList(value as string[]);
+        emitList(list.text ?? JSON.stringify(value), list);
+      }
       return true;
     }
     emit("[");
@@ -149,26 +147,32 @@ function keyJson(key: string): string {
 }
 
 // A tenant's principals are one list shared by every rule and policy naming the tenant, and
-// hashed for each: its text is kept with it (a list is never changed in place once
-// rendered; its length is checked all the same).
+// hashed for each: from its second use on, its text is kept with it (a list is never
+// changed in place once rendered; its length is checked all the same). A list used once
+// keeps nothing: the operator renders most lists once while identities change, and texts
+// kept for those raised its peak memory.
 const LONG_LIST = 64;
 
 interface ListText {
   length: number;
-  text: string;
-  /** Whether a digest has read the list. */
-  hashed?: boolean;
-  /** The text in UTF-8, made when a digest reads the list a second time. */
+  uses: number;
+  /** The list's JSON, kept from its second use. */
+  text?: string;
+  /** The text in UTF-8, made at its third use. */
   utf8?: Buffer;
 }
 
 const listTexts = new WeakMap<readonly string[], ListText>();
 
-function longListText(list: readonly string[]): ListText {
-  const known = listTexts.get(list);
-  if (known && known.length === list.length) return known;
-  const entry = { length: list.length, text: JSON.stringify(list) };
-  listTexts.set(list, entry);
+/** The record of a long list, counting this use; its text is set from the second use on. */
+function longList(list: readonly string[]): ListText {
+  let entry = listTexts.get(list);
+  if (!entry || entry.length !== list.length) {
+    entry = { length: list.length, uses: 0 };
+    listTexts.set(list, entry);
+  }
+  entry.uses++;
+  if (entry.uses === 2) entry.text = JSON.stringify(list);
   return entry;
 }
 
