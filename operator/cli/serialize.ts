@@ -1,6 +1,7 @@
 // Objects as text: multi-document YAML or a JSON List, keys sorted at every depth so the
 // same objects always print the same bytes, however they were built or read.
 import yaml from "js-yaml";
+import { keysInBuiltOrder } from "../render/key-order.js";
 import { textChunks } from "../render/text-chunks.js";
 
 export type ObjectFormat = "yaml" | "json";
@@ -78,39 +79,6 @@ const NOT_SIMPLE = Symbol("not simple");
 
 /** Lists this long are written once per writer and depth (see BlockYaml.stringList). */
 const SHARED_LIST_MIN = 64;
-
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
-const MAX_ARRAY_INDEX = 4294967294;
-
-/**
- * The keys of an object in the order js-yaml meets them in the sorted copy sortedDeep makes:
- * sorted, but (as in any JavaScript object) array-index keys first, in numeric order.
- */
-function sortedKeys(record: Record<string, unknown>): string[] {
-  const own = Object.keys(record);
-  // The renderer builds most objects with their keys in order already.
-  if (inOrderWithoutIndexKeys(own)) return own;
-  const keys = own.sort();
-  let indexKeys: string[] | undefined;
-  for (const key of keys) if (ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX) (indexKeys ??= []).push(key);
-  if (!indexKeys) return keys;
-  indexKeys.sort((a, b) => Number(a) - Number(b));
-  const indexSet = new Set(indexKeys);
-  return [...indexKeys, ...keys.filter((key) => !indexSet.has(key))];
-}
-
-/** Whether the keys are sorted, no two alike, and none starts with a digit (so none is an array index). */
-function inOrderWithoutIndexKeys(keys: string[]): boolean {
-  let previous = "";
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    const first = key.charCodeAt(0);
-    if (first >= 48 && first <= 57) return false;
-    if (i > 0 && !(previous < key)) return false;
-    previous = key;
-  }
-  return true;
-}
 
 /**
  * Strings js-yaml writes as they are: a letter, then letters, digits and `._/-`, and not one
@@ -256,7 +224,7 @@ export class BlockYaml {
     }
     if (!isPlainObject(value)) throw NOT_SIMPLE;
     let first = true;
-    for (const key of sortedKeys(value)) {
+    for (const key of keysInBuiltOrder(value)) {
       const child = value[key];
       if (child === undefined) continue;
       const keyText = this.scalar(key);

@@ -3,6 +3,7 @@
 // CLI and the evaluator answer from a plain list through identityLookupOf.
 import type { WorkloadSelector } from "../api/types.js";
 import { principal } from "../identity/spiffe.js";
+import { innerMap } from "./nested-map.js";
 
 export interface IdentityFacts {
   namespace: string;
@@ -66,13 +67,12 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
   // on a whole repository) is not quadratic.
   const byTenant = groupBy(byKey.values(), (facts) => facts.tenant);
   const byNamespace = groupBy(byKey.values(), (facts) => facts.namespace);
-  // By namespace, then name or service account: asked for every source of every policy, and
-  // a joined key would be built and hashed anew for each question.
+  // By namespace, then name or service account (see nested-map.ts).
   const byName = new Map<string, Map<string, IdentityFacts>>();
   const byServiceAccount = new Map<string, Map<string, IdentityFacts[]>>();
   for (const facts of byKey.values()) {
-    inner(byName, facts.namespace).set(facts.name, facts);
-    const accounts = inner(byServiceAccount, facts.namespace);
+    innerMap(byName, facts.namespace).set(facts.name, facts);
+    const accounts = innerMap(byServiceAccount, facts.namespace);
     const sharing = accounts.get(facts.serviceAccount);
     if (sharing) sharing.push(facts);
     else accounts.set(facts.serviceAccount, [facts]);
@@ -86,12 +86,6 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
     withServiceAccount: (namespace, serviceAccount) => byServiceAccount.get(namespace)?.get(serviceAccount) ?? none,
     derived: (key, compute) => answers.get(key, compute),
   };
-}
-
-function inner<T>(outer: Map<string, Map<string, T>>, key: string): Map<string, T> {
-  let map = outer.get(key);
-  if (!map) outer.set(key, (map = new Map()));
-  return map;
 }
 
 function groupBy(values: Iterable<IdentityFacts>, keyOf: (facts: IdentityFacts) => string | undefined): Map<string, IdentityFacts[]> {

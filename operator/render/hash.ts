@@ -1,11 +1,11 @@
 // A stable hash of rendered specs: keys are sorted at every depth so that the same
 // content always hashes the same, whatever order it was built in.
 import { createHash, type Hash } from "node:crypto";
+import { keysInBuiltOrder } from "./key-order.js";
 import { textChunks } from "./text-chunks.js";
 
 /** The canonical JSON text: what JSON.stringify gives for a copy with sorted keys. */
 export function canonicalJson(value: unknown): string {
-  if (isInCanonicalForm(value)) return JSON.stringify(value);
   const parts: string[] = [];
   if (!write(value, (text) => void parts.push(text))) return undefined as unknown as string;
   return parts.join("");
@@ -22,7 +22,6 @@ const DIGEST_CHUNK = 16 * 1024;
  */
 export function canonicalDigest(value: unknown): string {
   const hash: Hash = createHash("sha256");
-  if (isInCanonicalForm(value)) return hash.update(JSON.stringify(value)).digest("hex");
   const chunks = textChunks((chunk) => void hash.update(chunk), DIGEST_CHUNK);
   // A long list used again and again (a tenant named by many policies) goes to the hash as
   // the UTF-8 bytes kept with it: encoding the text for every policy costs more than hashing it.
@@ -55,7 +54,6 @@ function isInCanonicalForm(value: unknown): boolean {
       return false;
   }
   if (Array.isArray(value)) {
-    // A long list is left to write, which keeps the text of a list of strings.
     if (value.length >= LONG_LIST) return false;
     for (let i = 0; i < value.length; i++) if (!(i in value) || !isInCanonicalForm(value[i])) return false;
     return true;
@@ -114,7 +112,7 @@ function write(value: unknown, emit: (text: string) => void, emitList: (text: st
   const record = value as Record<string, unknown>;
   emit("{");
   let first = true;
-  for (const key of jsonKeyOrder(sortedKeys(record))) {
+  for (const key of keysInBuiltOrder(record)) {
     const member = record[key];
     if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
     emit(first ? keyJson(key) : `,${keyJson(key)}`);
@@ -123,13 +121,6 @@ function write(value: unknown, emit: (text: string) => void, emitList: (text: st
   }
   emit("}");
   return true;
-}
-
-/** The keys, sorted; rendered objects are mostly built in key order already, and then kept as they are. */
-function sortedKeys(record: Record<string, unknown>): string[] {
-  const keys = Object.keys(record);
-  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return keys.sort();
-  return keys;
 }
 
 // Rendered objects use a few dozen keys, millions of times: their JSON is made once.
@@ -174,30 +165,6 @@ function longList(list: readonly string[]): ListText {
   entry.uses++;
   if (entry.uses === 2) entry.text = JSON.stringify(list);
   return entry;
-}
-
-// An object built from sorted keys still lists integer-like keys first, in numeric order,
-// and recorded hashes were made that way.
-function jsonKeyOrder(sorted: string[]): string[] {
-  // Sorted, so keys starting with a digit are met before any starting with a later character; most objects have none.
-  let digitFirst = false;
-  for (const key of sorted) {
-    const first = key.charCodeAt(0);
-    if (first > 57) break;
-    if (first >= 48) {
-      digitFirst = true;
-      break;
-    }
-  }
-  if (!digitFirst) return sorted;
-  const indexes = sorted.filter(isArrayIndex);
-  if (indexes.length === 0) return sorted;
-  return [...indexes.sort((a, b) => Number(a) - Number(b)), ...sorted.filter((key) => !isArrayIndex(key))];
-}
-
-function isArrayIndex(key: string): boolean {
-  const first = key.charCodeAt(0);
-  return first >= 48 && first <= 57 && /^(0|[1-9][0-9]*)$/.test(key) && Number(key) < 4294967295;
 }
 
 export function sha256Hex(text: string): string {

@@ -2,6 +2,8 @@
 // policy refers to must exist somewhere in the files (or the cluster), and a policy must be
 // able to do what it says. Warnings with stable codes, so CI can allow or forbid each one.
 
+import { innerMap } from "../../policy/nested-map.js";
+
 type Json = Record<string, any>;
 
 export interface CheckedObject {
@@ -126,13 +128,8 @@ export interface IdentityIndex {
 
 /** Built once per run: every policy is checked against the same identities. */
 export function indexIdentities(identities: readonly KnownIdentity[]): IdentityIndex {
-  // By namespace, then name: a joined key per source of every policy costs more than two lookups.
   const byNamespace = new Map<string, Map<string, KnownIdentity>>();
-  for (const identity of identities) {
-    let names = byNamespace.get(identity.namespace);
-    if (!names) byNamespace.set(identity.namespace, (names = new Map()));
-    names.set(identity.name, identity);
-  }
+  for (const identity of identities) innerMap(byNamespace, identity.namespace).set(identity.name, identity);
   return {
     byNamespaceAndName: { get: (namespace, name) => byNamespace.get(namespace)?.get(name) },
     tenants: new Set(identities.map((i) => i.tenant).filter((t): t is string => t !== undefined)),

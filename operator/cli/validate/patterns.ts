@@ -14,13 +14,15 @@ const MAX_REMEMBERED_VERDICTS = 4096;
 export function compilePattern(source: string): Pattern {
   let pattern = cache.get(source);
   if (!pattern) {
-    const matches = matcherOf(source);
     const native = nativeEquivalent(source);
     if (native) {
+      // RE2 still decides what is a valid pattern.
+      RE2JS.compile(source);
       pattern = { source, test: (text) => native.test(text) };
       cache.set(source, pattern);
       return pattern;
     }
+    const matches = matcherOf(source);
     // The same values (namespaces, methods, label values) recur across thousands of
     // objects, and a match costs far more than a lookup.
     const verdicts = new Map<string, boolean>();
@@ -47,8 +49,8 @@ export function compilePattern(source: string): Pattern {
  * ranges, groups, alternation, repetition and the two anchors qualify: for these both
  * engines match the same texts (in `u` mode JavaScript reads code points, as RE2 does).
  * `.`, `\d`, `\s`, `\w`, `\b`, POSIX classes and flags differ between the two and keep
- * a pattern on RE2. The RE2 compilation has already run, so RE2's syntax errors still
- * decide what is invalid.
+ * a pattern on RE2. RE2's syntax errors still decide what is invalid: compilePattern
+ * compiles every pattern with RE2 as well.
  */
 export function nativeEquivalent(source: string): RegExp | undefined {
   let inClass = false;

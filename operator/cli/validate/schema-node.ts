@@ -109,6 +109,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
   const items = schema.items ? compileSchema(schema.items) : undefined;
   const rules = (schema["x-kubernetes-validations"] ?? []).map(compileRule);
   const children = [...(properties?.values() ?? []), additionalProperties, items].filter((c): c is SchemaNode => c !== undefined);
+  const defaultedProperties = [...(properties ?? [])].filter(([, child]) => child.default !== undefined);
   const node: SchemaNode = {
     type: schema.type,
     format: schema.type === "string" && schema.format && SUPPORTED_STRING_FORMATS.has(schema.format) ? schema.format : schema.type === "string" ? undefined : schema.format,
@@ -134,8 +135,8 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     preserveUnknownFields: schema["x-kubernetes-preserve-unknown-fields"] === true,
     listType: schema["x-kubernetes-list-type"],
     listMapKeys: schema["x-kubernetes-list-map-keys"] ?? [],
-    defaultedProperties: [...(properties ?? [])].filter(([, child]) => child.default !== undefined),
-    scalarDefaults: scalarDefaultsOf(properties),
+    defaultedProperties,
+    scalarDefaults: scalarDefaultsOf(defaultedProperties),
     rules,
     hasRulesBelow: rules.length > 0 || children.some((c) => c.hasRulesBelow),
     hasDefaultsBelow: children.some((c) => c.default !== undefined || c.hasDefaultsBelow),
@@ -151,8 +152,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
   return node;
 }
 
-function scalarDefaultsOf(properties: Map<string, SchemaNode> | undefined): Record<string, unknown> | undefined {
-  const defaulted = [...(properties ?? [])].filter(([, child]) => child.default !== undefined);
+function scalarDefaultsOf(defaulted: readonly (readonly [string, SchemaNode])[]): Record<string, unknown> | undefined {
   if (defaulted.length === 0 || defaulted.some(([, child]) => child.default !== null && typeof child.default === "object")) return undefined;
   const defaults: Record<string, unknown> = {};
   for (const [name, child] of defaulted) defaults[name] = child.default;

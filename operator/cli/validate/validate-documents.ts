@@ -1,6 +1,7 @@
 // The pure core of `nexus validate`: documents in, findings out. Every EngineIdentity and
 // AccessPolicy is admitted as the apiserver would admit it; then policies are checked
 // against the identities of all the files (and of the cluster with --live).
+import { innerMap } from "../../policy/nested-map.js";
 import { admit } from "./admission.js";
 import type { CrdCatalog } from "./crd-catalog.js";
 import { crossCheckPolicy, indexIdentities, knownIdentityOf, type CheckedObject, type KnownIdentity } from "./cross-checks.js";
@@ -66,16 +67,10 @@ function withoutDates(value: unknown): unknown {
   return value;
 }
 
-function entryOf<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let entry = map.get(key);
-  if (!entry) map.set(key, (entry = new Map()));
-  return entry;
-}
-
 export function validateDocuments(documents: readonly InputDocument[], catalog: CrdCatalog, options: ValidateOptions): ValidationReport {
   const findings: Finding[] = [];
   const admitted: (CheckedObject & { doc: InputDocument })[] = [];
-  // By kind, namespace and name in nested maps: a key joined for each of many thousands of objects costs more than the lookups.
+  // By kind, namespace and name in nested maps, not by a key joined per object.
   const seen = new Map<string, Map<string, Map<string, InputDocument>>>();
   let skipped = 0;
   for (const doc of documents) {
@@ -99,7 +94,7 @@ export function validateDocuments(documents: readonly InputDocument[], catalog: 
       if (error.detail === RULES_NOT_CHECKED) continue;
       findings.push({ ...where, severity: "error", code: error.type, field: error.field, message: formatFieldError(error) });
     }
-    const inNamespace = entryOf(entryOf(seen, crd.kind), namespace);
+    const inNamespace = innerMap(innerMap(seen, crd.kind), namespace);
     const earlier = inNamespace.get(name);
     if (earlier && name) {
       findings.push({ ...where, severity: "error", code: "Duplicate", field: "metadata.name", message: `${crd.kind} ${namespace}/${name} is also defined in ${earlier.file} document ${earlier.index}` });
