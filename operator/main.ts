@@ -5,6 +5,7 @@ import { Operator } from "./manager.js";
 import { parseAddress, parseSettings } from "./options.js";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { KubeClient } from "./runtime/kube-client.js";
 import { LeaderElector } from "./runtime/leader-election.js";
 import { bufferedStdout, createLogger } from "./runtime/logger.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
@@ -31,9 +32,12 @@ async function main(): Promise<void> {
   log.info({ probePort: probes.port, metricsPort: metricsServer.port, trustDomain: settings.render.trustDomain }, "serving probes and metrics");
 
   const election = settings.leaderElection;
-  const elector = election
+  // The lease has a client of its own: the operator closes its client when it stops, and
+  // the lease is handed on only after that.
+  const leaseClient = election ? new KubeClient(kubeConfig, { maxSockets: 2 }) : undefined;
+  const elector = election && leaseClient
     ? new LeaderElector({
-        client: operator.client,
+        client: leaseClient,
         ...election,
         identity: `${hostname()}_${randomBytes(4).toString("hex")}`,
         log,
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
     // Finish in-flight work first and only then hand the lease on, so two leaders never write.
     await operator.stop();
     await elector?.stop();
+    leaseClient?.close();
     probes.server.close();
     metricsServer.server.close();
     logOutput.flushSync();

@@ -89,10 +89,15 @@ export class Operator {
     return this.cachesSynced && allInformers(this.caches).every((i) => i.synced || i.availability === "absent");
   }
 
+  /**
+   * Stops everything start() started, in order: no new events from the caches, then the
+   * reconciles in flight, then the Events they recorded, then the connections. Once this
+   * resolves nothing of the operator runs, writes or logs.
+   */
   async stop(): Promise<void> {
     await Promise.all(allInformers(this.caches).map((i) => i.stop()));
     await Promise.all([this.identityController.stop(), this.access.stop()]);
-    await this.events.flush(2_000);
+    await this.events.stop(2_000);
     this.client.close();
   }
 

@@ -40,7 +40,7 @@ export class EventRecorder {
   ) {
     this.component = options.component ?? "nexus-operator";
     const rateLimit = options.rateLimit ?? DEFAULT_EVENT_RATE_LIMIT;
-    this.sender = new PacedSender((pending) => this.send(pending), {
+    this.sender = new PacedSender((pending, signal) => this.send(pending, signal), {
       ...rateLimit,
       onDropped: () => {
         this.droppedSinceLastReport++;
@@ -73,10 +73,13 @@ export class EventRecorder {
     return this.sender.pending;
   }
 
-  /** Sends what is queued, waiting at most timeoutMs (on shutdown). */
-  async flush(timeoutMs: number): Promise<void> {
-    await this.sender.flush(timeoutMs);
-    this.sender.clear();
+  /**
+   * On shutdown: records nothing more, sends what is queued for at most timeoutMs and ends
+   * the send in flight. Once this resolves the recorder neither sends nor logs, so the
+   * client and the log stream may be closed.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    await this.sender.stop(timeoutMs);
     this.reportDropped(0);
   }
 
@@ -88,7 +91,7 @@ export class EventRecorder {
     this.lastDropReportAt = performance.now();
   }
 
-  private async send({ involvedObject, type, reason, message, at }: PendingEvent): Promise<void> {
+  private async send({ involvedObject, type, reason, message, at }: PendingEvent, signal: AbortSignal): Promise<void> {
     this.reportDropped(30_000);
     const namespace = involvedObject.namespace ?? "default";
     const event = {
@@ -107,13 +110,13 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await this.client.createRaw(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, event);
+      await this.client.createRaw(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, event, signal);
     } catch (err) {
-      // An Event is a courtesy; failing to send one must not fail the reconcile.
-      this.log.debug({ err: (err as Error).message, reason }, "event not recorded");
+      // An Event is a courtesy; failing to send one must not fail the reconcile. One cut
+      // short by shutdown is not worth a line.
+      if (!signal.aborted) this.log.debug({ err: (err as Error).message, reason }, "event not recorded");
     }
   }
-
 
   /** Forgets what was sent for an object, e.g. after it was deleted. */
   forget(object: KubeObject): void {

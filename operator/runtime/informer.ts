@@ -107,7 +107,7 @@ export class SupervisedInformer<T extends KubeObject> {
   async waitForSync(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.synced) {
-      if (this.availability === "absent") return;
+      if (this.availability === "absent" || this.stopped) return;
       if (Date.now() > deadline) throw new Error(`${this.type.kind} informer did not sync within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }

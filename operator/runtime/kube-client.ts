@@ -2,6 +2,7 @@
 // status apply, delete, create), over one keep-alive connection pool. Errors carry the
 // apiserver's Status reason and message, never the request body, so no secret can leak
 // into a log line through an error.
+import type { ClientRequest } from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../render/metadata.js";
@@ -67,6 +68,8 @@ export class KubeClient {
   private readonly server: URL;
   private tlsOptions: https.RequestOptions = {};
   private ready: Promise<void>;
+  private closed = false;
+  private readonly inFlight = new Set<ClientRequest>();
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -168,8 +171,9 @@ export class KubeClient {
     return this.request<T>("POST", collectionPath(type, object.metadata.namespace), object);
   }
 
-  async createRaw<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>("POST", path, body);
+  /** A POST to a path of the caller's; signal ends the request early (on shutdown). */
+  async createRaw<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>("POST", path, body, "application/json", "application/json", signal);
   }
 
   /** Deletes only the object with the given uid, so a newer object of the same name survives. */
@@ -186,12 +190,25 @@ export class KubeClient {
     return this.request<T>("GET", path);
   }
 
+  /** Ends every request in flight (they fail with ClientClosed) and refuses new ones. */
   close(): void {
+    this.closed = true;
+    for (const req of this.inFlight) req.destroy(new Error("the client was closed"));
+    this.inFlight.clear();
     this.agent.destroy();
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, contentType = "application/json", accept = "application/json"): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    accept = "application/json",
+    signal?: AbortSignal,
+  ): Promise<T> {
     await this.ready;
+    if (this.closed) throw new KubeApiError(0, "ClientClosed", `${method} ${path}: the client was closed`);
+    if (signal?.aborted) throw new KubeApiError(0, "Aborted", `${method} ${path}: aborted`);
     this.onRequest?.(method);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -229,6 +246,13 @@ export class KubeClient {
           res.on("error", reject);
         },
       );
+      this.inFlight.add(req);
+      const onAbort = () => req.destroy(new Error("aborted"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      req.once("close", () => {
+        this.inFlight.delete(req);
+        signal?.removeEventListener("abort", onAbort);
+      });
       req.on("error", (err) => reject(new KubeApiError(0, "ConnectionFailed", `${method} ${path}: ${err.message}`)));
       req.setTimeout(60_000, () => req.destroy(new Error("request timed out after 60s")));
       if (payload !== undefined) req.write(payload);

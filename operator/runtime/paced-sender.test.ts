@@ -85,4 +85,54 @@ describe("PacedSender", () => {
     expect(() => new PacedSender(async () => undefined, { perSecond: 0, burst: 1 })).toThrow(/perSecond > 0/);
     expect(() => new PacedSender(async () => undefined, { perSecond: 1, burst: 0 })).toThrow(/burst >= 1/);
   });
+
+  it("stop() aborts the send in flight, waits for it to end and sends nothing after", async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    const sender = new PacedSender<number>(
+      (item, signal) =>
+        new Promise<void>((resolve) => {
+          started.push(item);
+          // A send that would hang until aborted, as a request to a stuck apiserver does.
+          signal.addEventListener("abort", () => {
+            ended.push(item);
+            resolve();
+          });
+        }),
+      { perSecond: 1, burst: 5 },
+    );
+    for (const i of [1, 2, 3]) sender.offer(i);
+    await settle();
+    expect(started).toEqual([1]);
+    await sender.stop(20);
+    expect(ended).toEqual([1]);
+    expect(sender.pending).toBe(0);
+    expect(sender.offer(4)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toEqual([1]);
+  });
+
+  it("stop() sends what is queued when it can within the time given", async () => {
+    const h = harness({ perSecond: 100, burst: 3 });
+    for (const i of [1, 2, 3]) h.sender.offer(i);
+    await h.sender.stop(1_000);
+    expect(h.sent).toEqual([1, 2, 3]);
+  });
+
+  it("stop() clears a timer waiting for the rate, so nothing is sent later", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const h = harness({ perSecond: 1, burst: 1 });
+    h.sender.offer(1);
+    await settle();
+    h.sender.offer(2);
+    await settle();
+    expect(vi.getTimerCount()).toBe(1);
+    const stopped = h.sender.stop(10);
+    await vi.advanceTimersByTimeAsync(10);
+    await stopped;
+    expect(vi.getTimerCount()).toBe(0);
+    h.advance(5_000);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(h.sent).toEqual([1]);
+  });
 });

@@ -18,12 +18,15 @@ export class PacedSender<T> {
   private readonly queue: T[] = [];
   private tokens: number;
   private refilledAt: number;
-  private sending = false;
+  private sending: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly drained: Array<() => void> = [];
+  private stopped = false;
+  // Aborted by stop(): a send still in flight then gives up instead of outliving its owner.
+  private readonly abort = new AbortController();
 
   constructor(
-    private readonly send: (item: T) => Promise<void>,
+    private readonly send: (item: T, signal: AbortSignal) => Promise<void>,
     private readonly options: PacedSenderOptions,
   ) {
     if (!(options.perSecond > 0) || !Number.isInteger(options.burst) || options.burst < 1) {
@@ -33,8 +36,9 @@ export class PacedSender<T> {
     this.refilledAt = this.now();
   }
 
-  /** Queues an item; false when the queue was full and the item was dropped. */
+  /** Queues an item; false when the queue was full and the item was dropped, or after stop(). */
   offer(item: T): boolean {
+    if (this.stopped) return false;
     if (this.queue.length >= this.options.burst) {
       this.options.onDropped?.();
       return false;
@@ -46,6 +50,19 @@ export class PacedSender<T> {
 
   get pending(): number {
     return this.queue.length + (this.sending ? 1 : 0);
+  }
+
+  /**
+   * Takes no more items, sends what is queued for at most timeoutMs, then drops the rest,
+   * aborts a send still in flight and waits for it to end: once this resolves, the sender
+   * runs no timer and no send, so its owner may close what the sends write to.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    await this.flush(timeoutMs);
+    this.clear();
+    this.abort.abort();
+    await this.sending;
   }
 
   /** Resolves once everything queued has been sent, or after timeoutMs, whichever is first. */
@@ -70,7 +87,7 @@ export class PacedSender<T> {
   }
 
   private pump(): void {
-    if (this.sending || this.timer || this.queue.length === 0) return;
+    if (this.sending || this.timer || this.queue.length === 0 || this.abort.signal.aborted) return;
     this.refill();
     if (this.tokens < 1) {
       const waitMs = Math.ceil(((1 - this.tokens) / this.options.perSecond) * 1000);
@@ -83,11 +100,10 @@ export class PacedSender<T> {
     }
     this.tokens -= 1;
     const item = this.queue.shift() as T;
-    this.sending = true;
-    void this.send(item)
+    this.sending = this.send(item, this.abort.signal)
       .catch(() => undefined)
       .finally(() => {
-        this.sending = false;
+        this.sending = undefined;
         this.notifyIfDrained();
         this.pump();
       });
