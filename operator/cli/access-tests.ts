@@ -2,6 +2,7 @@
 // decision. Parsed strictly, so a typo fails the run with the field named instead of
 // silently testing something else.
 import yaml from "js-yaml";
+import { excessiveAliasing } from "./alias-expansion.js";
 import { UsageError } from "./exit-codes.js";
 
 export type Expectation = "allow" | "deny" | "allow-if-gate";
@@ -28,6 +29,8 @@ export function parseAccessTests(text: string, file: string, defaultPort: number
   } catch (err) {
     throw new UsageError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
+  const aliasing = excessiveAliasing(parsed);
+  if (aliasing) throw new UsageError(`${file}: ${aliasing}`);
   const list = Array.isArray(parsed) ? parsed : (parsed as { cases?: unknown } | null)?.cases;
   if (!Array.isArray(list) || list.length === 0) throw new UsageError(`${file}: expected a non-empty list of cases under "cases:"`);
   const names = new Set<string>();

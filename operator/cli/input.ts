@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
 import { UsageError } from "./exit-codes.js";
+import { excessiveAliasing } from "./alias-expansion.js";
 import { readBlockYamlNotingDates } from "./read-block-yaml.js";
 
 export interface SourceDocument {
@@ -68,7 +69,7 @@ function expandPaths(paths: string[], recursive: boolean): string[] {
  * block reader on the block YAML most manifests are. js-yaml reads the rest (YAML in flow
  * style, which may start with `{` too) and words the error of text that is neither.
  */
-function documentsOf(text: string): { documents: unknown[]; hasDates: boolean } {
+function documentsOf(text: string): { documents: unknown[]; hasDates: boolean; mayHoldAliases?: boolean } {
   if (text.trimStart().startsWith("{")) {
     try {
       return { documents: [JSON.parse(text)], hasDates: false };
@@ -76,21 +77,25 @@ function documentsOf(text: string): { documents: unknown[]; hasDates: boolean } 
       // Not JSON: YAML, or an error js-yaml describes.
     }
   }
-  return readBlockYamlNotingDates(text) ?? { documents: yaml.loadAll(text), hasDates: true };
+  return readBlockYamlNotingDates(text) ?? { documents: yaml.loadAll(text), hasDates: true, mayHoldAliases: true };
 }
 
 /** Every object of a YAML or JSON text; `kind: List` documents are unpacked. */
 export function parseManifests(text: string, file: string): SourceDocument[] {
   let parsed: unknown[];
   let mayHoldDates: boolean;
+  let mayHoldAliases: boolean | undefined;
   try {
-    ({ documents: parsed, hasDates: mayHoldDates } = documentsOf(text));
+    ({ documents: parsed, hasDates: mayHoldDates, mayHoldAliases } = documentsOf(text));
   } catch (err) {
     throw new UsageError(`${file}: not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
   }
   const documents: SourceDocument[] = [];
   parsed.forEach((value, index) => {
     if (value === null || value === undefined) return;
+    // Only js-yaml's reader shares nodes between aliases; JSON and the block reader never do.
+    const aliasing = mayHoldAliases ? excessiveAliasing(value) : undefined;
+    if (aliasing) throw new UsageError(`${file} document ${index}: ${aliasing}`);
     if (typeof value !== "object" || Array.isArray(value)) {
       throw new UsageError(`${file} document ${index}: expected a Kubernetes object (a mapping with apiVersion and kind), got ${Array.isArray(value) ? "a list" : typeof value}`);
     }
