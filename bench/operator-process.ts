@@ -60,6 +60,9 @@ export class OperatorProcess {
       options.kubeconfigPath,
       "--metrics-bind-address",
       "127.0.0.1:0",
+      // The benchmark reads its own operator's queues; no scraper to authorize.
+      "--metrics-auth",
+      "none",
       "--health-probe-bind-address",
       "127.0.0.1:0",
       "--concurrency",

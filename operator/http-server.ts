@@ -2,12 +2,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { MetricsAccess } from "./runtime/metrics-access.js";
 
 export interface ProbeServerOptions {
   host: string;
   port: number;
   ready?: () => boolean;
   registry?: Registry;
+  /** Decides who may read /metrics; absent: anyone who can reach the port. */
+  metricsAccess?: { check(authorization: string | undefined): Promise<MetricsAccess> };
 }
 
 export async function startHttpServer(options: ProbeServerOptions): Promise<{ server: Server; port: number }> {
@@ -20,10 +23,18 @@ export async function startHttpServer(options: ProbeServerOptions): Promise<{ se
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ok" : "caches not synced");
     } else if (path === "/metrics" && options.registry) {
       const registry = options.registry;
-      registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
+      const allowed = options.metricsAccess ? options.metricsAccess.check(req.headers.authorization) : Promise.resolve({ status: 200 } as MetricsAccess);
+      allowed
+        .then(async (access) => {
+          if (access.status !== 200) {
+            const headers = { "content-type": "text/plain", ...(access.status === 401 ? { "www-authenticate": 'Bearer realm="nexus-operator metrics"' } : {}) };
+            res.writeHead(access.status, headers).end(`${access.message}\n`);
+            return;
+          }
+          const text = await registry.metrics();
+          res.writeHead(200, { "content-type": registry.contentType }).end(text);
+        })
+        .catch(() => res.writeHead(500).end());
     } else {
       res.writeHead(404).end();
     }

@@ -6,6 +6,7 @@ import { parseAddress, parseSettings } from "./options.js";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { KubeClient } from "./runtime/kube-client.js";
+import { KubernetesMetricsAccess } from "./runtime/metrics-access.js";
 import { LeaderElector } from "./runtime/leader-election.js";
 import { bufferedStdout, createLogger } from "./runtime/logger.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
@@ -28,8 +29,9 @@ async function main(): Promise<void> {
   const probe = parseAddress(settings.probeAddress);
   const metricsAddress = parseAddress(settings.metricsAddress);
   const probes = await startHttpServer({ ...probe, ready: () => operator.ready() });
-  const metricsServer = await startHttpServer({ ...metricsAddress, registry: metrics.registry });
-  log.info({ probePort: probes.port, metricsPort: metricsServer.port, trustDomain: settings.render.trustDomain }, "serving probes and metrics");
+  const metricsAccess = settings.metricsAuth === "kubernetes" ? new KubernetesMetricsAccess(operator.client) : undefined;
+  const metricsServer = await startHttpServer({ ...metricsAddress, registry: metrics.registry, ...(metricsAccess ? { metricsAccess } : {}) });
+  log.info({ probePort: probes.port, metricsPort: metricsServer.port, metricsAuth: settings.metricsAuth, trustDomain: settings.render.trustDomain }, "serving probes and metrics");
 
   const election = settings.leaderElection;
   // The lease has a client of its own: the operator closes its client when it stops, and

@@ -10,6 +10,8 @@ export interface OperatorSettings {
   concurrency: number;
   logLevel: string;
   metricsAddress: string;
+  /** Who may read /metrics: callers the apiserver authorizes (TokenReview + SubjectAccessReview), or anyone. */
+  metricsAuth: "kubernetes" | "none";
   probeAddress: string;
   eventRateLimit: { perSecond: number; burst: number };
   leaderElection?: { namespace: string; name: string; leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
@@ -25,6 +27,7 @@ const settings = {
   "event-qps": { env: "NEXUS_EVENT_QPS", default: String(DEFAULT_EVENT_RATE_LIMIT.perSecond) },
   "event-burst": { env: "NEXUS_EVENT_BURST", default: String(DEFAULT_EVENT_RATE_LIMIT.burst) },
   "metrics-bind-address": { env: "NEXUS_METRICS_BIND_ADDRESS", default: ":8080" },
+  "metrics-auth": { env: "NEXUS_METRICS_AUTH", default: "kubernetes" },
   "health-probe-bind-address": { env: "NEXUS_HEALTH_PROBE_BIND_ADDRESS", default: ":8081" },
   kubeconfig: { env: "KUBECONFIG", default: "" },
   "leader-elect": { env: "NEXUS_LEADER_ELECT", default: "false" },
@@ -70,6 +73,10 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
   if (!Number.isInteger(eventBurst) || eventBurst < 1 || eventBurst > 10_000) {
     throw new Error(`--event-burst (${settings["event-burst"].env}) must be a whole number from 1 to 10000; got "${get("event-burst")}"`);
   }
+  const metricsAuth = get("metrics-auth");
+  if (metricsAuth !== "kubernetes" && metricsAuth !== "none") {
+    throw new Error(`--metrics-auth (${settings["metrics-auth"].env}) must be kubernetes (a bearer token the apiserver authorizes for get /metrics) or none; got "${metricsAuth}"`);
+  }
   const kubeconfig = get("kubeconfig");
   const leaderElect = get("leader-elect");
   if (leaderElect !== "true" && leaderElect !== "false") {
@@ -102,6 +109,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
     concurrency,
     logLevel,
     metricsAddress: get("metrics-bind-address"),
+    metricsAuth,
     probeAddress: get("health-probe-bind-address"),
     eventRateLimit: { perSecond: eventQps, burst: eventBurst },
   };

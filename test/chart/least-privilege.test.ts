@@ -20,6 +20,8 @@ import { mayDo } from "../support/access-review.js";
 import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
 import { adminClient, createNamespace, deleteNamespace, hasCondition, uniqueName, waitForGone, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { startHttpServer } from "../../operator/http-server.js";
+import { KubernetesMetricsAccess } from "../../operator/runtime/metrics-access.js";
 import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
 
 const RELEASE = "nexus-operator";
@@ -123,6 +125,8 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
       await deleteNamespace(admin, system);
       await admin.delete(clusterRoleBindingType, RELEASE);
       await admin.delete(clusterRoleType, RELEASE);
+      await admin.delete(clusterRoleBindingType, `${RELEASE}-metrics-reader`);
+      await admin.delete(clusterRoleType, `${RELEASE}-metrics-reader`);
     }
     admin?.close();
   });
@@ -233,6 +237,54 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
     const audited = await operatorAudit();
     expect(audited.length).toBeGreaterThan(0);
     expect(audited.filter((e) => e.responseStatus?.code === 403).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+  });
+
+  it("serves /metrics only to callers the apiserver authorizes, with the chart's metrics-reader role and the operator's own rights", async () => {
+    const readerRbac = await renderChart({
+      release: RELEASE,
+      namespace: system,
+      values: { metrics: { readers: [{ kind: "ServiceAccount", name: "prometheus", namespace: ns }] } },
+      showOnly: ["templates/metrics-reader-rbac.yaml"],
+    });
+    expect(readerRbac.map((o) => `${o.kind}/${o.metadata?.name}`).sort()).toEqual([`ClusterRole/${RELEASE}-metrics-reader`, `ClusterRoleBinding/${RELEASE}-metrics-reader`]);
+    await serverSideApply(adminConfig, readerRbac);
+    const tokenOf = async (name: string) => {
+      await admin.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: ns } }).catch(() => undefined);
+      const request = await admin.createRaw<{ status: { token: string } }>(`/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 600 },
+      });
+      return request.status.token;
+    };
+    const [prometheus, nosy] = [await tokenOf("prometheus"), await tokenOf("nosy")];
+    const server = await startHttpServer({
+      host: "127.0.0.1",
+      port: 0,
+      registry: running!.operator.metrics.registry,
+      metricsAccess: new KubernetesMetricsAccess(running!.operator.client),
+    });
+    try {
+      const scrape = async (authorization?: string) => {
+        const res = await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: authorization ? { authorization } : {} });
+        return { status: res.status, text: await res.text() };
+      };
+      const anonymous = await scrape();
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.text).not.toContain(ns);
+      expect((await scrape("Bearer not-a-token")).status).toBe(401);
+      const refused = await scrape(`Bearer ${nosy}`);
+      expect(refused.status).toBe(403);
+      expect(refused.text).not.toContain("nexus_");
+      // The authorizer learns about the new binding through its informers.
+      const allowed = await waitFor(async () => {
+        const answer = await scrape(`Bearer ${prometheus}`);
+        return answer.status === 200 ? answer : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 500, description: "the metrics reader to be allowed" });
+      expect(allowed.text).toContain("nexus_");
+    } finally {
+      await new Promise((resolve) => server.server.close(resolve));
+    }
   });
 
   it("used every write the ClusterRole grants, so none is superfluous", async () => {

@@ -35,7 +35,7 @@ describe("operator killed in the middle of its first sync", () => {
 
   const start = async (user: string) => {
     const kubeconfig = await credentialsFor(inject("controlPlane")).mintUserKubeconfig(user, ["system:masters"]);
-    const operator = startOperatorProcess(["--kubeconfig", kubeconfig, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"]);
+    const operator = startOperatorProcess(["--kubeconfig", kubeconfig, "--metrics-bind-address", "127.0.0.1:0", "--metrics-auth", "none", "--health-probe-bind-address", "127.0.0.1:0"]);
     processes.push(operator);
     const { metricsPort } = (await operator.waitForLog("serving probes and metrics", 60_000)) as { metricsPort: number };
     return { operator, metrics: async () => parsePrometheus(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()) };
