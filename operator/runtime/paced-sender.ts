@@ -69,8 +69,8 @@ export class PacedSender<T> {
   async flush(timeoutMs: number): Promise<void> {
     if (this.pending === 0) return;
     await new Promise<void>((resolve) => {
+      // Referenced: whoever awaits a flush (a stop) keeps the process alive for it.
       const timeout = setTimeout(resolve, timeoutMs);
-      timeout.unref();
       this.drained.push(() => {
         clearTimeout(timeout);
         resolve();

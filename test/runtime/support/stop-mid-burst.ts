@@ -48,4 +48,5 @@ stopped = true;
 report("stopped");
 // Whatever still runs shows up here and in the counters, printed when the process exits.
 process.once("exit", () => report(`after-stop ${JSON.stringify(after)}`));
-setImmediate(() => report(`active-resources ${JSON.stringify(process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap"))}`));
+// The process's own stdio pipes are not the operator's.
+setImmediate(() => report(`active-resources ${JSON.stringify(process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "PipeWrap"))}`));
