@@ -167,6 +167,7 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(kinds).toEqual(
       [
         "ClusterRole/nexus-operator",
+        "ClusterRole/nexus-operator-metrics-reader",
         "ClusterRoleBinding/nexus-operator",
         "CustomResourceDefinition/accesspolicies.security.nexus.io",
         "CustomResourceDefinition/engineidentities.security.nexus.io",
@@ -198,6 +199,7 @@ describe("Helm chart charts/nexus-operator", () => {
       NEXUS_EVENT_QPS: "10",
       NEXUS_EVENT_BURST: "50",
       NEXUS_METRICS_BIND_ADDRESS: ":8080",
+      NEXUS_METRICS_AUTH: "kubernetes",
       NEXUS_HEALTH_PROBE_BIND_ADDRESS: ":8081",
       NODE_OPTIONS: "--max-old-space-size=256",
     });
@@ -239,7 +241,7 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(pod.imagePullSecrets).toEqual([{ name: "registry-credentials" }]);
     const monitor = findObject(objects, "ServiceMonitor") as KubernetesObject & { spec: { endpoints: Array<{ port: string; interval: string }> } };
     expect(monitor.metadata!.labels).toMatchObject({ release: "prom" });
-    expect(monitor.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "15s", scrapeTimeout: "10s" }]);
+    expect(monitor.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "15s", scrapeTimeout: "10s", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" }]);
     const service = findObject(objects, "Service") as KubernetesObject & { spec: { ports: unknown[] } };
     expect(service.spec.ports).toEqual([{ name: "metrics", port: 8443, targetPort: "metrics", protocol: "TCP" }]);
     for (const binding of [findObject(objects, "ClusterRoleBinding"), findObject(objects, "RoleBinding")] as Array<KubernetesObject & { subjects: unknown[] }>) {
@@ -386,12 +388,14 @@ describe("Helm chart charts/nexus-operator", () => {
       const verbs = grantedVerbs(rules, group, plural);
       expect([...verbs].filter((v) => v === "list" || v === "watch").sort(), key).toEqual(["list", "watch"]);
     }
-    // Every resource granted is a watched kind, one of its subresources, or Events.
+    // Every resource granted is a watched kind, one of its subresources, Events, or the two
+    // reviews that authorize a /metrics scrape (--metrics-auth=kubernetes, the default).
+    const metricsReviews = ["authentication.k8s.io/tokenreviews", "authorization.k8s.io/subjectaccessreviews"];
     for (const rule of rules) {
       for (const group of rule.apiGroups ?? []) {
         for (const resource of rule.resources ?? []) {
           const base = resource.split("/")[0]!;
-          const ok = watched.includes(`${group}/${base}`) || (group === "" && resource === "events");
+          const ok = watched.includes(`${group}/${base}`) || (group === "" && resource === "events") || (metricsReviews.includes(`${group}/${resource}`) && rule.verbs.join() === "create");
           expect(ok, `${group}/${resource} is granted but the operator watches no such kind`).toBe(true);
         }
       }
