@@ -1,7 +1,7 @@
 // Keeps the gate's index current from the operator's informers on AccessPolicies and
 // EngineIdentities: read-only (list and watch), and nothing else; the gate never reads
 // Secrets. A policy event updates its entry at once; identity events are gathered for a
-// moment and then every policy is resolved again, since targets and tenants may change.
+// moment and then the policies they may affect are resolved again.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
@@ -48,7 +48,7 @@ export class GateWatch {
     this.resolvePending = true;
     setImmediate(() => {
       this.resolvePending = false;
-      this.index.recompileAll();
+      this.index.recompilePending();
     });
   }
 }
