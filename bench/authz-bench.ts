@@ -21,7 +21,7 @@ import { slimForCache } from "../operator/runtime/cache-slimming.js";
 import type { KubeClient } from "../operator/runtime/kube-client.js";
 import { repoRoot } from "../test/controlplane/binaries.js";
 import { waitFor } from "../test/controlplane/wait.js";
-import { EnvoyCheckClient, envoyCheckRequest, type EnvoyRequest } from "../test/authz/support/envoy-check-client.js";
+import { EnvoyCheckClient, envoyCheckRequest, sidecarXfccFor, type EnvoyRequest } from "../test/authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../test/authz/support/gate-process.js";
 import { startBenchCluster } from "./cluster.js";
 import { compileOperator } from "./compile.js";
@@ -89,7 +89,8 @@ async function closedLoop(client: EnvoyCheckClient, message: Record<string, unkn
  * client process of its own (bench/authz-fixed-rate-client.mjs) on the other CPUs when pinned.
  */
 async function fixedRate(address: string, message: Record<string, unknown>, serverPid: number, rate = FIXED_RATE, seconds = SECONDS): Promise<LoadResult> {
-  const node = [process.execPath, path.join(repoRoot, "bench", "authz-fixed-rate-client.mjs"), address, String(rate), String(seconds)];
+  const destination = (message as { attributes?: { destination?: { principal?: string } } }).attributes?.destination?.principal;
+  const node = [process.execPath, path.join(repoRoot, "bench", "authz-fixed-rate-client.mjs"), address, String(rate), String(seconds), ...(destination ? [sidecarXfccFor(destination)] : [])];
   const [command, ...args] = PIN ? ["taskset", "-c", `0-${SERVER_CPU - 1}`, ...node] : node;
   const child = spawn(command!, args, { cwd: repoRoot, stdio: ["pipe", "pipe", "inherit"] });
   child.stdin!.end(JSON.stringify(message));

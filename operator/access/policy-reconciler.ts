@@ -72,7 +72,7 @@ export class PolicyReconciler implements Reconciler {
     else this.deps.metrics.unresolvedSources.remove({ namespace, name });
     // A policy that can never be written as it stands is settled too: the namespace baseline
     // must not wait for it, since the baseline is what denies in its place.
-    if (rendered.status === "True" || convergence.failure?.permanent) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
+    if (rendered.status === "True" || convergence.failure?.permanent || result.refused) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
     this.deps.afterRender(namespace);
     if (convergence.failure && !convergence.failure.permanent) throw convergence.failure.error;
     if (convergence.failure) return { retryWithBackoff: true };
@@ -104,6 +104,18 @@ export class PolicyReconciler implements Reconciler {
     // Objects no longer rendered go first for an Allow (a stale shard would keep admitting
     // callers the new shards leave out) and last for a Deny (it denies until replaced).
     const allow = (policy.spec.action ?? "Allow") === "Allow";
+    if (result.refused) {
+      // Nothing is rendered: an Allow's earlier objects go (the baseline denies in their
+      // place), a Deny's stay, as after any rendering that cannot be written.
+      try {
+        if (allow) await removeStale();
+      } catch (err) {
+        return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
+      }
+      if (policy.status?.conditions?.find((c) => c.type === "Rendered")?.reason !== result.refused.reason) events.record(policy, "Warning", result.refused.reason, result.refused.message);
+      const consequence = allow ? "nothing is rendered, so the namespace baseline denies what it would admit" : "nothing new is rendered; what was written before stays";
+      return { rendered: condition("Rendered", "False", result.refused.reason, `${result.refused.message}; ${consequence}`) };
+    }
     try {
       if (allow) await removeStale();
       for (const object of result.objects as KubeObject[]) {

@@ -11,7 +11,7 @@ import type { IdentityLookup } from "./identity-lookup.js";
 import type { AuthorizationPolicySpec, IstioRule, RenderedObject, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
-import { customGateSpec, gatedOperationRules, gateName, gateOn } from "./credential-gate.js";
+import { customGateSpec, gatedOperationRules, gateName, gateOn, renderRefusal, type Refusal } from "./credential-gate.js";
 import { mergeRulesWithSameCallers } from "./merge-rules.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
@@ -27,6 +27,8 @@ export interface PolicyRenderResult {
   unresolved: UnresolvedSource[];
   target: { resolved: boolean; reason?: string; message?: string };
   resolvedSources: number;
+  /** Not rendered at all, and why (Rendered=False with this reason); objects is empty. */
+  refused?: Refusal;
 }
 
 export function renderedName(policy: AccessPolicy): string {
@@ -42,6 +44,8 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   if (!target.resolved) {
     return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
   }
+  const refused = renderRefusal(policy, target.identity, identities);
+  if (refused) return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: true }, resolvedSources: 0, refused };
   const action = actionOf(policy);
   const issuers = policy.spec.authentication?.jwt ?? [];
   const context = {
