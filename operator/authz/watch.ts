@@ -16,7 +16,12 @@ export class GateWatch {
   private resolvePending = false;
   private synced = false;
 
-  constructor(kubeConfig: KubeConfig, client: KubeClient, log: Logger, private readonly index: GateIndex) {
+  constructor(
+    kubeConfig: KubeConfig,
+    client: KubeClient,
+    private readonly log: Logger,
+    private readonly index: GateIndex,
+  ) {
     this.policies = new SupervisedInformer(kubeConfig, client, resources.accessPolicy, log);
     this.identities = new SupervisedInformer(kubeConfig, client, resources.engineIdentity, log);
     this.policies.on((policy, event) => index.setPolicy(policy, event === "delete"));
@@ -48,7 +53,9 @@ export class GateWatch {
     this.resolvePending = true;
     setImmediate(() => {
       this.resolvePending = false;
-      this.index.recompilePending();
+      const started = performance.now();
+      const policies = this.index.recompilePending();
+      this.log.debug({ policies, ms: Math.round((performance.now() - started) * 1000) / 1000 }, "recompiled the policies identity changes affect");
     });
   }
 }
