@@ -147,7 +147,8 @@ export class Gate {
    * budget. Its credentials are never looked at, so forged Checks learn nothing about keys.
    */
   private async refuseSender(sender: CheckSender, caller: CallerFacts, reason: ReasonValue): Promise<Decision> {
-    const who = sender.identity.ok ? `sender:${sender.identity.spiffeId}` : `sender-address:${sender.peer ?? "unknown"}`;
+    // An unidentified sender is counted by its address without the port: new connections are free.
+    const who = sender.identity.ok ? `sender:${sender.identity.spiffeId}` : `sender-address:${(sender.peer ?? "unknown").replace(/:\d+$/, "")}`;
     if (sender.identity.ok) caller.checkSender = sender.identity.spiffeId;
     const blocked = await this.options.limiter.recordFailure(failureKeyOf(who, "check"));
     if (blocked > 0) return { kind: "rate-limited", reason: Reason.TooManyFailures, caller, retryAfterSeconds: blocked };

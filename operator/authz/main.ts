@@ -45,16 +45,18 @@ async function main(): Promise<void> {
   const limiter = settings.redisUrl
     ? RateLimitedFailures.shared(settings.budget, settings.redisUrl, (message) => log.warn({ err: message }, "rate-limit store unreachable; limiting in memory until it is back"))
     : RateLimitedFailures.inMemory(settings.budget);
+  const tokens = new JoseTokenVerifier({
+    cooldownMs: settings.jwksCooldownSeconds * 1000,
+    cacheMaxAgeMs: settings.jwksCacheSeconds * 1000,
+    clockToleranceSeconds: 60,
+    tokenCacheBytes: settings.tokenCacheBytes,
+    keySetCacheBytes: settings.keySetCacheBytes,
+    fetchGuard: new JwksFetchGuard({ allowedHosts: settings.allowedJwksHosts, allowedAddresses: settings.allowedJwksAddresses }),
+  });
+  metrics.measureCachesWith(() => tokens.cachedBytes);
   const gate = new Gate({
     index,
-    tokens: new JoseTokenVerifier({
-      cooldownMs: settings.jwksCooldownSeconds * 1000,
-      cacheMaxAgeMs: settings.jwksCacheSeconds * 1000,
-      clockToleranceSeconds: 60,
-      tokenCacheBytes: settings.tokenCacheBytes,
-      keySetCacheBytes: settings.keySetCacheBytes,
-      fetchGuard: new JwksFetchGuard({ allowedHosts: settings.allowedJwksHosts, allowedAddresses: settings.allowedJwksAddresses }),
-    }),
+    tokens,
     limiter,
     ready: () => watch.ready,
     realm: settings.realm,
