@@ -5,7 +5,8 @@
 // and the cost of 100,000 keys against 100 (memory and latency).
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
-// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5).
+// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5),
+// AUTHZ_BENCH_BULK_KEYS (keys loaded for the large-index scenario, default 100,000).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -36,7 +37,7 @@ const CONCURRENCY = Number(process.env.AUTHZ_BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Math.max(1, Number(process.env.AUTHZ_BENCH_ROUNDS ?? 5));
 const FIXED_RATE = 2_000;
 const WARMUP_CHECKS = 3_000;
-const BULK_KEYS = 100_000;
+const BULK_KEYS = Number(process.env.AUTHZ_BENCH_BULK_KEYS ?? 100_000);
 const KEYS_PER_POLICY = 256;
 const NS = "bench-authz";
 const BULK_NS = "bench-authz-bulk";
