@@ -104,20 +104,10 @@ export class PolicyReconciler implements Reconciler {
     // Objects no longer rendered go first for an Allow (a stale shard would keep admitting
     // callers the new shards leave out) and last for a Deny (it denies until replaced).
     const allow = (policy.spec.action ?? "Allow") === "Allow";
-    if (result.refused) {
-      // Nothing is rendered: an Allow's earlier objects go (the baseline denies in their
-      // place), a Deny's stay, as after any rendering that cannot be written.
-      try {
-        if (allow) await removeStale();
-      } catch (err) {
-        return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
-      }
-      if (policy.status?.conditions?.find((c) => c.type === "Rendered")?.reason !== result.refused.reason) events.record(policy, "Warning", result.refused.reason, result.refused.message);
-      const consequence = allow ? "nothing is rendered, so the namespace baseline denies what it would admit" : "nothing new is rendered; what was written before stays";
-      return { rendered: condition("Rendered", "False", result.refused.reason, `${result.refused.message}; ${consequence}`) };
-    }
     try {
-      if (allow) await removeStale();
+      // A refused Allow first narrows its objects to admit nobody, then drops the rest (its
+      // CUSTOM policy): removed first, the gated operations would be open in between.
+      if (allow && !result.refused) await removeStale();
       for (const object of result.objects as KubeObject[]) {
         const desired = withAppliedHash(object);
         const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
@@ -127,9 +117,15 @@ export class PolicyReconciler implements Reconciler {
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }
-      if (!allow) await removeStale();
+      // A refused Deny renders nothing new; what it wrote before keeps denying.
+      if (allow ? result.refused : !result.refused) await removeStale();
     } catch (err) {
       return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
+    }
+    if (result.refused) {
+      if (policy.status?.conditions?.find((c) => c.type === "Rendered")?.reason !== result.refused.reason) events.record(policy, "Warning", result.refused.reason, result.refused.message);
+      const consequence = allow ? "its rules admit nobody until this is fixed (what it denies stays denied)" : "nothing new is rendered; what was written before stays";
+      return { rendered: condition("Rendered", "False", result.refused.reason, `${result.refused.message}; ${consequence}`) };
     }
     if (changed > 0) {
       events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash.slice(0, 12)} (${changed} object${changed === 1 ? "" : "s"} written)`);

@@ -7,7 +7,7 @@ import { checkResponseOf } from "./answers.js";
 import { auditRecordOf, type AuditSink } from "./audit.js";
 import { Reason, type Decision } from "./decision.js";
 import type { CheckSender, Gate } from "./gate.js";
-import { callerFromCertificate, callerFromXfcc } from "./caller-identity.js";
+import { callerFromCertificate, callerFromXfcc, type CallerIdentity } from "./caller-identity.js";
 import type { AuthzMetrics } from "./metrics.js";
 import { authorizationServiceDefinition } from "./protos.js";
 import { gateRequestOf, type CheckRequestMessage, type GateRequest } from "./request.js";
@@ -34,9 +34,16 @@ export function senderOf(call: ServerUnaryCall<unknown, unknown>, options: Pick<
     const certificate = call.getAuthContext?.()?.sslPeerCertificate;
     return { identity: callerFromCertificate(certificate?.subjectaltname), peer };
   }
-  const values = call.metadata.get("x-forwarded-client-cert").map((v) => (typeof v === "string" ? v : v.toString("latin1")));
-  return { identity: callerFromXfcc(values.length > 0 ? values.join(",") : undefined, options.gateSpiffeId !== undefined ? { ownSpiffeId: options.gateSpiffeId } : {}), peer };
+  const values = call.metadata.get("x-forwarded-client-cert");
+  const header = values.length === 1 && typeof values[0] === "string" ? values[0] : values.length > 0 ? values.map((v) => (typeof v === "string" ? v : v.toString("latin1"))).join(",") : undefined;
+  // A destination's proxy sends the same header on every Check of a connection: read it once.
+  if (header !== lastXfcc.header || options.gateSpiffeId !== lastXfcc.ownSpiffeId) {
+    lastXfcc = { header, ownSpiffeId: options.gateSpiffeId, identity: callerFromXfcc(header, options.gateSpiffeId !== undefined ? { ownSpiffeId: options.gateSpiffeId } : {}) };
+  }
+  return { identity: lastXfcc.identity, peer };
 }
+
+let lastXfcc: { header: string | undefined; ownSpiffeId: string | undefined; identity: CallerIdentity } = { header: undefined, ownSpiffeId: undefined, identity: { ok: false, problem: "no x-forwarded-client-cert" } };
 
 /** The gRPC server's options, shared with the benchmark's bare floor server. */
 export const CHECK_SERVER_OPTIONS = { "grpc.max_receive_message_length": 4 * 1024 * 1024 };

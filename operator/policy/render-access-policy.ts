@@ -45,7 +45,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
   }
   const refused = renderRefusal(policy, target.identity, identities);
-  if (refused) return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: true }, resolvedSources: 0, refused };
+  if (refused) return renderRefused(policy, target.selector, refused);
   const action = actionOf(policy);
   const issuers = policy.spec.authentication?.jwt ?? [];
   const context = {
@@ -91,6 +91,30 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     unresolved: resolved.unresolved,
     target: { resolved: true },
     resolvedSources: resolved.resolvedSources,
+  };
+}
+
+/**
+ * A policy the renderer refuses (see renderRefusal): an Allow keeps selecting its workloads
+ * and admits nobody, and its require-JWT Deny stays (without a RequestAuthentication no
+ * request carries a verified token, so it denies every request): dropping it would let other
+ * policies of the target admit requests without a token. A Deny or Audit renders nothing new.
+ */
+function renderRefused(policy: AccessPolicy, selector: WorkloadSelectorSpec | undefined, refused: Refusal): PolicyRenderResult {
+  const specs: RenderedSpec[] = [];
+  if (actionOf(policy) === "Allow") {
+    specs.push({ kind: "AuthorizationPolicy", name: shardName(renderedName(policy), 0), spec: istioPolicySpec("ALLOW", [], selector) });
+    if (policy.spec.authentication?.requireJWT) specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });
+  }
+  specs.sort(byKindThenName);
+  const policyHash = hashOf(specs, policy.spec.dryRun === true);
+  return {
+    objects: specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered, policyHash))),
+    policyHash,
+    unresolved: [],
+    target: { resolved: true },
+    resolvedSources: 0,
+    refused,
   };
 }
 
