@@ -5,6 +5,8 @@
 export class ByteBoundedCache<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();
   private used = 0;
+  /** The most recently used key: asking for it again needs no reordering (the hot path of a Check). */
+  private newest: string | undefined;
 
   constructor(readonly maxBytes: number) {}
 
@@ -19,9 +21,12 @@ export class ByteBoundedCache<V> {
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    // Most recently used last: Map keeps insertion order.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (key !== this.newest) {
+      // Most recently used last: Map keeps insertion order.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = key;
+    }
     return entry.value;
   }
 
@@ -30,6 +35,7 @@ export class ByteBoundedCache<V> {
     this.delete(key);
     if (bytes > this.maxBytes) return;
     this.entries.set(key, { value, bytes });
+    this.newest = key;
     this.used += bytes;
     for (const [oldest, entry] of this.entries) {
       if (this.used <= this.maxBytes) break;
@@ -43,9 +49,11 @@ export class ByteBoundedCache<V> {
     if (!entry) return;
     this.entries.delete(key);
     this.used -= entry.bytes;
+    if (key === this.newest) this.newest = undefined;
   }
 
   clear(): void {
+    this.newest = undefined;
     this.entries.clear();
     this.used = 0;
   }

@@ -6,7 +6,7 @@
 // in front of the gateway (Istio's numTrustedProxies), the client is the entry N places left
 // of that one. Entries further left are the caller's own words and never read.
 // Pure, unit-tested.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { isIP } from "node:net";
 
 export interface ClientPolicy {
@@ -41,7 +41,7 @@ function normalisedAddress(value: string | undefined): string {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
   const hostOnly = bracketed ? bracketed[1]! : /^[^:]+:\d+$/.test(value) ? value.slice(0, value.lastIndexOf(":")) : value;
   if (isIP(hostOnly)) return hostOnly.toLowerCase();
-  return `other-${createHash("sha256").update(value).digest("base64url").slice(0, 16)}`;
+  return `other-${hash("sha256", value, "base64url").slice(0, 16)}`;
 }
 
 /**
@@ -49,5 +49,5 @@ function normalisedAddress(value: string | undefined): string {
  * client sends and names nobody in the shared store.
  */
 export function failureKeyOf(client: string, target: string): string {
-  return createHash("sha256").update(client).update("\n").update(target).digest("base64url");
+  return hash("sha256", `${client}\n${target}`, "base64url");
 }

@@ -2,7 +2,7 @@
 // JWKS (jwksUri, cached, and fetched again for an unknown kid at most once per cooldown) or
 // an inline one. Only asymmetric algorithms are accepted, so "alg: none" and HMAC tokens
 // signed with a public key are refused.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { JwtIssuer } from "../api/types.js";
 import type { VerifiedToken } from "./authorize.js";
@@ -199,8 +199,9 @@ function stillValid(signature: Remembered): boolean {
   return !published || published.some((k) => k.kid === signature.kid);
 }
 
+/** SHA-256, one-shot (no Hash object per call: this runs for every token a Check presents). */
 function digest(text: string): string {
-  return createHash("sha256").update(text).digest("base64url");
+  return hash("sha256", text, "base64url");
 }
 
 function configKey(config: JwtIssuer): string {
