@@ -5,7 +5,8 @@
 // and the cost of 100,000 keys against 100 (memory and latency).
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
-// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5).
+// AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5),
+// AUTHZ_BENCH_BULK_KEYS (keys loaded for the large-index scenario, default 100,000).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -21,7 +22,7 @@ import { slimForCache } from "../operator/runtime/cache-slimming.js";
 import type { KubeClient } from "../operator/runtime/kube-client.js";
 import { repoRoot } from "../test/controlplane/binaries.js";
 import { waitFor } from "../test/controlplane/wait.js";
-import { EnvoyCheckClient, envoyCheckRequest, type EnvoyRequest } from "../test/authz/support/envoy-check-client.js";
+import { EnvoyCheckClient, envoyCheckRequest, sidecarXfccFor, type EnvoyRequest } from "../test/authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../test/authz/support/gate-process.js";
 import { startBenchCluster } from "./cluster.js";
 import { compileOperator } from "./compile.js";
@@ -36,7 +37,7 @@ const CONCURRENCY = Number(process.env.AUTHZ_BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Math.max(1, Number(process.env.AUTHZ_BENCH_ROUNDS ?? 5));
 const FIXED_RATE = 2_000;
 const WARMUP_CHECKS = 3_000;
-const BULK_KEYS = 100_000;
+const BULK_KEYS = Number(process.env.AUTHZ_BENCH_BULK_KEYS ?? 100_000);
 const KEYS_PER_POLICY = 256;
 const NS = "bench-authz";
 const BULK_NS = "bench-authz-bulk";
@@ -89,7 +90,8 @@ async function closedLoop(client: EnvoyCheckClient, message: Record<string, unkn
  * client process of its own (bench/authz-fixed-rate-client.mjs) on the other CPUs when pinned.
  */
 async function fixedRate(address: string, message: Record<string, unknown>, serverPid: number, rate = FIXED_RATE, seconds = SECONDS): Promise<LoadResult> {
-  const node = [process.execPath, path.join(repoRoot, "bench", "authz-fixed-rate-client.mjs"), address, String(rate), String(seconds)];
+  const destination = (message as { attributes?: { destination?: { principal?: string } } }).attributes?.destination?.principal;
+  const node = [process.execPath, path.join(repoRoot, "bench", "authz-fixed-rate-client.mjs"), address, String(rate), String(seconds), ...(destination ? [sidecarXfccFor(destination)] : [])];
   const [command, ...args] = PIN ? ["taskset", "-c", `0-${SERVER_CPU - 1}`, ...node] : node;
   const child = spawn(command!, args, { cwd: repoRoot, stdio: ["pipe", "pipe", "inherit"] });
   child.stdin!.end(JSON.stringify(message));

@@ -3,18 +3,22 @@
 // prints the latency of each as JSON. A process of its own in plain JavaScript with a small
 // heap: the benchmark process holds the control plane's client and the closed-loop results,
 // and its pauses showed up as the tail of whatever server it measured.
-//   node bench/authz-fixed-rate-client.mjs ADDRESS RATE SECONDS < request.json
-import { credentials } from "@grpc/grpc-js";
+// XFCC, when given, is sent as the x-forwarded-client-cert of every call, as the gate's
+// sidecar adds it.
+//   node bench/authz-fixed-rate-client.mjs ADDRESS RATE SECONDS [XFCC] < request.json
+import { credentials, Metadata } from "@grpc/grpc-js";
 import { authorizationService } from "../dist/authz/protos.js";
 
-const [address, rate, seconds] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const [address, rate, seconds, xfcc] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
 const message = JSON.parse(await new Promise((resolve) => {
   let text = "";
   process.stdin.setEncoding("utf8").on("data", (chunk) => (text += chunk)).on("end", () => resolve(text));
 }));
 const Service = authorizationService();
 const client = new Service(address, credentials.createInsecure());
-const check = () => new Promise((resolve, reject) => client.Check(message, (err, res) => (err ? reject(err) : resolve(res))));
+const metadata = new Metadata();
+if (xfcc) metadata.set("x-forwarded-client-cert", xfcc);
+const check = () => new Promise((resolve, reject) => client.Check(message, metadata, (err, res) => (err ? reject(err) : resolve(res))));
 
 // 200 for OK, else the denied answer's HTTP status as the service definition renders it.
 const statusOf = (res) => ((res.status?.code ?? 0) === 0 ? 200 : res.denied_response?.status?.code);

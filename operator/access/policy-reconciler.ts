@@ -72,7 +72,7 @@ export class PolicyReconciler implements Reconciler {
     else this.deps.metrics.unresolvedSources.remove({ namespace, name });
     // A policy that can never be written as it stands is settled too: the namespace baseline
     // must not wait for it, since the baseline is what denies in its place.
-    if (rendered.status === "True" || convergence.failure?.permanent) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
+    if (rendered.status === "True" || convergence.failure?.permanent || result.refused) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
     this.deps.afterRender(namespace);
     if (convergence.failure && !convergence.failure.permanent) throw convergence.failure.error;
     if (convergence.failure) return { retryWithBackoff: true };
@@ -105,7 +105,9 @@ export class PolicyReconciler implements Reconciler {
     // callers the new shards leave out) and last for a Deny (it denies until replaced).
     const allow = (policy.spec.action ?? "Allow") === "Allow";
     try {
-      if (allow) await removeStale();
+      // A refused Allow first narrows its objects to admit nobody, then drops the rest (its
+      // CUSTOM policy): removed first, the gated operations would be open in between.
+      if (allow && !result.refused) await removeStale();
       for (const object of result.objects as KubeObject[]) {
         const desired = withAppliedHash(object);
         const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
@@ -115,9 +117,15 @@ export class PolicyReconciler implements Reconciler {
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }
-      if (!allow) await removeStale();
+      // A refused Deny renders nothing new; what it wrote before keeps denying.
+      if (allow ? result.refused : !result.refused) await removeStale();
     } catch (err) {
       return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
+    }
+    if (result.refused) {
+      if (policy.status?.conditions?.find((c) => c.type === "Rendered")?.reason !== result.refused.reason) events.record(policy, "Warning", result.refused.reason, result.refused.message);
+      const consequence = allow ? "its rules admit nobody until this is fixed (what it denies stays denied)" : "nothing new is rendered; what was written before stays";
+      return { rendered: condition("Rendered", "False", result.refused.reason, `${result.refused.message}; ${consequence}`) };
     }
     if (changed > 0) {
       events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash.slice(0, 12)} (${changed} object${changed === 1 ? "" : "s"} written)`);

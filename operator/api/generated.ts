@@ -221,7 +221,7 @@ export interface JwtIssuer {
    */
   jwksUri?: string;
   /**
-   * The JSON Web Key Set inline, as JSON text (public keys only).
+   * The JSON Web Key Set inline, as JSON text (public keys only), at most 16 KiB.
    */
   jwks?: string;
   /**

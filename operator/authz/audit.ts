@@ -3,7 +3,7 @@
 // Authorization header, cookie or query string can reach it.
 import type pino from "pino";
 import { STATUS_OF, type Decision } from "./decision.js";
-import type { GateRequest } from "./request.js";
+import { MAX_RECORDED_LENGTH, type GateRequest } from "./request.js";
 import { textChunks } from "../render/text-chunks.js";
 
 export interface AuditRecord {
@@ -36,7 +36,8 @@ export function auditRecordOf(decision: Decision, request: GateRequest, at: numb
     caller: decision.caller,
     target,
     method: request.method,
-    path: request.path,
+    // Matched whole, recorded cut: a hostile path must not make the record large.
+    path: request.path.length > MAX_RECORDED_LENGTH ? `${request.path.slice(0, MAX_RECORDED_LENGTH)}...` : request.path,
   } as AuditRecord;
   const policy = decision.policy;
   if (policy) {

@@ -6,7 +6,8 @@ import type { Logger } from "pino";
 import { checkResponseOf } from "./answers.js";
 import { auditRecordOf, type AuditSink } from "./audit.js";
 import { Reason, type Decision } from "./decision.js";
-import type { Gate } from "./gate.js";
+import type { CheckSender, Gate } from "./gate.js";
+import { callerFromCertificate, callerFromXfcc, type CallerIdentity } from "./caller-identity.js";
 import type { AuthzMetrics } from "./metrics.js";
 import { authorizationServiceDefinition } from "./protos.js";
 import { gateRequestOf, type CheckRequestMessage, type GateRequest } from "./request.js";
@@ -18,7 +19,31 @@ export interface CheckServerOptions {
   log: Logger;
   host: string;
   port: number;
+  /** How the sender of a Check is known: the gate's sidecar's XFCC, or the gate's own mTLS. */
+  callerIdentity: "sidecar-xfcc" | "tls";
+  /** The gate's own SPIFFE ID, required in By= of the XFCC element read. */
+  gateSpiffeId?: string;
+  /** PEM contents for --caller-identity=tls. */
+  tls?: { cert: Buffer; key: Buffer; clientCa: Buffer };
 }
+
+/** The sender of one Check, from the one source the configuration trusts. */
+export function senderOf(call: ServerUnaryCall<unknown, unknown>, options: Pick<CheckServerOptions, "callerIdentity" | "gateSpiffeId">): CheckSender {
+  const peer = call.getPeer();
+  if (options.callerIdentity === "tls") {
+    const certificate = call.getAuthContext?.()?.sslPeerCertificate;
+    return { identity: callerFromCertificate(certificate?.subjectaltname), peer };
+  }
+  const values = call.metadata.get("x-forwarded-client-cert");
+  const header = values.length === 1 && typeof values[0] === "string" ? values[0] : values.length > 0 ? values.map((v) => (typeof v === "string" ? v : v.toString("latin1"))).join(",") : undefined;
+  // A destination's proxy sends the same header on every Check of a connection: read it once.
+  if (header !== lastXfcc.header || options.gateSpiffeId !== lastXfcc.ownSpiffeId) {
+    lastXfcc = { header, ownSpiffeId: options.gateSpiffeId, identity: callerFromXfcc(header, options.gateSpiffeId !== undefined ? { ownSpiffeId: options.gateSpiffeId } : {}) };
+  }
+  return { identity: lastXfcc.identity, peer };
+}
+
+let lastXfcc: { header: string | undefined; ownSpiffeId: string | undefined; identity: CallerIdentity } = { header: undefined, ownSpiffeId: undefined, identity: { ok: false, problem: "no x-forwarded-client-cert" } };
 
 /** The gRPC server's options, shared with the benchmark's bare floor server. */
 export const CHECK_SERVER_OPTIONS = { "grpc.max_receive_message_length": 4 * 1024 * 1024 };
@@ -39,7 +64,7 @@ export async function startCheckServer(options: CheckServerOptions): Promise<{ s
       };
       try {
         request = gateRequestOf(call.request ?? {});
-        gate.decide(request).then(answer, (err: unknown) => {
+        gate.decide(request, senderOf(call, options)).then(answer, (err: unknown) => {
           log.error({ err: (err as Error)?.message }, "decision failed; answering 503");
           answer({ kind: "unavailable", reason: Reason.InternalError, caller: {}, retryAfterSeconds: 1 });
         });
@@ -50,7 +75,14 @@ export async function startCheckServer(options: CheckServerOptions): Promise<{ s
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(`${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`, credentialsOf(options), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   return { server, port };
+}
+
+/** Plaintext behind the sidecar (which terminates mTLS); mTLS with required client certificates otherwise. */
+function credentialsOf(options: CheckServerOptions): ServerCredentials {
+  if (options.callerIdentity !== "tls") return ServerCredentials.createInsecure();
+  if (!options.tls) throw new Error("--caller-identity=tls needs the TLS certificate, key and client CA");
+  return ServerCredentials.createSsl(options.tls.clientCa, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], true);
 }

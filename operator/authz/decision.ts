@@ -20,6 +20,13 @@ export const Reason = {
   UndeclaredIssuer: "undeclared-issuer",
   NotAdmitted: "not-admitted",
   AmbiguousTarget: "ambiguous-target",
+  /** The Check names no destination principal (plaintext, or a PERMISSIVE target): the target is unknown. */
+  NoDestinationPrincipal: "no-destination-principal",
+  /** The Check's sender could not be identified (no XFCC from the gate's sidecar, no client certificate). */
+  UnknownCaller: "unknown-caller",
+  /** The Check's sender is not the destination's own proxy (nor a waypoint serving it). */
+  CallerNotDestination: "caller-not-destination",
+  PathTooLong: "path-too-long",
   TooManyFailures: "too-many-failures",
   NotSynced: "caches-not-synced",
   InternalError: "internal-error",
@@ -28,6 +35,8 @@ export type ReasonValue = (typeof Reason)[keyof typeof Reason];
 
 export interface CallerFacts {
   principal?: string;
+  /** Who sent the Check (the destination's proxy), when it is not the destination itself. */
+  checkSender?: string;
   address?: string;
   keyId?: string;
   issuer?: string;

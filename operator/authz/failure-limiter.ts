@@ -1,4 +1,5 @@
-// Failed authentications counted per source with rate-limiter-flexible: in memory by
+// Failures counted per key with rate-limiter-flexible (the gate keys them by digests of
+// (client, target) for authentications and of the sender for refused Checks): in memory by
 // default, or in Redis so that every replica of the gate draws on one budget. When Redis
 // cannot be reached, an in-memory limiter with the same budget stands in (each replica then
 // limits on its own) rather than letting every attempt through.
@@ -49,18 +50,9 @@ export class RateLimitedFailures implements FailureLimiter {
     return new RateLimitedFailures(limiter, budget, redis);
   }
 
-  async blockedFor(source: string): Promise<number> {
+  async recordFailure(key: string): Promise<number> {
     try {
-      const state = await this.limiter.get(source);
-      return state && state.consumedPoints > this.budget.failures ? Math.max(1, Math.ceil(state.msBeforeNext / 1000)) : 0;
-    } catch {
-      return 0;
-    }
-  }
-
-  async recordFailure(source: string): Promise<number> {
-    try {
-      await this.limiter.consume(source, 1);
+      await this.limiter.consume(key, 1);
       return 0;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));

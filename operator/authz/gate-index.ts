@@ -2,38 +2,38 @@
 // all declared keys by SHA-256, so that a presented key is found with one hash lookup
 // whatever the number of keys. Kept current from informer events: a policy change
 // recompiles that policy at once (revocation takes effect with the watch event); an
-// identity change recompiles the policies, which may resolve differently.
+// identity change recompiles only the policies that name it, its tenant or its namespace.
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
-import { factsOf, IdentityIndex } from "../access/identity-index.js";
+import { factsOf, IdentityIndex, PolicyDependents } from "../access/identity-index.js";
 import { parseServiceAccountSpiffeId } from "../policy/managed-principal.js";
+import { ByteBoundedCache } from "./byte-bounded-cache.js";
 import { compilePolicy, type CompiledKey, type CompiledPolicy } from "./compiled-policy.js";
 
 export interface GateTarget {
   policies: readonly CompiledPolicy[];
-  /** Several gated identities share the destination's service account and the host names none. */
+  /** The destination's service account is shared by several EngineIdentities and a gated policy targets one of them. */
   ambiguous: boolean;
 }
 
 const NO_TARGET: GateTarget = { policies: [], ambiguous: false };
-const MAX_CACHED_TARGETS = 4096;
+/** targetOf's answers: each about 1 KiB with its key; a few thousand destinations fit. */
+const TARGET_CACHE_BYTES = 4 * 1024 * 1024;
 
 export class GateIndex {
   private readonly identities = new IdentityIndex();
+  private readonly dependents = new PolicyDependents();
   private readonly sources = new Map<string, AccessPolicy>();
   private readonly compiled = new Map<string, CompiledPolicy>();
   /** The policy object each entry was compiled from, to tell a policy change from an identity change. */
   private readonly compiledFrom = new Map<string, AccessPolicy>();
   private readonly byNamespace = new Map<string, Set<CompiledPolicy>>();
   private readonly keysByDigest = new Map<string, CompiledKey[]>();
+  /** Policies an identity change may have changed, compiled again by recompilePending(). */
+  private readonly pending = new Set<string>();
   private keyCount = 0;
-  /**
-   * The answer of targetOf per namespace and service account, so that a Check does not sort
-   * the namespace's policies again; emptied whenever a policy is compiled or removed.
-   */
-  private readonly targets = new Map<string, { byIdentity: Map<string, GateTarget>; single: GateTarget; ambiguous: GateTarget }>();
 
-  /** targetOf's answer per destination principal, where the host plays no part in it. */
-  private readonly principalTargets = new Map<string, GateTarget>();
+  /** targetOf's answer per destination principal; emptied whenever a policy or identity changes. */
+  private readonly principalTargets = new ByteBoundedCache<GateTarget>(TARGET_CACHE_BYTES);
 
   constructor(private readonly trustDomain: string) {}
 
@@ -45,16 +45,36 @@ export class GateIndex {
     const key = `${policy.metadata.namespace}/${policy.metadata.name}`;
     if (deleted) this.sources.delete(key);
     else this.sources.set(key, policy);
+    // Recorded afresh (not by generation): the references are what this object names.
+    this.dependents.update(key, undefined);
+    if (!deleted) this.dependents.update(key, policy);
     this.recompile(key);
   }
 
+  /**
+   * Records an identity change and the policies it may affect (those naming it, its tenant
+   * or its namespace); recompilePending() compiles only those again.
+   */
   setIdentity(identity: EngineIdentity, deleted = false): void {
     const key = `${identity.metadata.namespace}/${identity.metadata.name}`;
-    this.identities.update(key, deleted ? undefined : factsOf(identity));
+    const next = deleted ? undefined : factsOf(identity);
+    const previous = this.identities.update(key, next);
+    for (const policy of this.dependents.affectedBy(key, previous, next)) this.pending.add(policy);
+    // Which engines share a service account (ambiguous targets) may have changed.
+    this.principalTargets.clear();
   }
 
-  /** After identity changes: resolution of targets, tenants and sources may differ. */
+  /** Compiles again the policies the identity changes since the last call may affect. */
+  recompilePending(): number {
+    const keys = [...this.pending];
+    this.pending.clear();
+    for (const key of keys) this.recompile(key);
+    return keys.length;
+  }
+
+  /** After the first sync: every policy resolved against the full set of identities. */
   recompileAll(): void {
+    this.pending.clear();
     for (const key of this.sources.keys()) this.recompile(key);
   }
 
@@ -64,63 +84,39 @@ export class GateIndex {
   }
 
   /**
-   * The gated policies protecting the destination: those naming an EngineIdentity whose
-   * service account is the destination principal's, and the namespace-wide ones of its
-   * namespace. Without a principal, the host's namespace (<svc>.<ns>.svc...) selects the
-   * namespace-wide ones only.
+   * The gated policies protecting the destination, found by its principal alone (never by
+   * Host, which the client writes): those naming an EngineIdentity whose service account is
+   * the destination principal's, and the namespace-wide ones of its namespace. When that
+   * service account is shared with another EngineIdentity the mesh cannot tell the engines
+   * apart, and the target is ambiguous: refused.
    */
-  targetOf(destinationPrincipal: string | undefined, host: string): GateTarget {
+  targetOf(destinationPrincipal: string): GateTarget {
     // Envoy sends the same destination principal with every Check to an engine: parsing
     // it again would cost more than the rest of the lookup.
-    const known = destinationPrincipal ? this.principalTargets.get(destinationPrincipal) : undefined;
+    const known = this.principalTargets.get(destinationPrincipal);
     if (known) return known;
-    const { target, byHost } = this.resolveTarget(destinationPrincipal, host);
-    if (destinationPrincipal && !byHost) {
-      if (this.principalTargets.size >= MAX_CACHED_TARGETS) this.principalTargets.clear();
-      this.principalTargets.set(destinationPrincipal, target);
-    }
+    const target = this.resolveTarget(destinationPrincipal);
+    this.principalTargets.set(destinationPrincipal, target, 512 + 2 * destinationPrincipal.length + 16 * target.policies.length);
     return target;
   }
 
-  /** `byHost`: several engines share the service account, and the host told them apart. */
-  private resolveTarget(destinationPrincipal: string | undefined, host: string): { target: GateTarget; byHost: boolean } {
-    const parsed = destinationPrincipal ? parseServiceAccountSpiffeId(destinationPrincipal) : undefined;
-    if (destinationPrincipal && (!parsed || parsed.trustDomain !== this.trustDomain)) return { target: NO_TARGET, byHost: false };
-    const namespace = parsed?.namespace ?? namespaceOfHost(host);
-    if (!namespace) return { target: NO_TARGET, byHost: false };
-    const cacheKey = `${namespace}/${parsed?.serviceAccount ?? ""}`;
-    let entry = this.targets.get(cacheKey);
-    if (!entry) {
-      const inNamespace = this.byNamespace.get(namespace);
-      if (!inNamespace) return { target: NO_TARGET, byHost: false };
-      const namespaceWide: CompiledPolicy[] = [];
-      const lists = new Map<string, CompiledPolicy[]>();
-      for (const policy of inNamespace) {
-        if (!policy.target) namespaceWide.push(policy);
-        else if (parsed && policy.target.serviceAccount === parsed.serviceAccount) {
-          const list = lists.get(policy.target.name) ?? [];
-          list.push(policy);
-          lists.set(policy.target.name, list);
-        }
-      }
-      const byIdentity = new Map([...lists].map(([name, list]): [string, GateTarget] => [name, { policies: [...namespaceWide, ...list], ambiguous: false }]));
-      entry = {
-        byIdentity,
-        single: { policies: [...namespaceWide, ...[...lists.values()].flat()], ambiguous: false },
-        ambiguous: { policies: namespaceWide, ambiguous: true },
-      };
-      // Principals come from the caller of the Check service: bound what they can fill.
-      if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
-      this.targets.set(cacheKey, entry);
+  private resolveTarget(destinationPrincipal: string): GateTarget {
+    const parsed = parseServiceAccountSpiffeId(destinationPrincipal);
+    if (!parsed || parsed.trustDomain !== this.trustDomain) return NO_TARGET;
+    const inNamespace = this.byNamespace.get(parsed.namespace);
+    if (!inNamespace) return NO_TARGET;
+    const namespaceWide: CompiledPolicy[] = [];
+    const targeted: CompiledPolicy[] = [];
+    for (const policy of inNamespace) {
+      if (!policy.target) namespaceWide.push(policy);
+      else if (policy.target.serviceAccount === parsed.serviceAccount) targeted.push(policy);
     }
-    if (entry.byIdentity.size <= 1) return { target: entry.single, byHost: false };
-    // The mesh names the service account, not the engine: pick by host, else refuse.
-    const hostName = host.split(".")[0]!.split(":")[0]!;
-    return { target: entry.byIdentity.get(hostName) ?? entry.ambiguous, byHost: true };
+    const sharing = this.identities.withServiceAccount(parsed.namespace, parsed.serviceAccount);
+    if (targeted.length > 0 && sharing.length > 1) return { policies: namespaceWide, ambiguous: true };
+    return { policies: [...namespaceWide, ...targeted], ambiguous: false };
   }
 
   private recompile(key: string): void {
-    this.targets.clear();
     this.principalTargets.clear();
     const previous = this.compiled.get(key);
     const source = this.sources.get(key);
@@ -156,9 +152,4 @@ export class GateIndex {
     }
     this.keyCount -= policy.keys.length;
   }
-}
-
-function namespaceOfHost(host: string): string | undefined {
-  const labels = host.split(":")[0]!.split(".");
-  return labels.length >= 2 && labels[1] ? labels[1] : undefined;
 }

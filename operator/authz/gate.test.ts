@@ -5,7 +5,7 @@ import { apiKeySha256, generateApiKey } from "../credentials/api-key.js";
 import { checkResponseOf } from "./answers.js";
 import { auditRecordOf } from "./audit.js";
 import { RateLimitedFailures } from "./failure-limiter.js";
-import { Gate, authenticateKey } from "./gate.js";
+import { Gate, authenticateKey, type CheckSender } from "./gate.js";
 import { GateIndex } from "./gate-index.js";
 import { JoseTokenVerifier } from "./jwt-verifier.js";
 import { gateRequestOf, type GateRequest } from "./request.js";
@@ -37,7 +37,12 @@ function request(headers: Record<string, string>, overrides: Partial<GateRequest
   };
 }
 
-async function setup(options: { failures?: number; tenant?: string; keyTenant?: string } = {}) {
+/** A Check as the destination's own sidecar sends it: the sender is the destination principal. */
+function fromDestination(request: GateRequest): CheckSender {
+  return request.destinationPrincipal ? { identity: { ok: true, spiffeId: request.destinationPrincipal } } : { identity: { ok: false, problem: "none" } };
+}
+
+async function setup(options: { failures?: number; tenant?: string; keyTenant?: string; trustedGateways?: string[]; hops?: number; maxPathLength?: number } = {}) {
   const current = generateApiKey("current");
   const old = generateApiKey("old");
   const other = generateApiKey("other");
@@ -68,18 +73,24 @@ async function setup(options: { failures?: number; tenant?: string; keyTenant?: 
   index.setPolicy(policy({ targetIdentity: "web", authentication: { apiKeys: { keys: [{ id: "other", sha256: apiKeySha256(other) }] } }, rules: [{ from: [{ apiKey: { id: "other" } }] }] }, "web-callers"));
   index.recompileAll();
   let ready = true;
-  const gate = new Gate({
+  const realGate = new Gate({
     index,
     tokens: new JoseTokenVerifier({ cooldownMs: 1000, cacheMaxAgeMs: 60_000, clockToleranceSeconds: 0 }),
     limiter: RateLimitedFailures.inMemory({ failures: options.failures ?? 100, windowSeconds: 60, blockSeconds: 30 }),
     ready: () => ready,
     realm: "nexus",
+    clients: { trustedGateways: new Set(options.trustedGateways ?? []), trustedHops: options.hops ?? 0 },
+    maxPathLength: options.maxPathLength ?? 8192,
     now: () => NOW,
   });
+  const gate = { decide: (r: GateRequest, sender: CheckSender = fromDestination(r)) => realGate.decide(r, sender) };
   // Tokens are checked by jose against the real clock, keys against the gate's (NOW).
-  const token = (claims: Record<string, unknown>, exp = Math.floor(Date.now() / 1000) + 600) =>
-    new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setIssuedAt().setExpirationTime(exp).sign(privateKey);
-  return { gate, index, current, old, other, token, setReady: (r: boolean) => (ready = r) };
+  const token = (claims: Record<string, unknown>, exp = Math.floor(Date.now() / 1000) + 600) => {
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(ISSUER).setAudience("ledger").setIssuedAt();
+    // exp 0: a token without exp.
+    return (exp === 0 ? jwt : jwt.setExpirationTime(exp)).sign(privateKey);
+  };
+  return { gate, index, current, old, other, token, jwks: JSON.stringify({ keys: [jwk] }), setReady: (r: boolean) => (ready = r) };
 }
 
 describe("credential gate decisions", () => {
@@ -171,19 +182,95 @@ describe("credential gate decisions", () => {
     expect(await gate.decide(request({}, { path: "/mesh/status", sourcePrincipal: "spiffe://cluster.local/ns/other/sa/x" }))).toMatchObject({ kind: "unauthenticated", reason: "no-credential" });
   });
 
-  it("rate-limits failed authentication per source with 429 and Retry-After, for every request of that source", async () => {
+  it("rate-limits failed authentication per (client, target) with 429 and Retry-After, and still answers a valid key on its merits", async () => {
     const { gate, current } = await setup({ failures: 3 });
     const bad = { "x-api-key": generateApiKey("current") };
     const kinds = [];
     for (let i = 0; i < 4; i++) kinds.push((await gate.decide(request(bad))).kind);
     expect(kinds).toEqual(["unauthenticated", "unauthenticated", "unauthenticated", "rate-limited"]);
-    const valid = await gate.decide(request({ "x-api-key": current }));
-    expect(valid).toMatchObject({ kind: "rate-limited", reason: "too-many-failures" });
-    const response = checkResponseOf(valid) as { denied_response: { status: { code: number }; headers: Array<{ header: { key: string; value: string } }> } };
+    const limited = await gate.decide(request(bad));
+    expect(limited).toMatchObject({ kind: "rate-limited", reason: "too-many-failures" });
+    const response = checkResponseOf(limited) as { denied_response: { status: { code: number }; headers: Array<{ header: { key: string; value: string } }> } };
     expect(response.denied_response.status.code).toBe(429);
     expect(Number(response.denied_response.headers.find((h) => h.header.key === "retry-after")!.header.value)).toBeGreaterThan(0);
-    // Another source keeps its own budget.
-    expect(await gate.decide(request({ "x-api-key": current }, { sourcePrincipal: "spiffe://cluster.local/ns/shop/sa/other" }))).toMatchObject({ kind: "allow" });
+    // The limited client's valid key is still admitted: the limiter never locks out a holder.
+    expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "allow" });
+    // Another client keeps its own budget for failures.
+    expect(await gate.decide(request(bad, { sourcePrincipal: "spiffe://cluster.local/ns/shop/sa/other" }))).toMatchObject({ kind: "unauthenticated" });
+  });
+
+  it("counts failures through a trusted gateway per external address (x-forwarded-for from the right), not per gateway", async () => {
+    const GATEWAY = "spiffe://cluster.local/ns/istio-system/sa/ingressgateway";
+    const { gate, current } = await setup({ failures: 2, trustedGateways: [GATEWAY], hops: 1 });
+    const via = (xff: string, headers: Record<string, string>) => request({ ...headers, "x-forwarded-for": xff }, { sourcePrincipal: GATEWAY });
+    const bad = { "x-api-key": generateApiKey("current") };
+    // The attacker writes what it likes on the left; the load balancer (one trusted hop) adds its address, the gateway the LB's.
+    const attackerKinds = [];
+    for (let i = 0; i < 3; i++) attackerKinds.push((await gate.decide(via(`9.9.9.${i}, 203.0.113.7, 10.0.0.1`, bad))).kind);
+    expect(attackerKinds).toEqual(["unauthenticated", "unauthenticated", "rate-limited"]);
+    // Another internet client behind the same gateway fails on its own budget, and a valid key is admitted.
+    expect((await gate.decide(via("198.51.100.4, 10.0.0.1", bad))).kind).toBe("unauthenticated");
+    expect((await gate.decide(via("198.51.100.4, 10.0.0.1", { "x-api-key": current }))).kind).toBe("allow");
+    expect((await gate.decide(via("203.0.113.7, 10.0.0.1", { "x-api-key": current }))).kind).toBe("allow");
+    // x-forwarded-for from an untrusted peer is ignored: its failures count against its principal.
+    const other = (xff: string) => request({ ...bad, "x-forwarded-for": xff }, { sourcePrincipal: "spiffe://cluster.local/ns/shop/sa/other" });
+    expect([(await gate.decide(other("1.1.1.1"))).kind, (await gate.decide(other("2.2.2.2"))).kind, (await gate.decide(other("3.3.3.3"))).kind]).toEqual(["unauthenticated", "unauthenticated", "rate-limited"]);
+  });
+
+  it("accepts a Check only from the destination's own proxy: another sender gets 403, is rate-limited itself, and never spends the target's budget", async () => {
+    const { gate, current } = await setup({ failures: 2 });
+    const forger: CheckSender = { identity: { ok: true, spiffeId: "spiffe://cluster.local/ns/evil/sa/attacker" } };
+    const forged = [];
+    for (let i = 0; i < 3; i++) forged.push(await gate.decide(request({ "x-api-key": generateApiKey("current") }), forger));
+    expect(forged.map((d) => d.kind)).toEqual(["forbidden", "forbidden", "rate-limited"]);
+    expect(forged[0]).toMatchObject({ reason: "caller-not-destination", caller: { checkSender: "spiffe://cluster.local/ns/evil/sa/attacker" } });
+    // A forged Check with the valid key learns nothing: refused like any other.
+    expect((await gate.decide(request({ "x-api-key": current }), forger)).kind).not.toBe("allow");
+    expect(await gate.decide(request({ "x-api-key": current }), { identity: { ok: false, problem: "no xfcc" }, peer: "ipv4:10.0.0.9:5000" })).toMatchObject({ kind: "forbidden", reason: "unknown-caller" });
+    // The target's own proxy is untouched: its clients' failures start from zero.
+    expect((await gate.decide(request({ "x-api-key": generateApiKey("current") }))).kind).toBe("unauthenticated");
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+  });
+
+  it("finds the target by the destination principal only: no principal is 403, Host never chooses", async () => {
+    const { gate, current, other } = await setup();
+    const noPrincipal = request({ "x-api-key": current }, { destinationPrincipal: undefined as never });
+    delete noPrincipal.destinationPrincipal;
+    expect(await gate.decide(noPrincipal, { identity: { ok: true, spiffeId: LEDGER } })).toMatchObject({ kind: "forbidden", reason: "no-destination-principal" });
+    // web's key, with a Host naming web, sent to ledger: ledger's policies decide.
+    expect((await gate.decide(request({ "x-api-key": other }, { host: "web.shop.svc.cluster.local" }))).kind).not.toBe("allow");
+  });
+
+  it("refuses a gated target whose service account another EngineIdentity shares", async () => {
+    const { gate, index, current } = await setup();
+    index.setIdentity({ ...identity("ledger-twin"), spec: { serviceAccountName: "ledger", workloadSelector: { matchLabels: { app: "twin" } } } });
+    index.recompilePending();
+    expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "forbidden", reason: "ambiguous-target" });
+    index.setIdentity({ ...identity("ledger-twin"), spec: { serviceAccountName: "ledger", workloadSelector: { matchLabels: { app: "twin" } } } }, true);
+    index.recompilePending();
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+  });
+
+  it("matches paths whole and refuses paths over the limit; the audit record keeps a cut path", async () => {
+    const { gate, current } = await setup({ maxPathLength: 2048 });
+    const long = `/v1/${"p".repeat(1500)}`;
+    expect((await gate.decide(request({ "x-api-key": current }, { path: long }))).kind).toBe("allow");
+    const tooLong = `/v1/${"p".repeat(3000)}`;
+    const req = request({ "x-api-key": current }, { path: tooLong });
+    const decision = await gate.decide(req);
+    expect(decision).toMatchObject({ kind: "forbidden", reason: "path-too-long" });
+    expect(auditRecordOf(decision, req, NOW, 0.1).path.length).toBeLessThanOrEqual(1024 + 3);
+  });
+
+  it("refuses tokens without exp, and every token of an issuer that declares no audiences", async () => {
+    const { gate, index, token, jwks } = await setup();
+    const noExp = await token({ sub: "alice" }, 0);
+    expect(await gate.decide(request({ authorization: `Bearer ${noExp}` }))).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
+    const alice = await token({ sub: "alice" });
+    expect((await gate.decide(request({ authorization: `Bearer ${alice}` }))).kind).toBe("allow");
+    // The same issuer and keys, with its audiences left out: nothing it signs is accepted.
+    index.setPolicy(policy({ targetIdentity: "ledger", authentication: { gate: true, jwt: [{ issuer: ISSUER, jwks }] }, rules: [{ from: [{ jwt: { issuer: ISSUER } }], to: [{ paths: ["/v1/*"] }] }] }));
+    expect(await gate.decide(request({ authorization: `Bearer ${alice}` }))).toMatchObject({ kind: "unauthenticated", reason: "invalid-token" });
   });
 
   it("answers 503 until its caches are synced (fail closed)", async () => {

@@ -9,6 +9,9 @@ import { presentedCredentials, type Presented } from "./credentials.js";
 import { Reason, type CallerFacts, type Decision, type ReasonValue } from "./decision.js";
 import type { GateIndex } from "./gate-index.js";
 import type { GateRequest } from "./request.js";
+import type { CallerIdentity } from "./caller-identity.js";
+import { failureClientOf, failureKeyOf, type ClientPolicy } from "./failure-client.js";
+import { mayAsk, NO_WAYPOINTS, type WaypointLookup } from "./who-may-ask.js";
 
 export const CALLER_HEADER = "x-nexus-caller";
 
@@ -19,10 +22,8 @@ export interface TokenVerifier {
 }
 
 export interface FailureLimiter {
-  /** Seconds until the source may try again, or 0 when it is not blocked. */
-  blockedFor(source: string): Promise<number>;
-  /** Counts one failed authentication; seconds of the block it caused, or 0. */
-  recordFailure(source: string): Promise<number>;
+  /** Counts one failure under the key; seconds the key stays blocked (this one included), or 0. */
+  recordFailure(key: string): Promise<number>;
 }
 
 export interface GateOptions {
@@ -31,6 +32,12 @@ export interface GateOptions {
   limiter: FailureLimiter;
   ready: () => boolean;
   realm: string;
+  /** Who a failed authentication is counted against (--trusted-gateway-principals, --trusted-gateway-hops). */
+  clients: ClientPolicy;
+  /** Longest path matched; longer ones are refused (--max-path-length). */
+  maxPathLength: number;
+  /** Waypoints that may ask on behalf of a destination (ambient); none by default. */
+  waypoints?: WaypointLookup;
   now?: () => number;
 }
 
@@ -57,23 +64,38 @@ export function authenticateKey(text: string, index: GateIndex, now: number): Ke
   return { ok: false, reason: known.some((k) => k.notBefore !== undefined && now < k.notBefore) ? Reason.KeyNotYetValid : Reason.ExpiredKey };
 }
 
+/** Who sent the Check, as the shell learned it (see caller-identity.ts), and its transport address. */
+export interface CheckSender {
+  identity: CallerIdentity;
+  /** The gRPC peer address, to count refusals of an unidentified sender. */
+  peer?: string;
+}
+
 export class Gate {
   private readonly now: () => number;
+  private readonly waypoints: WaypointLookup;
 
   constructor(private readonly options: GateOptions) {
     this.now = options.now ?? Date.now;
+    this.waypoints = options.waypoints ?? NO_WAYPOINTS;
   }
 
-  async decide(request: GateRequest): Promise<Decision> {
+  async decide(request: GateRequest, sender: CheckSender): Promise<Decision> {
     const base: CallerFacts = {};
     if (request.sourcePrincipal) base.principal = request.sourcePrincipal;
     if (request.sourceAddress) base.address = request.sourceAddress;
     if (!this.options.ready()) return { kind: "unavailable", reason: Reason.NotSynced, caller: base, retryAfterSeconds: 1 };
-    const source = request.sourcePrincipal ?? request.sourceAddress ?? "unknown";
-    const blocked = await this.options.limiter.blockedFor(source);
-    if (blocked > 0) return { kind: "rate-limited", reason: Reason.TooManyFailures, caller: base, retryAfterSeconds: blocked };
 
-    const target = this.options.index.targetOf(request.destinationPrincipal, request.host);
+    // Who asks, and about what: the destination principal names the target (never Host),
+    // and only that destination's own proxy may ask about it.
+    const destination = request.destinationPrincipal;
+    if (!destination) return this.refuseSender(sender, base, Reason.NoDestinationPrincipal);
+    const may = mayAsk(sender.identity, destination, this.waypoints);
+    if (!may.ok) return this.refuseSender(sender, base, may.reason === "unknown-caller" ? Reason.UnknownCaller : Reason.CallerNotDestination);
+    // Matched whole or not at all: a cut path could match a rule the whole path does not.
+    if (request.path.length > this.options.maxPathLength) return { kind: "forbidden", reason: Reason.PathTooLong, caller: base };
+
+    const target = this.options.index.targetOf(destination);
     const presented = presentedCredentials(request.headers, target.policies);
     const caller: Caller = request.sourcePrincipal ? { principal: request.sourcePrincipal, keys: [], tokens: [] } : { keys: [], tokens: [] };
     const facts: CallerFacts = base;
@@ -84,16 +106,18 @@ export class Gate {
       return { kind: "unauthenticated", reason: Reason.NoCredential, caller: facts, challenge: this.challenge(presented) };
     }
 
+    // A valid credential is answered on its merits whatever the client's failure count:
+    // the limiter only stops further failing attempts of a limited client.
     const keys: CompiledKey[] = [];
     for (const key of presented.keys) {
       const checked = authenticateKey(key.text, this.options.index, this.now());
-      if (!checked.ok) return this.failed(source, facts, checked.reason, presented);
+      if (!checked.ok) return this.failed(request, destination, facts, checked.reason, presented);
       keys.push(...checked.keys);
     }
     const tokens: VerifiedToken[] = [];
     for (const { token } of presented.tokens) {
       const checked = await this.options.tokens.verify(token, target.policies);
-      if (!checked.ok) return this.failed(source, facts, checked.reason, presented);
+      if (!checked.ok) return this.failed(request, destination, facts, checked.reason, presented);
       tokens.push(checked.token);
     }
     if (keys[0]) facts.keyId = keys[0].id;
@@ -117,6 +141,20 @@ export class Gate {
     return this.allow(facts, admission.policy, Reason.MeshIdentity, by.principal, presented);
   }
 
+  /**
+   * A Check the gate will not answer on its merits: 403, audited, counted against its
+   * sender (never against the target it names), and 429 once that sender has spent its
+   * budget. Its credentials are never looked at, so forged Checks learn nothing about keys.
+   */
+  private async refuseSender(sender: CheckSender, caller: CallerFacts, reason: ReasonValue): Promise<Decision> {
+    // An unidentified sender is counted by its address without the port: new connections are free.
+    const who = sender.identity.ok ? `sender:${sender.identity.spiffeId}` : `sender-address:${(sender.peer ?? "unknown").replace(/:\d+$/, "")}`;
+    if (sender.identity.ok) caller.checkSender = sender.identity.spiffeId;
+    const blocked = await this.options.limiter.recordFailure(failureKeyOf(who, "check"));
+    if (blocked > 0) return { kind: "rate-limited", reason: Reason.TooManyFailures, caller, retryAfterSeconds: blocked };
+    return { kind: "forbidden", reason, caller };
+  }
+
   private allow(caller: CallerFacts, policy: CompiledPolicy, reason: ReasonValue, callerHeader: string, presented: Presented): Decision {
     // Keys never reach the engine; tokens only where the issuer asks to forward them.
     const remove: string[] = [];
@@ -125,8 +163,10 @@ export class Gate {
     return { kind: "allow", reason, caller, policy, callerHeader, removeHeaders: remove.sort() };
   }
 
-  private async failed(source: string, caller: CallerFacts, reason: ReasonValue, presented: Presented): Promise<Decision> {
-    const blocked = await this.options.limiter.recordFailure(source);
+  /** A failed authentication, counted per (client, target). */
+  private async failed(request: GateRequest, destination: string, caller: CallerFacts, reason: ReasonValue, presented: Presented): Promise<Decision> {
+    const client = failureClientOf(request, this.options.clients);
+    const blocked = await this.options.limiter.recordFailure(failureKeyOf(client, destination));
     if (blocked > 0) return { kind: "rate-limited", reason: Reason.TooManyFailures, caller, retryAfterSeconds: blocked };
     return { kind: "unauthenticated", reason, caller, challenge: this.challenge(presented, reason) };
   }

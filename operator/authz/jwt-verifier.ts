@@ -2,12 +2,20 @@
 // JWKS (jwksUri, cached, and fetched again for an unknown kid at most once per cooldown) or
 // an inline one. Only asymmetric algorithms are accepted, so "alg: none" and HMAC tokens
 // signed with a public key are refused.
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { hash } from "node:crypto";
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { JwtIssuer } from "../api/types.js";
 import type { VerifiedToken } from "./authorize.js";
 import type { CompiledPolicy } from "./compiled-policy.js";
 import { Reason } from "./decision.js";
 import type { TokenCheck, TokenVerifier } from "./gate.js";
+import { ByteBoundedCache } from "./byte-bounded-cache.js";
+import type { JwksFetchGuard } from "./jwks-fetch.js";
+
+/** The contract's limit on an inline JWKS (authentication.jwt[].jwks), also enforced by the CRD. */
+export const MAX_INLINE_JWKS_BYTES = 16 * 1024;
+/** What a remote key set is assumed to keep alive (document and imported keys) in the byte budget. */
+const REMOTE_KEY_SET_BYTES = 128 * 1024;
 
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 /** Larger than any token a real issuer sends; a bigger one is refused before parsing. */
@@ -18,7 +26,6 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
  * key the issuer withdraws stops its tokens at the next refresh of the set.
  */
 const VERIFIED_TTL_MS = 60_000;
-const MAX_VERIFIED = 10_000;
 
 interface Remembered {
   payload: Record<string, unknown>;
@@ -35,6 +42,12 @@ export interface JwtVerifierOptions {
   /** Clock skew allowed on exp and nbf, as Envoy's jwt_authn allows 60 s by default. */
   clockToleranceSeconds: number;
   timeoutMs?: number;
+  /** Byte budget of the verified-token caches (two of them, half each). */
+  tokenCacheBytes?: number;
+  /** Byte budget of the key sets. */
+  keySetCacheBytes?: number;
+  /** Where remote JWKS may be fetched from; without it no remote JWKS is fetched. */
+  fetchGuard?: JwksFetchGuard;
 }
 
 /** A token accepted for one list of policies, with the signatures that accepted it. */
@@ -45,8 +58,10 @@ interface Accepted {
 }
 
 export class JoseTokenVerifier implements TokenVerifier {
-  private readonly keySets = new Map<string, JWTVerifyGetKey>();
-  private readonly verified = new Map<string, Remembered>();
+  // Every cache is keyed by digests (of the token, of the JWKS source) and bounded in bytes:
+  // tokens and inline key sets are chosen by callers and namespace users.
+  private readonly keySets: ByteBoundedCache<JWTVerifyGetKey>;
+  private readonly verified: ByteBoundedCache<Remembered>;
   /**
    * The last answer per token, for the list of policies it was checked against: a client
    * sends the same token with each request, and reading its header and claims again, per
@@ -54,25 +69,34 @@ export class JoseTokenVerifier implements TokenVerifier {
    * hands out that same list (no policy changed) and each signature that accepted it is
    * still remembered as above.
    */
-  private readonly accepted = new Map<string, Accepted>();
+  private readonly accepted: ByteBoundedCache<Accepted>;
 
-  constructor(private readonly options: JwtVerifierOptions) {}
+  constructor(private readonly options: JwtVerifierOptions) {
+    const tokenBytes = options.tokenCacheBytes ?? 16 * 1024 * 1024;
+    this.accepted = new ByteBoundedCache(Math.floor(tokenBytes / 2));
+    this.verified = new ByteBoundedCache(Math.floor(tokenBytes / 2));
+    this.keySets = new ByteBoundedCache(options.keySetCacheBytes ?? 8 * 1024 * 1024);
+  }
+
+  /** Bytes held by the caches, for tests and metrics. */
+  get cachedBytes(): { tokens: number; keySets: number } {
+    return { tokens: this.accepted.bytes + this.verified.bytes, keySets: this.keySets.bytes };
+  }
 
   async verify(token: string, policies: readonly CompiledPolicy[]): Promise<TokenCheck> {
-    const known = this.accepted.get(token);
+    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: Reason.InvalidToken };
+    const tokenDigest = digest(token);
+    const known = this.accepted.get(tokenDigest);
     if (known && known.policies === policies && known.signatures.every((signature) => stillValid(signature))) return known.check;
-    if (known) this.accepted.delete(token);
+    if (known) this.accepted.delete(tokenDigest);
     const signatures: Remembered[] = [];
-    const check = await this.check(token, policies, signatures);
-    if (check.ok) {
-      if (this.accepted.size >= MAX_VERIFIED) this.accepted.delete(this.accepted.keys().next().value!);
-      this.accepted.set(token, { policies, check, signatures });
-    }
+    const check = await this.check(token, tokenDigest, policies, signatures);
+    // The decoded claims are kept, about as large as the token; the policies list is shared.
+    if (check.ok) this.accepted.set(tokenDigest, { policies, check, signatures }, 512 + 2 * token.length);
     return check;
   }
 
-  private async check(token: string, policies: readonly CompiledPolicy[], signatures: Remembered[]): Promise<TokenCheck> {
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: Reason.InvalidToken };
+  private async check(token: string, tokenDigest: string, policies: readonly CompiledPolicy[], signatures: Remembered[]): Promise<TokenCheck> {
     let issuer: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -91,7 +115,7 @@ export class JoseTokenVerifier implements TokenVerifier {
       const key = configKey(config);
       let outcome = outcomes.get(key);
       if (outcome === undefined) {
-        const signature = await this.verifyWith(token, config);
+        const signature = await this.verifyWith(token, tokenDigest, key, config);
         outcome = typeof signature === "string" ? signature : signature.payload;
         if (typeof signature !== "string") signatures.push(signature);
         outcomes.set(key, outcome);
@@ -106,10 +130,12 @@ export class JoseTokenVerifier implements TokenVerifier {
     return { ok: false, reason: expired ? Reason.ExpiredToken : Reason.InvalidToken };
   }
 
-  private async verifyWith(token: string, config: JwtIssuer): Promise<Remembered | "expired" | "invalid"> {
+  private async verifyWith(token: string, tokenDigest: string, configKeyText: string, config: JwtIssuer): Promise<Remembered | "expired" | "invalid"> {
+    // An issuer without audiences would accept tokens minted for any other service.
+    if (!config.audiences || config.audiences.length === 0) return "invalid";
     const keySet = this.keySetOf(config);
     if (!keySet) return "invalid";
-    const cacheKey = `${configKey(config)}\n${token}`;
+    const cacheKey = `${digest(configKeyText)}:${tokenDigest}`;
     const known = this.verified.get(cacheKey);
     if (known) {
       if (stillValid(known)) return known;
@@ -120,14 +146,13 @@ export class JoseTokenVerifier implements TokenVerifier {
         issuer: config.issuer,
         algorithms: ALGORITHMS,
         clockTolerance: this.options.clockToleranceSeconds,
-        // Absent audiences: the mesh's default is not checked here either (Istio leaves aud
-        // unchecked when a RequestAuthentication names none).
-        ...(config.audiences && config.audiences.length > 0 ? { audience: config.audiences } : {}),
+        audience: config.audiences,
+        // A token without exp would be valid forever.
+        requiredClaims: ["exp"],
       });
-      const expiry = typeof payload.exp === "number" ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
-      if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+      const expiry = (payload.exp as number) * 1000;
       const remembered: Remembered = { payload: payload as Record<string, unknown>, until: Math.min(expiry, Date.now() + VERIFIED_TTL_MS), kid: protectedHeader.kid, keySet };
-      this.verified.set(cacheKey, remembered);
+      this.verified.set(cacheKey, remembered, 512 + 2 * token.length);
       return remembered;
     } catch (err) {
       return err instanceof errors.JWTExpired ? "expired" : "invalid";
@@ -136,25 +161,33 @@ export class JoseTokenVerifier implements TokenVerifier {
 
   /** One key set per JWKS source, kept across policy changes so its cache and cooldown hold. */
   private keySetOf(config: JwtIssuer): JWTVerifyGetKey | undefined {
-    const key = config.jwksUri ? `uri:${config.jwksUri}` : `inline:${config.jwks ?? ""}`;
+    const key = config.jwksUri ? `uri:${digest(config.jwksUri)}` : `inline:${digest(config.jwks ?? "")}`;
     let keySet = this.keySets.get(key);
     if (keySet) return keySet;
+    let bytes: number;
     try {
       if (config.jwksUri) {
+        const guard = this.options.fetchGuard;
+        // Refused URIs are refused before any connection (and again at the socket).
+        if (!guard || guard.refusesUri(config.jwksUri)) return undefined;
         keySet = createRemoteJWKSet(new URL(config.jwksUri), {
           cooldownDuration: this.options.cooldownMs,
           cacheMaxAge: this.options.cacheMaxAgeMs,
           timeoutDuration: this.options.timeoutMs ?? 5_000,
+          [customFetch]: guard.fetch,
         });
+        bytes = REMOTE_KEY_SET_BYTES;
       } else if (config.jwks) {
+        if (Buffer.byteLength(config.jwks) > MAX_INLINE_JWKS_BYTES) return undefined;
         keySet = createLocalJWKSet(JSON.parse(config.jwks) as Parameters<typeof createLocalJWKSet>[0]);
+        bytes = 1024 + 4 * config.jwks.length;
       } else {
         return undefined;
       }
     } catch {
       return undefined;
     }
-    this.keySets.set(key, keySet);
+    this.keySets.set(key, keySet, bytes);
     return keySet;
   }
 }
@@ -164,6 +197,11 @@ function stillValid(signature: Remembered): boolean {
   if (Date.now() >= signature.until) return false;
   const published = signature.keySet.jwks?.()?.keys;
   return !published || published.some((k) => k.kid === signature.kid);
+}
+
+/** SHA-256, one-shot (no Hash object per call: this runs for every token a Check presents). */
+function digest(text: string): string {
+  return hash("sha256", text, "base64url");
 }
 
 function configKey(config: JwtIssuer): string {

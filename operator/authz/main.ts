@@ -1,6 +1,7 @@
 // nexus-authz, the credential gate: Envoy's ext_authz Check over gRPC, answering 401, 403,
 // 429 or OK for each request Istio sends it through an AuthorizationPolicy of action CUSTOM.
 // Its own process (same image as the operator): node dist/authz/main.js.
+import { readFile } from "node:fs/promises";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { startHttpServer } from "../http-server.js";
@@ -13,6 +14,7 @@ import { RateLimitedFailures } from "./failure-limiter.js";
 import { Gate } from "./gate.js";
 import { GateIndex } from "./gate-index.js";
 import { JoseTokenVerifier } from "./jwt-verifier.js";
+import { JwksFetchGuard } from "./jwks-fetch.js";
 import { AuthzMetrics } from "./metrics.js";
 import { parseAuthzSettings } from "./options.js";
 import { GateWatch } from "./watch.js";
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logOutput = bufferedStdout();
-  const log = createLogger(settings.logLevel, logOutput).child({ component: "nexus-authz" });
+  const log = createLogger(settings.logLevel, logOutput, "nexus-authz");
   // The audit sink hands the file whole blocks of records as bytes; on standard output they
   // share the log's destination (and its strings), so lines never interleave.
   const audit = settings.auditLog
@@ -43,19 +45,49 @@ async function main(): Promise<void> {
   const limiter = settings.redisUrl
     ? RateLimitedFailures.shared(settings.budget, settings.redisUrl, (message) => log.warn({ err: message }, "rate-limit store unreachable; limiting in memory until it is back"))
     : RateLimitedFailures.inMemory(settings.budget);
+  const tokens = new JoseTokenVerifier({
+    cooldownMs: settings.jwksCooldownSeconds * 1000,
+    cacheMaxAgeMs: settings.jwksCacheSeconds * 1000,
+    clockToleranceSeconds: 60,
+    tokenCacheBytes: settings.tokenCacheBytes,
+    keySetCacheBytes: settings.keySetCacheBytes,
+    fetchGuard: new JwksFetchGuard({ allowedHosts: settings.allowedJwksHosts, allowedAddresses: settings.allowedJwksAddresses }),
+  });
+  metrics.measureCachesWith(() => tokens.cachedBytes);
   const gate = new Gate({
     index,
-    tokens: new JoseTokenVerifier({ cooldownMs: settings.jwksCooldownSeconds * 1000, cacheMaxAgeMs: settings.jwksCacheSeconds * 1000, clockToleranceSeconds: 60 }),
+    tokens,
     limiter,
     ready: () => watch.ready,
     realm: settings.realm,
+    clients: { trustedGateways: new Set(settings.trustedGatewayPrincipals), trustedHops: settings.trustedGatewayHops },
+    maxPathLength: settings.maxPathLength,
   });
+  const tls = settings.tls ? { cert: await readFile(settings.tls.certFile), key: await readFile(settings.tls.keyFile), clientCa: await readFile(settings.tls.clientCaFile) } : undefined;
   // Serving starts before the caches fill: until then every Check is answered 503.
-  const grpc = await startCheckServer({ gate, audit, metrics, log, ...parseAddress(settings.grpcAddress) });
+  const grpc = await startCheckServer({
+    gate,
+    audit,
+    metrics,
+    log,
+    ...parseAddress(settings.grpcAddress),
+    callerIdentity: settings.callerIdentity,
+    ...(settings.gateSpiffeId ? { gateSpiffeId: settings.gateSpiffeId } : {}),
+    ...(tls ? { tls } : {}),
+  });
   const probes = await startHttpServer({ ...parseAddress(settings.probeAddress), ready: () => watch.ready });
   const metricsServer = await startHttpServer({ ...parseAddress(settings.metricsAddress), registry: metrics.registry });
   log.info(
-    { grpcPort: grpc.port, probePort: probes.port, metricsPort: metricsServer.port, trustDomain: settings.trustDomain, rateLimitStore: settings.redisUrl ? "redis" : "memory", audit: settings.auditLog ? "file" : "stdout" },
+    {
+      grpcPort: grpc.port,
+      probePort: probes.port,
+      metricsPort: metricsServer.port,
+      trustDomain: settings.trustDomain,
+      rateLimitStore: settings.redisUrl ? "redis" : "memory",
+      audit: settings.auditLog ? "file" : "stdout",
+      callerIdentity: settings.callerIdentity,
+      trustedGateways: settings.trustedGatewayPrincipals.length,
+    },
     "serving Check, probes and metrics",
   );
 

@@ -30,6 +30,20 @@ export class AuthzMetrics {
     },
   });
 
+  private cacheSizes: (() => { tokens: number; keySets: number }) | undefined;
+  readonly cacheBytes = new Gauge({
+    name: "nexus_authz_cache_bytes",
+    help: "Bytes the gate's bounded caches hold (their estimate of what they keep alive), by cache.",
+    labelNames: ["cache"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const sizes = this.cacheSizes?.();
+      if (!sizes) return;
+      this.cacheBytes.set({ cache: "tokens" }, sizes.tokens);
+      this.cacheBytes.set({ cache: "key-sets" }, sizes.keySets);
+    },
+  });
+
   /** Labelled children, looked up once per decision and reason: label handling per Check costs more than counting. */
   private readonly decisionCounters = new Map<string, { inc(): void }>();
   private readonly latencyHistograms = new Map<string, { observe(value: number): void }>();
@@ -51,5 +65,9 @@ export class AuthzMetrics {
 
   countIndexedWith(counts: () => { policies: number; keys: number }): void {
     this.counts = counts;
+  }
+
+  measureCachesWith(sizes: () => { tokens: number; keySets: number }): void {
+    this.cacheSizes = sizes;
   }
 }

@@ -29,7 +29,7 @@ export interface GateRequest {
   /** Lower-cased names; for a name sent more than once, the values joined with ",". */
   headers: ReadonlyMap<string, string>;
   method: string;
-  /** The path without query string or fragment. */
+  /** The path without query string or fragment, whole (audit records cut what they keep). */
   path: string;
   host: string;
   /** Destination port, when Envoy names it. */
@@ -39,10 +39,12 @@ export interface GateRequest {
   sourceAddress?: string;
   destinationPrincipal?: string;
   requestId?: string;
+  /** x-forwarded-for of the request, read only when it came through a trusted gateway. */
+  forwardedFor?: string;
 }
 
 // Audit records and metrics carry these; a hostile request must not make them large.
-const MAX_RECORDED_LENGTH = 1024;
+export const MAX_RECORDED_LENGTH = 1024;
 
 export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   const attributes = message.attributes ?? {};
@@ -68,7 +70,7 @@ export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   const request: GateRequest = {
     headers,
     method: (http.method || headers.get(":method") || "").slice(0, 16),
-    path: (cut >= 0 ? fullPath.slice(0, cut) : fullPath).slice(0, MAX_RECORDED_LENGTH),
+    path: cut >= 0 ? fullPath.slice(0, cut) : fullPath,
     host: (http.host || headers.get(":authority") || headers.get("host") || "").slice(0, MAX_RECORDED_LENGTH),
   };
   // Set one by one (not spread in): this runs for every Check.
@@ -80,5 +82,7 @@ export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   const destinationPrincipal = attributes.destination?.principal;
   if (destinationPrincipal) request.destinationPrincipal = destinationPrincipal.slice(0, MAX_RECORDED_LENGTH);
   if (requestId) request.requestId = requestId.slice(0, MAX_RECORDED_LENGTH);
+  const forwardedFor = headers.get("x-forwarded-for");
+  if (forwardedFor) request.forwardedFor = forwardedFor;
   return request;
 }

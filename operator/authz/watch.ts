@@ -1,7 +1,7 @@
 // Keeps the gate's index current from the operator's informers on AccessPolicies and
 // EngineIdentities: read-only (list and watch), and nothing else; the gate never reads
 // Secrets. A policy event updates its entry at once; identity events are gathered for a
-// moment and then every policy is resolved again, since targets and tenants may change.
+// moment and then the policies they may affect are resolved again.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
@@ -16,7 +16,12 @@ export class GateWatch {
   private resolvePending = false;
   private synced = false;
 
-  constructor(kubeConfig: KubeConfig, client: KubeClient, log: Logger, private readonly index: GateIndex) {
+  constructor(
+    kubeConfig: KubeConfig,
+    client: KubeClient,
+    private readonly log: Logger,
+    private readonly index: GateIndex,
+  ) {
     this.policies = new SupervisedInformer(kubeConfig, client, resources.accessPolicy, log);
     this.identities = new SupervisedInformer(kubeConfig, client, resources.engineIdentity, log);
     this.policies.on((policy, event) => index.setPolicy(policy, event === "delete"));
@@ -48,7 +53,9 @@ export class GateWatch {
     this.resolvePending = true;
     setImmediate(() => {
       this.resolvePending = false;
-      this.index.recompileAll();
+      const started = performance.now();
+      const policies = this.index.recompilePending();
+      this.log.debug({ policies, ms: Math.round((performance.now() - started) * 1000) / 1000 }, "recompiled the policies identity changes affect");
     });
   }
 }

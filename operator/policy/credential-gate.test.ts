@@ -56,7 +56,7 @@ describe("credential gate rendering", () => {
   });
 
   it("jwt sources are gated only when the gate is on; dry-run and gate false render no CUSTOM", () => {
-    const jwt = { jwt: [{ issuer: "https://login.example.com" }] };
+    const jwt = { jwt: [{ issuer: "https://login.example.com", audiences: ["ledger"] }] };
     const jwtRule = [{ from: [{ jwt: { issuer: "https://login.example.com" } }], to: [{ paths: ["/v1/*"] }] }];
     expect(findObject(render(gated({ rules: jwtRule, authentication: jwt }), target), "AuthorizationPolicy", "nexus-ledger-access-gate")).toBeUndefined();
     const on = render(gated({ rules: jwtRule, authentication: { ...jwt, gate: true } }), target);

@@ -2,7 +2,8 @@
 // through nexus-authz (Istio action CUSTOM), which answers 401/403/429 itself, and an ALLOW
 // rule for exactly the same operations lets through what the gate passed. Istio runs CUSTOM
 // before DENY and ALLOW, so no request reaches a gated operation without the gate's OK.
-import type { AccessPolicy, AccessRule } from "../api/types.js";
+import type { AccessPolicy, AccessRule, JwtIssuer } from "../api/types.js";
+import type { IdentityFacts, IdentityLookup } from "./identity-lookup.js";
 import type { AuthorizationPolicySpec, IstioRule, WorkloadSelectorSpec } from "./istio-types.js";
 import { operationsOf } from "./istio-rules.js";
 import { actionOf } from "./policy-action.js";
@@ -53,4 +54,69 @@ export function gatedOperationRules(rules: AccessRule[], context: SourceContext)
 
 export function customGateSpec(rules: IstioRule[], selector: WorkloadSelectorSpec | undefined): AuthorizationPolicySpec {
   return { ...selectorField(selector), action: "CUSTOM", provider: { name: GATE_PROVIDER_NAME }, rules };
+}
+
+/** Reasons a policy is not rendered at all (Rendered=False); the namespace baseline denies in its place. */
+export const RenderRefusal = {
+  /** The gate finds its target by the destination principal, which only mTLS carries. */
+  GateNeedsStrictMTLS: "GateNeedsStrictMTLS",
+  /** The gated target's service account is shared: the mesh cannot tell the engines apart. */
+  AmbiguousTarget: "AmbiguousTarget",
+  /** A gated issuer without audiences would admit tokens minted for any other service. */
+  GatedIssuerNeedsAudiences: "GatedIssuerNeedsAudiences",
+  /** Keys that istiod would fetch over plain HTTP, where anyone on the path can replace them. */
+  InsecureJwksSource: "InsecureJwksSource",
+} as const;
+
+export interface Refusal {
+  reason: (typeof RenderRefusal)[keyof typeof RenderRefusal];
+  message: string;
+}
+
+/**
+ * Why the policy must not be rendered as it stands, or undefined. Admission refuses most
+ * of these too (the CRD's rules), but a policy admitted before those rules, or with the
+ * admission rules bypassed, is checked here again; the share of a service account can only
+ * be seen here.
+ */
+export function renderRefusal(policy: AccessPolicy, target: IdentityFacts | undefined, identities: IdentityLookup): Refusal | undefined {
+  const issuers = policy.spec.authentication?.jwt ?? [];
+  const insecure = issuers.findIndex((issuer) => insecureJwksSource(issuer));
+  if (insecure >= 0) {
+    return {
+      reason: RenderRefusal.InsecureJwksSource,
+      message: `spec.authentication.jwt[${insecure}]: set jwksUri to an https:// URL or jwks inline; without them istiod would fetch the issuer's keys over plain HTTP`,
+    };
+  }
+  if (!gateOn(policy)) return undefined;
+  if (policy.spec.mtls === "Permissive") {
+    return {
+      reason: RenderRefusal.GateNeedsStrictMTLS,
+      message: "spec.mtls: Permissive cannot be combined with the credential gate: plaintext requests carry no destination principal, so the gate cannot tell which engine they are for; set spec.mtls to Strict",
+    };
+  }
+  const withoutAudiences = issuers.findIndex((issuer) => !issuer.audiences || issuer.audiences.length === 0);
+  if (withoutAudiences >= 0) {
+    return {
+      reason: RenderRefusal.GatedIssuerNeedsAudiences,
+      message: `spec.authentication.jwt[${withoutAudiences}].audiences: a gated issuer must declare the audiences its tokens are for`,
+    };
+  }
+  if (target) {
+    const sharing = identities.withServiceAccount(target.namespace, target.serviceAccount).filter((other) => other.name !== target.name);
+    if (sharing.length > 0) {
+      const names = sharing.map((other) => other.name).sort(compareStrings);
+      return {
+        reason: RenderRefusal.AmbiguousTarget,
+        message: `the target's service account ${target.serviceAccount} is also used by EngineIdentity ${names.join(", ")}: the mesh names callers by service account, so the gate cannot tell the engines apart; give the target a service account of its own (spec.serviceAccountName)`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function insecureJwksSource(issuer: JwtIssuer): boolean {
+  if (issuer.jwksUri !== undefined) return !issuer.jwksUri.startsWith("https://");
+  if (issuer.jwks !== undefined) return false;
+  return !issuer.issuer.startsWith("https://");
 }

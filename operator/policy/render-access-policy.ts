@@ -11,7 +11,7 @@ import type { IdentityLookup } from "./identity-lookup.js";
 import type { AuthorizationPolicySpec, IstioRule, RenderedObject, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
-import { customGateSpec, gatedOperationRules, gateName, gateOn } from "./credential-gate.js";
+import { customGateSpec, gatedOperationRules, gateName, gateOn, renderRefusal, type Refusal } from "./credential-gate.js";
 import { mergeRulesWithSameCallers } from "./merge-rules.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
@@ -27,6 +27,8 @@ export interface PolicyRenderResult {
   unresolved: UnresolvedSource[];
   target: { resolved: boolean; reason?: string; message?: string };
   resolvedSources: number;
+  /** Not rendered at all, and why (Rendered=False with this reason); objects is empty. */
+  refused?: Refusal;
 }
 
 export function renderedName(policy: AccessPolicy): string {
@@ -42,6 +44,8 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   if (!target.resolved) {
     return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
   }
+  const refused = renderRefusal(policy, target.identity, identities);
+  if (refused) return renderRefused(policy, target.selector, refused);
   const action = actionOf(policy);
   const issuers = policy.spec.authentication?.jwt ?? [];
   const context = {
@@ -87,6 +91,30 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     unresolved: resolved.unresolved,
     target: { resolved: true },
     resolvedSources: resolved.resolvedSources,
+  };
+}
+
+/**
+ * A policy the renderer refuses (see renderRefusal): an Allow keeps selecting its workloads
+ * and admits nobody, and its require-JWT Deny stays (without a RequestAuthentication no
+ * request carries a verified token, so it denies every request): dropping it would let other
+ * policies of the target admit requests without a token. A Deny or Audit renders nothing new.
+ */
+function renderRefused(policy: AccessPolicy, selector: WorkloadSelectorSpec | undefined, refused: Refusal): PolicyRenderResult {
+  const specs: RenderedSpec[] = [];
+  if (actionOf(policy) === "Allow") {
+    specs.push({ kind: "AuthorizationPolicy", name: shardName(renderedName(policy), 0), spec: istioPolicySpec("ALLOW", [], selector) });
+    if (policy.spec.authentication?.requireJWT) specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });
+  }
+  specs.sort(byKindThenName);
+  const policyHash = hashOf(specs, policy.spec.dryRun === true);
+  return {
+    objects: specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered, policyHash))),
+    policyHash,
+    unresolved: [],
+    target: { resolved: true },
+    resolvedSources: 0,
+    refused,
   };
 }
 

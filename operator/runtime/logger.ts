@@ -24,11 +24,12 @@ export function bufferedStdout(): pino.DestinationStream & { flushSync(): void }
   return pino.destination({ dest: 1, sync: false, minLength: 8 * 1024, periodicFlush: 250 });
 }
 
-export function createLogger(level = "info", destination?: pino.DestinationStream): Logger {
+/** `component` names the process in every line, once (a child logger adding it again would repeat the key). */
+export function createLogger(level = "info", destination?: pino.DestinationStream, component = "nexus-operator"): Logger {
   return pino(
     {
       level,
-      base: { component: "nexus-operator" },
+      base: { component },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactedPaths, censor: "[REDACTED]" },
       formatters: { level: (label) => ({ level: label }) },

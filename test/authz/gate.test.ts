@@ -14,7 +14,7 @@ import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../su
 import { rememberCreated } from "./support/credentials-created.js";
 import { EnvoyCheckClient, envoyCheckRequest, type EnvoyRequest } from "./support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "./support/gate-process.js";
-import { startTokenIssuer, type TokenIssuer } from "./support/jwks-server.js";
+import { jwksAllowed, startTokenIssuer, type TokenIssuer } from "./support/jwks-server.js";
 import { freeLoopbackPort, startRedis, type RedisServer } from "./support/redis.js";
 import { svidFor } from "./support/svid.js";
 
@@ -90,7 +90,7 @@ describe("nexus-authz, the credential gate, as its own process", () => {
         { id: "other", sha256: apiKeySha256(keys.other), tenant: "globex" },
       ]),
     });
-    gate = await startGateProcess(kubeconfig, { args: ["--jwks-cooldown=1", "--rate-limit-failures=5", "--rate-limit-window=60", "--rate-limit-block=30"], env: { NODE_EXTRA_CA_CERTS: caFile } });
+    gate = await startGateProcess(kubeconfig, { args: ["--jwks-cooldown=1", "--rate-limit-failures=5", "--rate-limit-window=60", "--rate-limit-block=30", ...jwksAllowed(issuer)], env: { NODE_EXTRA_CA_CERTS: caFile } });
     await gate.waitForLog("caches synced; answering Checks", 60_000);
     client = new EnvoyCheckClient(gate.grpcAddress);
     // The policy was created before the gate started; wait until its index holds it.
@@ -172,8 +172,8 @@ describe("nexus-authz, the credential gate, as its own process", () => {
     }
   });
 
-  it("survives bad input with 401 and no crash: no attributes, 1,000 headers, a 64 KiB header, non-UTF-8 bytes", async () => {
-    expect((await client.checkRaw({})).status).toBe(401);
+  it("survives bad input with no crash: no attributes (403: no destination), 1,000 headers, a 64 KiB header, non-UTF-8 bytes (401)", async () => {
+    expect((await client.checkRaw({})).status).toBe(403);
     const many: Record<string, string> = {};
     for (let i = 0; i < 1000; i++) many[`x-filler-${i}`] = `value-${i}`;
     expect((await client.check(fresh({ path: "/v1/items", headers: many }))).status).toBe(401);
@@ -187,14 +187,15 @@ describe("nexus-authz, the credential gate, as its own process", () => {
     expect((await client.check(fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }))).status).toBe(200);
   });
 
-  it("answers 429 with Retry-After once a source spends its failure budget, for every request of it, valid or not", async () => {
+  it("answers 429 with Retry-After to a client's further failing attempts once it spends its failure budget, and still admits its valid key", async () => {
     const source = "127.9.9.9";
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await client.check(fresh({ path: "/v1/items", headers: { "x-api-key": newKey("guess") } }, source))).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-    const blocked = await client.check(fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }, source));
+    const blocked = await client.check(fresh({ path: "/v1/items", headers: { "x-api-key": newKey("guess") } }, source));
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await client.check(fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }, source))).status).toBe(200);
     expect((await client.check(fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }))).status).toBe(200);
   });
 
@@ -316,12 +317,14 @@ describe("nexus-authz, the credential gate, as its own process", () => {
       const statuses = [await clientA.check(bad()), await clientB.check(bad()), await clientA.check(bad()), await clientB.check(bad())].map((x) => x.status);
       expect(statuses).toEqual([401, 401, 401, 401]);
       expect((await clientA.check(bad())).status).toBe(429);
-      const valid = fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }, source);
       for (const c of [clientA, clientB]) {
-        const answer = await c.check(valid);
+        const answer = await c.check(bad());
         expect(answer.status).toBe(429);
         expect(Number(answer.headers["retry-after"])).toBeGreaterThan(0);
       }
+      // A valid key of the limited client is still admitted by both.
+      const valid = fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }, source);
+      for (const c of [clientA, clientB]) expect((await c.check(valid)).status).toBe(200);
       // Another source is untouched on both.
       expect((await clientB.check(fresh({ path: "/v1/items", headers: { "x-api-key": keys.current } }))).status).toBe(200);
     } finally {

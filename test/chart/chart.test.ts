@@ -443,7 +443,18 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(defaults.some((o) => o.metadata?.name === "nexus-operator-authz")).toBe(false);
     const objects = await renderChart({ namespace: releaseNamespace, values: { authz: { enabled: true, rateLimit: { redis: { url: "redis://redis.nexus-system:6379" } } } } });
     const authz = objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
-    expect(authz).toEqual(["ClusterRole/nexus-operator-authz", "ClusterRoleBinding/nexus-operator-authz", "Deployment/nexus-operator-authz", "PodDisruptionBudget/nexus-operator-authz", "Service/nexus-operator-authz", "Service/nexus-operator-authz-metrics", "ServiceAccount/nexus-operator-authz"]);
+    expect(authz).toEqual([
+      "AuthorizationPolicy/nexus-operator-authz",
+      "ClusterRole/nexus-operator-authz",
+      "ClusterRoleBinding/nexus-operator-authz",
+      "Deployment/nexus-operator-authz",
+      "NetworkPolicy/nexus-operator-authz",
+      "PeerAuthentication/nexus-operator-authz",
+      "PodDisruptionBudget/nexus-operator-authz",
+      "Service/nexus-operator-authz",
+      "Service/nexus-operator-authz-metrics",
+      "ServiceAccount/nexus-operator-authz",
+    ]);
     const role = findObject<V1ClusterRole>(objects, "ClusterRole", "nexus-operator-authz");
     expect(role.rules).toEqual([{ apiGroups: ["security.nexus.io"], resources: ["accesspolicies", "engineidentities"], verbs: ["get", "list", "watch"] }]);
     const deployment = findObject<V1Deployment>(objects, "Deployment", "nexus-operator-authz");
@@ -456,6 +467,21 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ NEXUS_AUTHZ_GRPC_BIND_ADDRESS: ":9000", NEXUS_AUTHZ_RATE_LIMIT_REDIS: "redis://redis.nexus-system:6379", NEXUS_AUTHZ_RATE_LIMIT_FAILURES: "10" });
+    // Behind its own sidecar, which names the Check's sender; the gate checks the element is its sidecar's.
+    expect(env).toMatchObject({ NEXUS_AUTHZ_CALLER_IDENTITY: "sidecar-xfcc", NEXUS_AUTHZ_GATE_SPIFFE_ID: `spiffe://cluster.local/ns/${releaseNamespace}/sa/nexus-operator-authz`, NEXUS_AUTHZ_MAX_PATH_LENGTH: "8192" });
+    expect(deployment.spec!.template.metadata!.labels).toMatchObject({ "sidecar.istio.io/inject": "true" });
+    // Around the gate: mTLS only, mesh identities only on the Check port, sidecar pods only below the mesh.
+    const peer = findObject<KubernetesObject & { spec: { mtls: { mode: string } } }>(objects, "PeerAuthentication", "nexus-operator-authz");
+    expect(peer.spec.mtls.mode).toBe("STRICT");
+    const meshPolicy = findObject<KubernetesObject & { spec: { action: string; rules: unknown[] } }>(objects, "AuthorizationPolicy", "nexus-operator-authz");
+    expect(meshPolicy.spec.action).toBe("ALLOW");
+    expect(meshPolicy.spec.rules[0]).toEqual({ from: [{ source: { principals: ["*"] } }], to: [{ operation: { ports: ["9000"] } }] });
+    const network = findObject<KubernetesObject & { spec: { ingress: Array<{ from?: unknown[]; ports: Array<{ port: number }> }> } }>(objects, "NetworkPolicy", "nexus-operator-authz");
+    const grpcRule = network.spec.ingress.find((rule) => rule.ports.some((p) => p.port === 9000))!;
+    expect(grpcRule.ports).toEqual([{ protocol: "TCP", port: 9000 }]);
+    expect(grpcRule.from).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { "security.istio.io/tlsMode": "istio" } } }]);
+    const without = await renderChart({ namespace: releaseNamespace, values: { authz: { enabled: true, meshPolicies: { enabled: false }, networkPolicy: { enabled: false } } } });
+    expect(without.filter((o) => ["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy"].includes(o.kind ?? "") && o.metadata?.name === "nexus-operator-authz")).toEqual([]);
     const results = await dryRunApply(kubeConfig, objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")));
     expect(results.filter((r) => r.status !== 200 && r.status !== 201)).toEqual([]);
     const unknown = await helm(await templateArgs({ values: { authz: { enabled: true, rateLimits: {} } } }));

@@ -135,3 +135,24 @@ export async function createServiceAccountSigningKey(): Promise<KeyPairPem> {
   const keys = await generateKeys();
   return { publicKeyPem: await publicKeyPem(keys.publicKey), privateKeyPem: await privateKeyPem(keys.privateKey) };
 }
+
+/** An X.509-SVID signed by the CA: one URI SAN, the SPIFFE ID, for client and server auth. */
+export async function createSvidCertificate(ca: CertificateAuthority, spiffeId: string, serverNames: Array<{ type: "ip" | "dns"; value: string }> = []): Promise<KeyAndCertificate> {
+  const keys = await generateKeys();
+  const certificate = await x509.X509CertificateGenerator.create({
+    subject: [],
+    issuer: ca.certificate.subject,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    ...validity(),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+      new x509.SubjectAlternativeNameExtension([{ type: "url", value: spiffeId }, ...serverNames], true),
+    ],
+  });
+  return { certPem: certificate.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+}

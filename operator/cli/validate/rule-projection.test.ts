@@ -33,10 +33,11 @@ describe("the parts of self a rule reads", () => {
     expect(projectedReads(parse("1 < 2").expr!, spec)).toBeUndefined();
   });
 
-  it("qualify the four spec-level rules that walk the policy's rules", () => {
+  it("qualify the four spec-level rules that walk the policy's rules, and the one that walks its issuers", () => {
     const remembered = spec.rules.filter((rule) => rule.projection).map((rule) => rule.rule.rule);
-    expect(remembered).toHaveLength(4);
-    expect(remembered.every((rule) => rule.includes("self.rules"))).toBe(true);
+    expect(remembered).toHaveLength(5);
+    expect(remembered.filter((rule) => rule.includes("self.rules"))).toHaveLength(4);
+    expect(remembered.filter((rule) => rule.includes("self.authentication.jwt.all("))).toHaveLength(1);
   });
 });
 

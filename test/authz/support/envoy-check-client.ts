@@ -3,8 +3,11 @@
 // :method and :path in the headers map, the path with its query string, the caller's
 // principal taken from the URI SAN of the peer certificate, and the destination's address
 // and principal. Optionally header_map with raw bytes, as with encode_raw_headers.
+// The gRPC call carries x-forwarded-client-cert as the gate's own Istio sidecar adds it
+// (APPEND_FORWARD: one element for the certificate the Check's sender presented, last), by
+// default naming the destination itself, as when the destination's own proxy asks.
 import { X509Certificate } from "node:crypto";
-import { credentials, type Client, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
 import { authorizationService } from "../../../operator/authz/protos.js";
 
 export interface EnvoyRequest {
@@ -30,6 +33,22 @@ export interface CheckAnswer {
   headers: Record<string, string>;
   headersToRemove: string[];
   body: string;
+}
+
+/** The gate's SPIFFE ID in the tests: the By= of the XFCC element its sidecar adds. */
+export const TEST_GATE_SPIFFE_ID = "spiffe://cluster.local/ns/nexus-system/sa/nexus-authz";
+
+/** The XFCC element the gate's sidecar appends for a sender with this SPIFFE ID. */
+export function sidecarXfccFor(senderSpiffeId: string, by = TEST_GATE_SPIFFE_ID): string {
+  return `By=${by};Hash=${"ab".repeat(32)};Subject="";URI=${senderSpiffeId}`;
+}
+
+export interface CheckOptions {
+  /**
+   * The x-forwarded-client-cert of the gRPC call. Default: the element the gate's sidecar
+   * adds for the destination's own proxy; null: none at all.
+   */
+  xfcc?: string | null;
 }
 
 /** The URI SAN of a certificate, as Envoy sets source.principal from it. */
@@ -85,15 +104,19 @@ const HTTP_STATUS: Record<string, number> = { Unauthorized: 401, Forbidden: 403,
 export class EnvoyCheckClient {
   private readonly client: Client & { Check: (req: unknown, cb: (err: ServiceError | null, res: RawCheckResponse) => void) => void };
 
-  constructor(address: string) {
+  constructor(address: string, channelCredentials: ChannelCredentials = credentials.createInsecure()) {
     const Service = authorizationService();
-    this.client = new Service(address, credentials.createInsecure(), { "grpc.max_send_message_length": 8 * 1024 * 1024 }) as never;
+    this.client = new Service(address, channelCredentials, { "grpc.max_send_message_length": 8 * 1024 * 1024 }) as never;
   }
 
   /** Sends one Check; a gRPC error rejects (the gate must never answer with one). */
-  checkRaw(message: Record<string, unknown>): Promise<CheckAnswer> {
+  checkRaw(message: Record<string, unknown>, options: CheckOptions = {}): Promise<CheckAnswer> {
+    const metadata = new Metadata();
+    const destination = (message as { attributes?: { destination?: { principal?: string } } }).attributes?.destination?.principal;
+    const xfcc = options.xfcc === undefined ? (destination ? sidecarXfccFor(destination) : undefined) : options.xfcc;
+    if (xfcc !== null && xfcc !== undefined) metadata.set("x-forwarded-client-cert", xfcc);
     return new Promise((resolve, reject) =>
-      this.client.Check(message, (err, res) => {
+      (this.client.Check as unknown as (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: RawCheckResponse) => void) => void).call(this.client, message, metadata, (err: ServiceError | null, res: RawCheckResponse) => {
         if (err) return reject(err);
         const ok = res.status?.code === 0 || res.status?.code === undefined;
         const headerList = (ok ? res.ok_response?.headers : res.denied_response?.headers) ?? [];
@@ -110,8 +133,8 @@ export class EnvoyCheckClient {
     );
   }
 
-  check(request: EnvoyRequest): Promise<CheckAnswer> {
-    return this.checkRaw(envoyCheckRequest(request));
+  check(request: EnvoyRequest, options: CheckOptions = {}): Promise<CheckAnswer> {
+    return this.checkRaw(envoyCheckRequest(request), options);
   }
 
   close(): void {

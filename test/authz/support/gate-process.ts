@@ -7,6 +7,7 @@ import path from "node:path";
 import { repoRoot } from "../../controlplane/binaries.js";
 import { waitFor } from "../../controlplane/wait.js";
 import { testLogFile } from "../../support/operator.js";
+import { TEST_GATE_SPIFFE_ID } from "./envoy-check-client.js";
 
 export interface GateProcess {
   child: ChildProcess;
@@ -47,6 +48,8 @@ export async function startGateProcess(kubeconfig: string, options: GateProcessO
     "--health-probe-bind-address=127.0.0.1:0",
     `--audit-log=${auditPath}`,
     "--log-level=debug",
+    // As the chart runs it: behind its own sidecar, whose XFCC element names the Check's sender.
+    ...((options.args ?? []).some((a) => a.startsWith("--caller-identity")) ? [] : ["--caller-identity=sidecar-xfcc", `--gate-spiffe-id=${TEST_GATE_SPIFFE_ID}`]),
     ...(options.args ?? []),
   ];
   const [command, args] = options.cpu === undefined ? [process.execPath, nodeArgs] : ["taskset", ["-c", String(options.cpu), process.execPath, ...nodeArgs]];

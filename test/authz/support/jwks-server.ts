@@ -66,3 +66,8 @@ export async function startTokenIssuer(): Promise<TokenIssuer> {
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The test issuer listens on loopback: the gate fetches from it only when its host and address are allowed explicitly. */
+export function jwksAllowed(tokenIssuer: TokenIssuer): string[] {
+  return [`--allowed-jwks-hosts=${new URL(tokenIssuer.jwksUri).host}`, "--allowed-jwks-addresses=127.0.0.1/32"];
+}
