@@ -53,6 +53,16 @@ export class GateIndex {
     this.identities.update(key, deleted ? undefined : factsOf(identity));
   }
 
+  /**
+   * The tenant the administrators gave a namespace (its tenant label; undefined: none).
+   * Returns whether it changed: then tenant membership, and so the policies, may differ.
+   */
+  setNamespaceTenant(namespace: string, tenant: string | undefined): boolean {
+    if (this.identities.namespaceTenant(namespace) === tenant) return false;
+    this.identities.setNamespaceTenant(namespace, tenant);
+    return true;
+  }
+
   /** After identity changes: resolution of targets, tenants and sources may differ. */
   recompileAll(): void {
     for (const key of this.sources.keys()) this.recompile(key);

@@ -25,7 +25,7 @@ function io(stdin = "", env: NodeJS.ProcessEnv = {}): CliIo & { stdout: string; 
   return state;
 }
 
-const examples = ["20-identities.yaml", "30-policies.yaml"].map((f) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), "utf8")).join("\n---\n");
+const examples = ["00-namespaces.yaml", "20-identities.yaml", "30-policies.yaml"].map((f) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), "utf8")).join("\n---\n");
 
 describe("nexus conventions", () => {
   it("exits 2 on usage errors, whatever commander or the command finds wrong", async () => {
