@@ -285,7 +285,9 @@ describe("Helm chart charts/nexus-operator", () => {
     const namespace = uniqueName("chart-install");
     const common = ["--namespace", namespace, "--kubeconfig", inject("kubeconfig")];
     // No deployment controller runs in the test control plane, so no pod would start anyway.
-    const install = await helm(["install", release, chartDir, ...common, "--create-namespace", "--set", "crds.enabled=false", "--set", "replicas=0"]);
+    const install = await helm(["install", release, chartDir, ...common, "--create-namespace", "--set", "crds.enabled=false", "--set", "replicas=0",
+      // The admission policy is cluster-wide: kept to this release's namespace, away from other suites' objects.
+      "--set-json", `admission.namespaceSelector={"matchLabels":{"kubernetes.io/metadata.name":"${namespace}"}}`]);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain(`NEXUS operator 0.1.0 is installed as release ${release} in namespace ${namespace}`);
     try {
