@@ -59,13 +59,13 @@ describe("finding 1: tenant membership is the administrators' namespace label, n
     await createNamespace(admin, malloryNs);
     // A namespace user: EngineIdentities in their own namespace, and nothing else.
     const user = `${malloryNs}-user`;
-    await admin.create({
+    await admin.createRaw(`/apis/rbac.authorization.k8s.io/v1/namespaces/${malloryNs}/roles`, {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: { name: "engine-teams", namespace: malloryNs },
       rules: [{ apiGroups: ["security.nexus.io"], resources: ["engineidentities"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }],
     });
-    await admin.create({
+    await admin.createRaw(`/apis/rbac.authorization.k8s.io/v1/namespaces/${malloryNs}/rolebindings`, {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
       metadata: { name: "engine-teams", namespace: malloryNs },
