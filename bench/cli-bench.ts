@@ -10,6 +10,7 @@
 // Writes .bench/cli-results.json.
 //   CLI_BENCH_SIZE=10000   identities and policies each
 //   CLI_BENCH_RUNS=3       runs per measurement; the median is reported
+import { DEFAULT_TENANT_LABEL } from "../operator/policy/tenancy.js";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -67,7 +68,9 @@ async function cli(args: string[]): Promise<{ code: number; bytes: number }> {
 async function writeCorpus(dir: string): Promise<void> {
   console.error(`writing ${size} EngineIdentities and ${size} AccessPolicies to ${dir}`);
   const workload = buildWorkload({ size });
-  const documents = [...workload.identities, ...workload.policies];
+  // The Namespace objects carry the tenant labels, as a reviewer supplies them to the CLI.
+  const namespaces = workload.namespaces.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { [DEFAULT_TENANT_LABEL]: workload.namespaceTenants.get(name)! } } }));
+  const documents = [...namespaces, ...workload.identities, ...workload.policies];
   for (let i = 0; i < documents.length; i += PER_FILE) {
     const text = documents.slice(i, i + PER_FILE).map((d) => `---\n${yaml.dump(d)}`).join("");
     await writeFile(path.join(dir, `part-${String(i / PER_FILE).padStart(4, "0")}.yaml`), text);

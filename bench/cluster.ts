@@ -1,5 +1,6 @@
 // A fresh control plane for one benchmark phase: etcd, kube-apiserver (with the write
 // audit log) and kube-controller-manager, with the NEXUS, Istio and cert-manager CRDs.
+import { DEFAULT_TENANT_LABEL } from "../operator/policy/tenancy.js";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type KubeObject } from "../operator/runtime/kube-client.js";
@@ -61,7 +62,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
 /** Creates the workload's namespaces. */
 export async function createNamespaces(client: KubeClient, workload: Workload, concurrency: number): Promise<void> {
   await runPool(workload.namespaces, concurrency, (name) =>
-    createIgnoringExisting(client, { apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+    createIgnoringExisting(client, { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { [DEFAULT_TENANT_LABEL]: workload.namespaceTenants.get(name)! } } }),
   );
 }
 

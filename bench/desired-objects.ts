@@ -5,8 +5,9 @@
 // the operator reports. The floor writes exactly these.
 import type { AccessPolicy, AccessPolicyStatus, EngineIdentity, EngineIdentityStatus } from "../operator/api/types.js";
 import { factsOf, IdentityIndex } from "../operator/access/identity-index.js";
+import { verifyTenant } from "../operator/policy/tenancy.js";
 import { PolicyReason } from "../operator/access/reasons.js";
-import { defaultRenderConfig, type RenderConfig } from "../operator/config.js";
+import { defaultRenderConfig, tenantLabelOf, type RenderConfig } from "../operator/config.js";
 import { principalOf, serviceAccountOf, spiffeIdOf } from "../operator/identity/identity-facts.js";
 import { IdentityReason } from "../operator/identity/reasons.js";
 import { renderAccessPolicy, renderNamespaceObjects, type IdentityLookup } from "../operator/policy/index.js";
@@ -36,15 +37,21 @@ export interface PolicyWrites {
 }
 
 /** `identities` and `policies` as read back from the API (they need uids for owner references). */
-export function desiredWrites(identities: EngineIdentity[], policies: AccessPolicy[], namespaces: string[], config: RenderConfig = defaultRenderConfig): DesiredWrites {
-  const lookup = indexedLookup(identities);
+export function desiredWrites(
+  identities: EngineIdentity[],
+  policies: AccessPolicy[],
+  namespaces: string[],
+  config: RenderConfig = defaultRenderConfig,
+  namespaceTenants: ReadonlyMap<string, string> = new Map(),
+): DesiredWrites {
+  const lookup = indexedLookup(identities, namespaceTenants);
   const now = new Date();
   const objects: KubeObject[] = [];
   const statuses: StatusWrite[] = [];
   const policyHashes = new Map<string, string>();
   for (const identity of identities) {
     objects.push(serviceAccountOfIdentity(identity));
-    statuses.push(identityStatus(identity, config, now));
+    statuses.push(identityStatus(identity, config, now, namespaceTenants.get(identity.metadata.namespace)));
   }
   for (const policy of policies) {
     const writes = policyWrites(policy, lookup, config, now);
@@ -70,7 +77,8 @@ function serviceAccountOfIdentity(identity: EngineIdentity): KubeObject {
   });
 }
 
-function identityStatus(identity: EngineIdentity, config: RenderConfig, now: Date): StatusWrite {
+function identityStatus(identity: EngineIdentity, config: RenderConfig, now: Date, namespaceTenant: string | undefined): StatusWrite {
+  const tenancy = verifyTenant(identity.spec.tenant, identity.metadata.namespace, namespaceTenant, tenantLabelOf(config));
   const parts: DesiredCondition[] = [
     { type: "CertificateReady", status: "True", reason: IdentityReason.CertificateNotRequested, message: "no certificate requested: mesh identity only" },
     { type: "ServiceAccountReady", status: "True", reason: IdentityReason.ServiceAccountManaged, message: `ServiceAccount ${serviceAccountOf(identity)} is managed by the operator` },
@@ -80,7 +88,13 @@ function identityStatus(identity: EngineIdentity, config: RenderConfig, now: Dat
     spiffeID: spiffeIdOf(identity, config.trustDomain),
     principal: principalOf(identity, config.trustDomain),
     serviceAccount: serviceAccountOf(identity),
-    conditions: setConditions(undefined, [...parts, readyFrom(parts, IdentityReason.Ready, `identity ${spiffeIdOf(identity, config.trustDomain)} is ready`)], identity.metadata.generation, now),
+    ...(tenancy.tenant !== undefined ? { tenant: tenancy.tenant } : {}),
+    conditions: setConditions(
+      undefined,
+      [...parts, readyFrom(parts, IdentityReason.Ready, `identity ${spiffeIdOf(identity, config.trustDomain)} is ready`), { type: "TenantVerified", status: tenancy.status, reason: tenancy.reason, message: tenancy.message }],
+      identity.metadata.generation,
+      now,
+    ),
   };
   return { object: identity as unknown as KubeObject, status };
 }
@@ -143,8 +157,9 @@ export function expectedCounts(objects: readonly KubeObject[]): Record<string, n
  * answers the same but scans every identity per question, which at 10k identities makes
  * rendering quadratic (see render-throughput.ts).
  */
-export function indexedLookup(identities: EngineIdentity[]): IdentityLookup {
+export function indexedLookup(identities: EngineIdentity[], namespaceTenants: ReadonlyMap<string, string> = new Map()): IdentityLookup {
   const index = new IdentityIndex();
+  for (const [namespace, tenant] of namespaceTenants) index.setNamespaceTenant(namespace, tenant);
   for (const identity of identities) index.update(`${identity.metadata.namespace}/${identity.metadata.name}`, factsOf(identity));
   return index;
 }

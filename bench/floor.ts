@@ -38,7 +38,7 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
   const identities = (await cluster.client.list<KubeObject>(resources.engineIdentity)).items as unknown as EngineIdentity[];
   const policies = (await cluster.client.list<KubeObject>(resources.accessPolicy)).items as unknown as AccessPolicy[];
   const renderStarted = performance.now();
-  const desired = desiredWrites(identities, policies, workload.namespaces);
+  const desired = desiredWrites(identities, policies, workload.namespaces, undefined, workload.namespaceTenants);
   const renderMs = performance.now() - renderStarted;
   const objectBytes = desired.objects.reduce((sum, o) => sum + JSON.stringify(o).length, 0);
 

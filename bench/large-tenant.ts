@@ -94,7 +94,7 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
   log(`large tenant: ${members} members named by ${policyCount} policies, ${rulesPerPolicy} rules each`);
 
   // The pure render, and what it gives: shards and their sizes.
-  const lookup = indexedLookup(asReadBack(workload.identities, "00000000-0000-4000-8000"));
+  const lookup = indexedLookup(asReadBack(workload.identities, "00000000-0000-4000-8000"), workload.namespaceTenants);
   const policies = asReadBack(workload.policies, "00000000-0000-4000-9000");
   const renderStarted = performance.now();
   const rendered = policies.map((p) => renderAccessPolicy(p, lookup, defaultRenderConfig));

@@ -32,7 +32,7 @@ const countsOf = new WeakMap<Workload, Record<string, number>>();
 export function expectedObjectCounts(workload: Workload): Record<string, number> {
   let counts = countsOf.get(workload);
   if (!counts) {
-    const { objects } = desiredWrites(asReadBack(workload.identities, "00000000-0000-4000-8000"), asReadBack(workload.policies, "00000000-0000-4000-9000"), workload.namespaces);
+    const { objects } = desiredWrites(asReadBack(workload.identities, "00000000-0000-4000-8000"), asReadBack(workload.policies, "00000000-0000-4000-9000"), workload.namespaces, undefined, workload.namespaceTenants);
     countsOf.set(workload, (counts = expectedCounts(objects)));
   }
   return counts;

@@ -1,6 +1,7 @@
 // In-process throughput of the pure renderer, renderAccessPolicy, over the workload's
 // policies: with identityLookupOf (the plain-list lookup the CLI and tests use) and with
 // IdentityIndex (the indexed lookup the operator renders with).
+import { verifiedFacts } from "../operator/policy/tenancy.js";
 import { factsOf } from "../operator/access/identity-index.js";
 import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
 import { defaultRenderConfig } from "../operator/config.js";
@@ -35,7 +36,7 @@ export function renderThroughput(workload: Workload, budgetMs = 3000): RenderThr
   const identities = asReadBack(workload.identities, "00000000-0000-4000-8000");
   const policies = asReadBack(workload.policies, "00000000-0000-4000-9000");
   return [
-    measure("IdentityIndex (operator)", policies, indexedLookup(identities), budgetMs),
-    measure("identityLookupOf (list)", policies, identityLookupOf(identities.map(factsOf)), budgetMs),
+    measure("IdentityIndex (operator)", policies, indexedLookup(identities, workload.namespaceTenants), budgetMs),
+    measure("identityLookupOf (list)", policies, identityLookupOf(identities.map((i) => verifiedFacts(factsOf(i), workload.namespaceTenants.get(i.metadata.namespace))), workload.namespaceTenants), budgetMs),
   ];
 }

@@ -18,6 +18,8 @@ export interface WorkloadOptions {
 export interface Workload {
   size: number;
   namespaces: string[];
+  /** Each namespace's tenant: the administrators' label that makes its identities members. */
+  namespaceTenants: Map<string, string>;
   tenants: number;
   identities: EngineIdentity[];
   policies: AccessPolicy[];
@@ -92,7 +94,8 @@ export function buildWorkload(options: WorkloadOptions): Workload {
       },
     });
   }
-  return { size, namespaces, tenants: tenantMembers.size, identities, policies };
+  const namespaceTenants = new Map(namespaces.map((namespace, n) => [namespace, tenantOf(n)]));
+  return { size, namespaces, namespaceTenants, tenants: tenantMembers.size, identities, policies };
 }
 
 /** A small seeded PRNG, so the workload does not change between runs. */

@@ -20,11 +20,20 @@ function ready(object: KubeObject): string {
 
 export function printIdentities(identities: KubeObject[]): void {
   table(
-    ["NAMESPACE", "NAME", "TENANT", "SPIFFE ID", "READY", "CERT EXPIRES", "REVISION"],
+    ["NAMESPACE", "NAME", "TENANT (VERIFIED)", "CLAIMED", "SPIFFE ID", "READY", "CERT EXPIRES", "REVISION"],
     identities.map((i) => {
       const spec = i.spec as { tenant?: string };
-      const status = (i.status ?? {}) as { spiffeID?: string; certificate?: { notAfter?: string; revision?: number } };
-      return [i.metadata.namespace ?? "", i.metadata.name, spec.tenant ?? "-", status.spiffeID ?? "-", ready(i), status.certificate?.notAfter ?? "(mesh only)", String(status.certificate?.revision ?? "-")];
+      const status = (i.status ?? {}) as { spiffeID?: string; tenant?: string; certificate?: { notAfter?: string; revision?: number } };
+      return [
+        i.metadata.namespace ?? "",
+        i.metadata.name,
+        status.tenant ?? "-",
+        spec.tenant ?? "-",
+        status.spiffeID ?? "-",
+        ready(i),
+        status.certificate?.notAfter ?? "(mesh only)",
+        String(status.certificate?.revision ?? "-"),
+      ];
     }),
   );
 }

@@ -106,7 +106,7 @@ function sampleCalls(): Array<{ label: string; request: AccessRequest }> {
   return [
     { label: "checkout (acme) -> ledger GET /v1/entries", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "GET", path: "/v1/entries", port: 8080 } } },
     { label: "web (storefront) -> ledger POST /v1/entries/42", request: { source: peer("storefront", "web"), workload: ledger, operation: { method: "POST", path: "/v1/entries/42", port: 8080 } } },
-    { label: "billing (globex) -> ledger GET /v1/entries", request: { source: peer("payments", "billing-engine"), workload: ledger, operation: { method: "GET", path: "/v1/entries", port: 8080 } } },
+    { label: "billing (claims globex) -> ledger GET /v1/entries", request: { source: peer("payments", "billing-engine"), workload: ledger, operation: { method: "GET", path: "/v1/entries", port: 8080 } } },
     { label: "checkout (acme) -> ledger DELETE /v1/entries/42", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "DELETE", path: "/v1/entries/42", port: 8080 } } },
     {
       label: "finance operator (JWT) -> ledger GET /reports/q3",
@@ -119,7 +119,7 @@ function sampleCalls(): Array<{ label: string; request: AccessRequest }> {
     { label: "sandbox pod -> ledger POST /v1/entries", request: { source: peer("sandbox", "default"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
     { label: "checkout (acme) -> ledger POST /v1/entries", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
     { label: "web (storefront) -> ledger POST /v1/entries", request: { source: peer("storefront", "web"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
-    { label: "billing (globex) -> ledger POST /v1/entries", request: { source: peer("payments", "billing-engine"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
+    { label: "billing (claims globex) -> ledger POST /v1/entries", request: { source: peer("payments", "billing-engine"), workload: ledger, operation: { method: "POST", path: "/v1/entries", port: 8080 } } },
     { label: "checkout (acme) -> ledger POST /admin/purge", request: { source: peer("payments", "checkout"), workload: ledger, operation: { method: "POST", path: "/admin/purge", port: 8080 } } },
     { label: "web (storefront) -> checkout POST /cart/add (no policy, baseline)", request: { source: peer("storefront", "web"), workload: { namespace: "payments", labels: { app: "checkout" } }, operation: { method: "POST", path: "/cart/add", port: 8080 } } },
     { label: "anyone -> checkout GET / (no policy, baseline)", request: { source: peer("storefront", "web"), workload: { namespace: "payments", labels: { app: "checkout" } }, operation: { method: "GET", path: "/", port: 8080 } } },

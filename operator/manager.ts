@@ -135,6 +135,10 @@ export class Operator {
         const sameNamespace = kind === "ClusterIssuer" || identity.metadata.namespace === issuer.metadata.namespace;
         return identity.spec.certificate !== undefined && refKind === kind && name === issuer.metadata.name && sameNamespace;
       });
+    // TenantVerified follows the administrators' tenant label on the namespace.
+    caches.namespaces.on((ns) => {
+      for (const identity of caches.identities.list(ns.metadata.name)) enqueue(identity.metadata.namespace, identity.metadata.name);
+    });
     caches.issuers.on((issuer) => byIssuer("Issuer", issuer));
     caches.clusterIssuers.on((issuer) => byIssuer("ClusterIssuer", issuer));
   }

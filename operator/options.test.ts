@@ -4,7 +4,12 @@ import { parseAddress, parseSettings } from "./options.js";
 describe("parseSettings", () => {
   it("has documented defaults", () => {
     const s = parseSettings([], {});
-    expect(s.render).toEqual({ trustDomain: "cluster.local", defaultIssuer: { name: "nexus-ca", kind: "ClusterIssuer", group: "cert-manager.io" } });
+    expect(s.render).toEqual({
+      trustDomain: "cluster.local",
+      defaultIssuer: { name: "nexus-ca", kind: "ClusterIssuer", group: "cert-manager.io" },
+      tenantLabel: "security.nexus.io/tenant",
+      certificateLimits: { allowedDnsSuffixes: [], clusterDomain: "cluster.local", maxDurationMs: 7 * 24 * 3_600_000 },
+    });
     expect(s.concurrency).toBe(8);
     expect(s.logLevel).toBe("info");
     expect(s.metricsAddress).toBe(":8080");
@@ -18,7 +23,27 @@ describe("parseSettings", () => {
     expect(s.concurrency).toBe(3);
   });
 
+  it("takes the tenant label and the certificate limits administrators set", () => {
+    const s = parseSettings(
+      ["--tenant-label", "capsule.clastix.io/tenant", "--allowed-cluster-issuers", "nexus-ca, partner-ca,example.io/vault", "--max-certificate-duration", "72h"],
+      { NEXUS_ALLOWED_DNS_SUFFIXES: "{namespace}.apps.example.com", NEXUS_CLUSTER_DOMAIN: "corp.local" },
+    );
+    expect(s.render.tenantLabel).toBe("capsule.clastix.io/tenant");
+    expect(s.render.certificateLimits).toEqual({
+      allowedClusterIssuers: ["nexus-ca", "partner-ca", "example.io/vault"],
+      allowedDnsSuffixes: ["{namespace}.apps.example.com"],
+      clusterDomain: "corp.local",
+      maxDurationMs: 72 * 3_600_000,
+    });
+  });
+
   it.each([
+    [["--tenant-label", "not a key"], /--tenant-label \(NEXUS_TENANT_LABEL\) must be a label key/],
+    [["--allowed-cluster-issuers", "Bad_Name"], /--allowed-cluster-issuers .* "Bad_Name" is neither/],
+    [["--allowed-dns-suffixes", "com"], /--allowed-dns-suffixes .* at least two labels/],
+    [["--cluster-domain=Bad_Domain"], /--cluster-domain .* must be a DNS name/],
+    [["--max-certificate-duration", "10m"], /--max-certificate-duration .* at least 1h/],
+    [["--max-certificate-duration", "7d"], /--max-certificate-duration .* Go duration/],
     [["--trust-domain", "Bad Domain"], /--trust-domain.*lowercase/],
     [["--default-issuer-kind", "Cluster"], /--default-issuer-kind must be Issuer or ClusterIssuer/],
     [["--concurrency", "0"], /--concurrency must be a whole number/],

@@ -3,6 +3,11 @@
 import { parseArgs } from "node:util";
 import type { RenderConfig } from "./config.js";
 import { DEFAULT_EVENT_RATE_LIMIT } from "./runtime/events.js";
+import { DEFAULT_CLUSTER_DOMAIN } from "./identity/certificate-limits.js";
+import { parseGoDuration } from "./identity/duration.js";
+import { DEFAULT_TENANT_LABEL, tenantLabelProblem } from "./policy/tenancy.js";
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export interface OperatorSettings {
   render: RenderConfig;
@@ -22,6 +27,12 @@ const settings = {
   "default-issuer": { env: "NEXUS_DEFAULT_ISSUER", default: "nexus-ca" },
   "default-issuer-kind": { env: "NEXUS_DEFAULT_ISSUER_KIND", default: "ClusterIssuer" },
   "default-issuer-group": { env: "NEXUS_DEFAULT_ISSUER_GROUP", default: "cert-manager.io" },
+  "tenant-label": { env: "NEXUS_TENANT_LABEL", default: DEFAULT_TENANT_LABEL },
+  // Empty: only the default issuer (when it is a ClusterIssuer).
+  "allowed-cluster-issuers": { env: "NEXUS_ALLOWED_CLUSTER_ISSUERS", default: "" },
+  "allowed-dns-suffixes": { env: "NEXUS_ALLOWED_DNS_SUFFIXES", default: "" },
+  "cluster-domain": { env: "NEXUS_CLUSTER_DOMAIN", default: DEFAULT_CLUSTER_DOMAIN },
+  "max-certificate-duration": { env: "NEXUS_MAX_CERTIFICATE_DURATION", default: "168h" },
   concurrency: { env: "NEXUS_CONCURRENCY", default: "8" },
   "log-level": { env: "NEXUS_LOG_LEVEL", default: "info" },
   "event-qps": { env: "NEXUS_EVENT_QPS", default: String(DEFAULT_EVENT_RATE_LIMIT.perSecond) },
@@ -56,6 +67,42 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
   const kind = get("default-issuer-kind");
   if (kind !== "Issuer" && kind !== "ClusterIssuer") {
     throw new Error(`--default-issuer-kind must be Issuer or ClusterIssuer; got "${kind}"`);
+  }
+  const tenantLabel = get("tenant-label");
+  const labelProblem = tenantLabelProblem(tenantLabel);
+  if (labelProblem) throw new Error(`--tenant-label (${settings["tenant-label"].env}) ${labelProblem}`);
+  const list = (name: SettingName): string[] =>
+    get(name)
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+  const allowedClusterIssuers = list("allowed-cluster-issuers");
+  for (const entry of allowedClusterIssuers) {
+    const [group, name] = entry.includes("/") ? entry.split("/", 2) : ["cert-manager.io", entry];
+    if (!DNS_NAME.test(group ?? "") || !DNS_NAME.test(name ?? "") || entry.split("/").length > 2) {
+      throw new Error(`--allowed-cluster-issuers (${settings["allowed-cluster-issuers"].env}) is a comma-separated list of ClusterIssuer names, or group/name for an external issuer; "${entry}" is neither`);
+    }
+  }
+  const allowedDnsSuffixes = list("allowed-dns-suffixes");
+  for (const suffix of allowedDnsSuffixes) {
+    const expanded = suffix.replaceAll("{namespace}", "ns").replace(/^\./, "");
+    // A suffix of one label (say "com") would allow nearly every name on the internet.
+    if (!DNS_NAME.test(expanded) || !expanded.includes(".")) {
+      throw new Error(`--allowed-dns-suffixes (${settings["allowed-dns-suffixes"].env}) is a comma-separated list of DNS suffixes of at least two labels, such as {namespace}.apps.example.com; "${suffix}" is not one`);
+    }
+  }
+  const clusterDomain = get("cluster-domain");
+  if (!DNS_NAME.test(clusterDomain)) {
+    throw new Error(`--cluster-domain (${settings["cluster-domain"].env}) must be a DNS name such as cluster.local; got "${clusterDomain}"`);
+  }
+  let maxDurationMs: number;
+  try {
+    maxDurationMs = parseGoDuration(get("max-certificate-duration"));
+  } catch {
+    maxDurationMs = Number.NaN;
+  }
+  if (!(maxDurationMs >= 3_600_000)) {
+    throw new Error(`--max-certificate-duration (${settings["max-certificate-duration"].env}) must be a Go duration of at least 1h, such as 168h; got "${get("max-certificate-duration")}"`);
   }
   const concurrency = Number(get("concurrency"));
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
@@ -104,7 +151,17 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
   }
   return {
     ...(leaderElection ? { leaderElection } : {}),
-    render: { trustDomain, defaultIssuer: { name: get("default-issuer"), kind, group: get("default-issuer-group") } },
+    render: {
+      trustDomain,
+      defaultIssuer: { name: get("default-issuer"), kind, group: get("default-issuer-group") },
+      tenantLabel,
+      certificateLimits: {
+        ...(allowedClusterIssuers.length > 0 ? { allowedClusterIssuers } : {}),
+        allowedDnsSuffixes,
+        clusterDomain,
+        maxDurationMs,
+      },
+    },
     ...(kubeconfig ? { kubeconfig } : {}),
     concurrency,
     logLevel,

@@ -6,16 +6,26 @@ function policy(name: string, spec: AccessPolicy["spec"], namespace = "payments"
   return { apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", metadata: { name, namespace }, spec };
 }
 
+/** Facts as the renderer reads them (tenant verified), for PolicyDependents. */
 const facts = (namespace: string, name: string, tenant?: string) => ({ namespace, name, serviceAccount: name, ...(tenant ? { tenant } : {}) });
+/** What an identity says of itself, for the index (which verifies the tenant). */
+const claim = (namespace: string, name: string, claimedTenant?: string) => ({ namespace, name, serviceAccount: name, ...(claimedTenant ? { claimedTenant } : {}) });
+
+/** An index whose namespaces belong to tenants, as the administrators labelled them. */
+function indexWith(tenants: Record<string, string>): IdentityIndex {
+  const index = new IdentityIndex();
+  for (const [namespace, tenant] of Object.entries(tenants)) index.setNamespaceTenant(namespace, tenant);
+  return index;
+}
 
 describe("IdentityIndex", () => {
   it("answers by key, tenant and namespace, and follows tenant changes and removals", () => {
-    const index = new IdentityIndex();
-    index.update("payments/ledger", facts("payments", "ledger", "acme"));
-    index.update("shop/cart", facts("shop", "cart", "acme"));
+    const index = indexWith({ payments: "acme", shop: "acme" });
+    index.update("payments/ledger", claim("payments", "ledger", "acme"));
+    index.update("shop/cart", claim("shop", "cart"));
     expect(index.withTenant("acme").map((f) => f.name).sort()).toEqual(["cart", "ledger"]);
-    const previous = index.update("shop/cart", facts("shop", "cart", "globex"));
-    expect(previous?.tenant).toBe("acme");
+    index.setNamespaceTenant("shop", "globex");
+    expect(index.get("shop", "cart")?.tenant).toBe("globex");
     expect(index.withTenant("acme").map((f) => f.name)).toEqual(["ledger"]);
     expect(index.withTenant("globex").map((f) => f.name)).toEqual(["cart"]);
     expect(index.withServiceAccount("payments", "ledger").map((f) => f.name)).toEqual(["ledger"]);
@@ -28,23 +38,64 @@ describe("IdentityIndex", () => {
 
 describe("IdentityIndex.derived", () => {
   it("answers a derived question once, and again after any identity's facts change, but not after an unchanged update", () => {
-    const index = new IdentityIndex();
-    index.update("payments/ledger", facts("payments", "ledger", "acme"));
+    const index = indexWith({ payments: "acme", shop: "acme" });
+    index.update("payments/ledger", claim("payments", "ledger", "acme"));
     let computed = 0;
     const members = () => index.derived("members of acme", () => (computed++, index.withTenant("acme").map((f) => f.name).sort()));
     expect(members()).toEqual(["ledger"]);
     expect(members()).toEqual(["ledger"]);
     expect(computed).toBe(1);
-    index.update("payments/ledger", facts("payments", "ledger", "acme"));
+    index.update("payments/ledger", claim("payments", "ledger", "acme"));
     expect(members()).toEqual(["ledger"]);
     expect(computed).toBe(1);
-    index.update("shop/cart", facts("shop", "cart", "acme"));
+    index.update("shop/cart", claim("shop", "cart", "acme"));
     expect(members()).toEqual(["cart", "ledger"]);
-    index.update("shop/cart", { ...facts("shop", "cart", "acme"), serviceAccount: "other" });
+    index.update("shop/cart", { ...claim("shop", "cart", "acme"), serviceAccount: "other" });
     members();
     index.update("shop/cart", undefined);
     expect(members()).toEqual(["ledger"]);
     expect(computed).toBe(4);
+  });
+});
+
+describe("IdentityIndex tenancy", () => {
+  it("makes an identity a member of its namespace's tenant only, whatever it claims", () => {
+    const index = indexWith({ acme: "acme" });
+    index.update("acme/ledger", claim("acme", "ledger", "acme"));
+    index.update("acme/quiet", claim("acme", "quiet"));
+    index.update("mallory/spy", claim("mallory", "spy", "acme"));
+    index.update("acme/odd", claim("acme", "odd", "globex"));
+    expect(index.withTenant("acme").map((f) => f.name).sort()).toEqual(["ledger", "quiet"]);
+    expect(index.withUnverifiedClaim("acme").map((f) => f.name)).toEqual(["spy"]);
+    expect(index.withUnverifiedClaim("globex").map((f) => f.name)).toEqual(["odd"]);
+    expect(index.get("mallory", "spy")).toEqual({ namespace: "mallory", name: "spy", serviceAccount: "spy", unverifiedTenant: "acme" });
+  });
+
+  it("verifies the claims of a namespace again when its tenant label changes, and reports what changed", () => {
+    const index = new IdentityIndex();
+    index.update("mallory/spy", claim("mallory", "spy", "acme"));
+    index.update("mallory/plain", claim("mallory", "plain"));
+    let computed = 0;
+    const members = () => index.derived("members", () => (computed++, index.withTenant("acme").map((f) => f.name).sort()));
+    expect(members()).toEqual([]);
+    const changes = index.setNamespaceTenant("mallory", "acme");
+    expect(changes.map((c) => [c.key, c.before?.tenant, c.before?.unverifiedTenant, c.after?.tenant]).sort()).toEqual([
+      ["mallory/plain", undefined, undefined, "acme"],
+      ["mallory/spy", undefined, "acme", "acme"],
+    ]);
+    expect(members()).toEqual(["plain", "spy"]);
+    expect(computed).toBe(2);
+    expect(index.setNamespaceTenant("mallory", "acme")).toEqual([]);
+    index.setNamespaceTenant("mallory", undefined);
+    expect(index.withTenant("acme")).toEqual([]);
+    expect(index.withUnverifiedClaim("acme").map((f) => f.name)).toEqual(["spy"]);
+    expect(index.namespaceTenant("mallory")).toBeUndefined();
+  });
+
+  it("ignores tenant fields a claim carries: only the namespace decides", () => {
+    const index = new IdentityIndex();
+    index.update("mallory/spy", { ...claim("mallory", "spy"), tenant: "acme" } as ReturnType<typeof claim>);
+    expect(index.withTenant("acme")).toEqual([]);
   });
 });
 
@@ -75,6 +126,11 @@ describe("PolicyDependents", () => {
 
   it("finds the policies of the tenant an identity leaves and the one it joins", () => {
     const affected = dependents.affectedBy("other/x", facts("other", "x", "acme"), facts("other", "x", "globex"));
+    expect([...affected]).toEqual(["payments/by-tenant"]);
+  });
+
+  it("finds the policies of a tenant an identity claims without being a member (a claim restricts Deny and Audit)", () => {
+    const affected = dependents.affectedBy("other/x", undefined, { ...facts("other", "x"), unverifiedTenant: "acme" });
     expect([...affected]).toEqual(["payments/by-tenant"]);
   });
 

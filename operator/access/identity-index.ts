@@ -4,14 +4,16 @@
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { serviceAccountOf } from "../identity/identity-facts.js";
 import { DerivedAnswers, policyReferences, type IdentityFacts, type IdentityLookup } from "../policy/index.js";
+import { verifiedFacts, type IdentityClaim } from "../policy/tenancy.js";
 import { objectKey } from "../runtime/controller.js";
 
-export function factsOf(identity: EngineIdentity): IdentityFacts {
+/** What the identity says about itself; its tenant is verified against its namespace by the index (see tenancy.ts). */
+export function factsOf(identity: EngineIdentity): IdentityClaim {
   return {
     namespace: identity.metadata.namespace,
     name: identity.metadata.name,
     serviceAccount: serviceAccountOf(identity),
-    ...(identity.spec.tenant ? { tenant: identity.spec.tenant } : {}),
+    ...(identity.spec.tenant ? { claimedTenant: identity.spec.tenant } : {}),
     ...(identity.spec.workloadSelector ? { workloadSelector: identity.spec.workloadSelector.matchLabels } : {}),
   };
 }
@@ -34,9 +36,19 @@ class MultiMap {
   }
 }
 
+/** One identity whose verified facts changed, e.g. because its namespace's tenant did. */
+export interface FactsChange {
+  key: string;
+  before: IdentityFacts | undefined;
+  after: IdentityFacts | undefined;
+}
+
 export class IdentityIndex implements IdentityLookup {
+  private readonly claims = new Map<string, IdentityClaim>();
   private readonly facts = new Map<string, IdentityFacts>();
+  private readonly namespaceTenants = new Map<string, string>();
   private readonly byTenant = new MultiMap();
+  private readonly byUnverifiedClaim = new MultiMap();
   private readonly byNamespace = new MultiMap();
   private readonly byServiceAccount = new MultiMap();
   private readonly answers = new DerivedAnswers();
@@ -47,6 +59,14 @@ export class IdentityIndex implements IdentityLookup {
 
   withTenant(tenant: string): IdentityFacts[] {
     return this.collect(this.byTenant.get(tenant));
+  }
+
+  withUnverifiedClaim(tenant: string): IdentityFacts[] {
+    return this.collect(this.byUnverifiedClaim.get(tenant));
+  }
+
+  namespaceTenant(namespace: string): string | undefined {
+    return this.namespaceTenants.get(namespace);
   }
 
   inNamespace(namespace: string): IdentityFacts[] {
@@ -61,12 +81,40 @@ export class IdentityIndex implements IdentityLookup {
     return this.answers.get(key, compute);
   }
 
-  /** Records the identity (or its removal) and returns its facts before the change. */
-  update(key: string, next: IdentityFacts | undefined): IdentityFacts | undefined {
+  /** Records the identity's claim (or its removal) and returns its verified facts before the change. */
+  update(key: string, claim: IdentityClaim | undefined): IdentityFacts | undefined {
+    if (claim) this.claims.set(key, claim);
+    else this.claims.delete(key);
+    return this.store(key, claim ? verifiedFacts(claim, this.namespaceTenants.get(claim.namespace)) : undefined);
+  }
+
+  /**
+   * Records the tenant the administrators gave a namespace (undefined: none) and verifies
+   * its identities' claims again. Returns the identities whose facts changed.
+   */
+  setNamespaceTenant(namespace: string, tenant: string | undefined): FactsChange[] {
+    if (this.namespaceTenants.get(namespace) === tenant) return [];
+    if (tenant === undefined) this.namespaceTenants.delete(namespace);
+    else this.namespaceTenants.set(namespace, tenant);
+    // Namespace and principal sources consult the namespace's tenant too.
+    this.answers.clear();
+    const changes: FactsChange[] = [];
+    for (const key of [...this.byNamespace.get(namespace)]) {
+      const claim = this.claims.get(key);
+      if (!claim) continue;
+      const after = verifiedFacts(claim, tenant);
+      const before = this.store(key, after);
+      if (!sameFacts(before, after)) changes.push({ key, before, after });
+    }
+    return changes;
+  }
+
+  private store(key: string, next: IdentityFacts | undefined): IdentityFacts | undefined {
     const previous = this.facts.get(key);
     if (!sameFacts(previous, next)) this.answers.clear();
     if (previous) {
       if (previous.tenant) this.byTenant.remove(previous.tenant, key);
+      if (previous.unverifiedTenant) this.byUnverifiedClaim.remove(previous.unverifiedTenant, key);
       this.byNamespace.remove(previous.namespace, key);
       this.byServiceAccount.remove(objectKey(previous.namespace, previous.serviceAccount), key);
       this.facts.delete(key);
@@ -74,6 +122,7 @@ export class IdentityIndex implements IdentityLookup {
     if (next) {
       this.facts.set(key, next);
       if (next.tenant) this.byTenant.add(next.tenant, key);
+      if (next.unverifiedTenant) this.byUnverifiedClaim.add(next.unverifiedTenant, key);
       this.byNamespace.add(next.namespace, key);
       this.byServiceAccount.add(objectKey(next.namespace, next.serviceAccount), key);
     }
@@ -96,6 +145,7 @@ function sameFacts(a: IdentityFacts | undefined, b: IdentityFacts | undefined): 
     a.namespace === b.namespace &&
     a.name === b.name &&
     a.tenant === b.tenant &&
+    a.unverifiedTenant === b.unverifiedTenant &&
     a.serviceAccount === b.serviceAccount &&
     JSON.stringify(a.workloadSelector ?? null) === JSON.stringify(b.workloadSelector ?? null)
   );
@@ -143,6 +193,7 @@ export class PolicyDependents {
     for (const facts of [before, after]) {
       if (!facts) continue;
       if (facts.tenant) this.byTenant.get(facts.tenant).forEach((p) => out.add(p));
+      if (facts.unverifiedTenant) this.byTenant.get(facts.unverifiedTenant).forEach((p) => out.add(p));
       this.byNamespace.get(facts.namespace).forEach((p) => out.add(p));
     }
     return out;

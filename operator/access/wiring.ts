@@ -2,7 +2,8 @@
 // change re-renders exactly the policies that depend on it, found through the indexes.
 import type { Logger } from "pino";
 import type { Caches } from "../caches.js";
-import type { RenderConfig } from "../config.js";
+import { tenantLabelOf, type RenderConfig } from "../config.js";
+import { tenantOfNamespace } from "../policy/tenancy.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import { Controller, objectKey } from "../runtime/controller.js";
@@ -67,8 +68,8 @@ export class AccessWiring {
     const enqueuePolicy = (key: string) => this.policyController.enqueue(key);
     caches.identities.on((identity, event) => {
       const key = objectKey(identity.metadata.namespace, identity.metadata.name);
-      const next = event === "delete" ? undefined : factsOf(identity);
-      const previous = this.identities.update(key, next);
+      const previous = this.identities.update(key, event === "delete" ? undefined : factsOf(identity));
+      const next = this.identities.get(identity.metadata.namespace, identity.metadata.name);
       // Status updates of an identity do not change what any policy renders.
       const changed = canonicalJson(previous) !== canonicalJson(next);
       // The baseline follows identities coming and going, and a target's workload selector.
@@ -100,6 +101,15 @@ export class AccessWiring {
         for (const ns of caches.namespaces.list()) this.baselineController.enqueue(ns.metadata.name);
       });
     }
-    caches.namespaces.on((ns) => this.baselineController.enqueue(ns.metadata.name));
+    caches.namespaces.on((ns, event) => {
+      this.baselineController.enqueue(ns.metadata.name);
+      const tenant = event === "delete" ? undefined : tenantOfNamespace(ns.metadata.labels, tenantLabelOf(this.deps.config));
+      if (this.identities.namespaceTenant(ns.metadata.name) === tenant) return;
+      this.identities.setNamespaceTenant(ns.metadata.name, tenant);
+      // An administrator gave the namespace to another tenant (or took it away): rare, and
+      // tenant, namespace and principal sources anywhere may resolve differently, so every
+      // policy is rendered again (those with nothing to change write nothing).
+      for (const policy of caches.policies.list()) enqueuePolicy(objectKey(policy.metadata.namespace, policy.metadata.name));
+    });
   }
 }

@@ -375,7 +375,7 @@ export interface EngineIdentitySpec {
    */
   serviceAccountName?: string;
   /**
-   * Tenant this engine belongs to, a DNS-1123 label. AccessPolicies that target a tenant's engine admit other tenants' engines only with allowCrossTenant.
+   * Tenant this engine claims to belong to, a DNS-1123 label. A claim only: membership is the cluster administrators' decision, the tenant label of the namespace (security.nexus.io/tenant unless the operator is told another key). When set it must name the namespace's tenant, otherwise the engine is a member of no tenant (condition TenantVerified=False); an unverified claim never admits the engine through a tenant source, but still restricts (Deny and Audit tenant sources match it, and as a target it is isolated as a member would be). AccessPolicies that target a tenant's engine admit other tenants' engines only with allowCrossTenant.
    */
   tenant?: string;
   workloadSelector?: WorkloadSelector;
@@ -467,6 +467,10 @@ export interface EngineIdentityStatus {
    * Name of the engine's ServiceAccount.
    */
   serviceAccount?: string;
+  /**
+   * The tenant this engine is a verified member of: its namespace's tenant (by the administrators' namespace label), when spec.tenant is unset or names the same tenant. Absent when it is a member of no tenant; the TenantVerified condition says why.
+   */
+  tenant?: string;
   certificate?: CertificateStatus;
   /**
    * Ready, CertificateReady and ServiceAccountReady, in metav1.Condition form.

@@ -72,6 +72,18 @@ export class GateIndex {
     return keys.length;
   }
 
+  /**
+   * The tenant the administrators gave a namespace (its tenant label; undefined: none).
+   * Returns whether it changed; then tenant membership may differ for any policy, so every
+   * policy is marked for compiling again (a rare, administrator's change).
+   */
+  setNamespaceTenant(namespace: string, tenant: string | undefined): boolean {
+    if (this.identities.namespaceTenant(namespace) === tenant) return false;
+    this.identities.setNamespaceTenant(namespace, tenant);
+    for (const key of this.sources.keys()) this.pending.add(key);
+    return true;
+  }
+
   /** After the first sync: every policy resolved against the full set of identities. */
   recompileAll(): void {
     this.pending.clear();

@@ -286,6 +286,18 @@ describe("credential gate decisions", () => {
     expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "forbidden" });
   });
 
+  it("isolates a target by its namespace's tenant label, and follows a relabelled namespace", async () => {
+    const { gate, index, current } = await setup({ keyTenant: "globex" });
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+    expect(index.setNamespaceTenant(NS, "acme")).toBe(true);
+    index.recompileAll();
+    expect(await gate.decide(request({ "x-api-key": current }))).toMatchObject({ kind: "forbidden" });
+    expect(index.setNamespaceTenant(NS, "acme")).toBe(false);
+    index.setNamespaceTenant(NS, "globex");
+    index.recompileAll();
+    expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");
+  });
+
   it("refuses a key once the policy no longer declares it", async () => {
     const { gate, index, current } = await setup();
     expect((await gate.decide(request({ "x-api-key": current }))).kind).toBe("allow");

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   else kubeConfig.loadFromDefault();
   const client = new KubeClient(kubeConfig);
   const index = new GateIndex(settings.trustDomain);
-  const watch = new GateWatch(kubeConfig, client, log, index);
+  const watch = new GateWatch(kubeConfig, client, log, index, settings.tenantLabel);
   const metrics = new AuthzMetrics({ processMetrics: true });
   metrics.countIndexedWith(() => index.size);
   const limiter = settings.redisUrl

@@ -2,11 +2,14 @@
 // style: the same names where the meaning is the same, and a message naming the setting
 // for every bad value.
 import { parseArgs } from "node:util";
+import { DEFAULT_TENANT_LABEL, tenantLabelProblem } from "../policy/tenancy.js";
 import type { FailureBudget } from "./failure-limiter.js";
 import { parseCidr } from "./jwks-fetch.js";
 
 export interface AuthzSettings {
   trustDomain: string;
+  /** The namespace label naming a namespace's tenant, as the operator's --tenant-label. */
+  tenantLabel: string;
   kubeconfig?: string;
   logLevel: string;
   grpcAddress: string;
@@ -41,6 +44,7 @@ export type CallerIdentitySource = "sidecar-xfcc" | "tls";
 
 const settings = {
   "trust-domain": { env: "NEXUS_TRUST_DOMAIN", default: "cluster.local" },
+  "tenant-label": { env: "NEXUS_TENANT_LABEL", default: DEFAULT_TENANT_LABEL },
   kubeconfig: { env: "KUBECONFIG", default: "" },
   "log-level": { env: "NEXUS_LOG_LEVEL", default: "info" },
   "grpc-bind-address": { env: "NEXUS_AUTHZ_GRPC_BIND_ADDRESS", default: ":9000" },
@@ -86,6 +90,9 @@ export function parseAuthzSettings(argv: string[], env: NodeJS.ProcessEnv): Auth
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new Error(`--rate-limit-redis (NEXUS_AUTHZ_RATE_LIMIT_REDIS) must be a redis:// or rediss:// URL; got a value of another form`);
   const realm = get("realm");
   if (!/^[A-Za-z0-9 ._:/-]{1,64}$/.test(realm)) throw new Error(`--realm (NEXUS_AUTHZ_REALM) must be 1 to 64 letters, digits, spaces and . _ : / -; got "${realm}"`);
+  const tenantLabel = get("tenant-label");
+  const labelProblem = tenantLabelProblem(tenantLabel);
+  if (labelProblem) throw new Error(`--tenant-label (NEXUS_TENANT_LABEL) ${labelProblem}`);
   const kubeconfig = get("kubeconfig");
   const auditLog = get("audit-log");
   const list = (name: SettingName): string[] =>
@@ -119,6 +126,7 @@ export function parseAuthzSettings(argv: string[], env: NodeJS.ProcessEnv): Auth
   }
   return {
     trustDomain,
+    tenantLabel,
     ...(kubeconfig ? { kubeconfig } : {}),
     logLevel,
     grpcAddress: get("grpc-bind-address"),

@@ -1,18 +1,21 @@
-// Keeps the gate's index current from the operator's informers on AccessPolicies and
-// EngineIdentities: read-only (list and watch), and nothing else; the gate never reads
-// Secrets. A policy event updates its entry at once; identity events are gathered for a
-// moment and then the policies they may affect are resolved again.
+// Keeps the gate's index current from the operator's informers on AccessPolicies,
+// EngineIdentities and Namespaces (whose tenant label decides tenant membership): read-only
+// (list and watch), and nothing else; the gate never reads Secrets. A policy event updates
+// its entry at once; identity and namespace events are gathered for a moment and then the
+// policies they may affect are resolved again.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { SupervisedInformer } from "../runtime/informer.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import { resources } from "../runtime/resources.js";
+import { DEFAULT_TENANT_LABEL, tenantOfNamespace } from "../policy/tenancy.js";
 import type { GateIndex } from "./gate-index.js";
 
 export class GateWatch {
   readonly policies: SupervisedInformer<AccessPolicy & KubeObject>;
   readonly identities: SupervisedInformer<EngineIdentity & KubeObject>;
+  readonly namespaces: SupervisedInformer<KubeObject>;
   private resolvePending = false;
   private synced = false;
 
@@ -21,9 +24,15 @@ export class GateWatch {
     client: KubeClient,
     private readonly log: Logger,
     private readonly index: GateIndex,
+    tenantLabel = DEFAULT_TENANT_LABEL,
   ) {
     this.policies = new SupervisedInformer(kubeConfig, client, resources.accessPolicy, log);
     this.identities = new SupervisedInformer(kubeConfig, client, resources.engineIdentity, log);
+    this.namespaces = new SupervisedInformer(kubeConfig, client, resources.namespace, log);
+    this.namespaces.on((namespace, event) => {
+      const tenant = event === "delete" ? undefined : tenantOfNamespace(namespace.metadata.labels, tenantLabel);
+      if (index.setNamespaceTenant(namespace.metadata.name, tenant)) this.scheduleResolve();
+    });
     this.policies.on((policy, event) => index.setPolicy(policy, event === "delete"));
     this.identities.on((identity, event) => {
       index.setIdentity(identity, event === "delete");
@@ -32,20 +41,21 @@ export class GateWatch {
   }
 
   async start(): Promise<void> {
+    this.namespaces.start();
     this.identities.start();
     this.policies.start();
-    await Promise.all([this.identities.waitForSync(), this.policies.waitForSync()]);
+    await Promise.all([this.namespaces.waitForSync(), this.identities.waitForSync(), this.policies.waitForSync()]);
     this.index.recompileAll();
     this.synced = true;
   }
 
   /** Both caches filled and the index built from them. */
   get ready(): boolean {
-    return this.synced && this.policies.synced && this.identities.synced;
+    return this.synced && this.policies.synced && this.identities.synced && this.namespaces.synced;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.policies.stop(), this.identities.stop()]);
+    await Promise.all([this.policies.stop(), this.identities.stop(), this.namespaces.stop()]);
   }
 
   private scheduleResolve(): void {

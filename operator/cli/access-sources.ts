@@ -10,15 +10,15 @@ import type { IdentityLookup } from "../policy/index.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { resources } from "../runtime/resources.js";
 import { AccessModel } from "./access-model.js";
-import { readIdentities, readPolicies } from "./cluster-state.js";
+import { namespaceLabelsOfCluster, readIdentities, readPolicies } from "./cluster-state.js";
 import { ioOf } from "./context.js";
 import { InternalError, UsageError } from "./exit-codes.js";
 import { loadFromOptions } from "./load.js";
 import { objectId, whereFrom } from "./manifests.js";
 import { kubeClientOf, renderConfigOf, type ClusterOptions, type FileOptions, type RenderSettingOptions } from "./options.js";
 import type { ProvenanceContext } from "./provenance.js";
-import { lookupFor, renderAll } from "./render-set.js";
-import { renderWarnings } from "./render-warnings.js";
+import { lookupFor, namespaceTenantsOf, renderAll } from "./render-set.js";
+import { renderWarnings, tenancyWarnings } from "./render-warnings.js";
 
 export interface AccessSourceOptions extends FileOptions, RenderSettingOptions, ClusterOptions {
   live?: boolean;
@@ -44,7 +44,7 @@ export async function loadAccessSources(command: Command, options: AccessSourceO
   }
   const { manifests, config } = await loadFromOptions(command, options);
   const rendered = renderAll(manifests, config);
-  for (const line of renderWarnings(rendered.policies)) ioOf(command).err(`nexus: warning: ${line}\n`);
+  for (const line of [...tenancyWarnings(manifests, config), ...renderWarnings(rendered.policies)]) ioOf(command).err(`nexus: warning: ${line}\n`);
   const istioPolicies = [
     ...(rendered.objects.filter((o) => o.kind === "AuthorizationPolicy") as unknown as AuthorizationPolicyObject[]),
     ...manifests.istioPolicies,
@@ -69,15 +69,16 @@ async function loadLive(command: Command, options: AccessSourceOptions, rootName
   const config = renderConfigOf(options, io.env);
   const client = await kubeClientOf(options, io.env);
   try {
-    const [identities, policies, istio] = await Promise.all([
+    const [identities, policies, istio, namespaceLabels] = await Promise.all([
       readIdentities(client),
       readPolicies(client),
       client.list<KubeObject>(resources.authorizationPolicy).catch((err: Error) => {
         throw new InternalError(`cannot list authorizationpolicies.security.istio.io: ${err.message}`);
       }),
+      namespaceLabelsOfCluster(client),
     ]);
     const istioPolicies = istio.items as unknown as AuthorizationPolicyObject[];
-    const lookup = lookupFor(identities);
+    const lookup = lookupFor(identities, [], namespaceTenantsOf(namespaceLabels, config));
     return {
       identities,
       policies,

@@ -25,7 +25,7 @@ function io(stdin = "", env: NodeJS.ProcessEnv = {}): CliIo & { stdout: string; 
   return state;
 }
 
-const examples = ["20-identities.yaml", "30-policies.yaml"].map((f) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), "utf8")).join("\n---\n");
+const examples = ["00-namespaces.yaml", "20-identities.yaml", "30-policies.yaml"].map((f) => readFileSync(new URL(`../../examples/${f}`, import.meta.url), "utf8")).join("\n---\n");
 
 describe("nexus conventions", () => {
   it("exits 2 on usage errors, whatever commander or the command finds wrong", async () => {
@@ -73,6 +73,47 @@ describe("nexus conventions", () => {
     await runCli(["check", "-f", "-", "--from", "storefront/web", "--to", "payments/ledger", "--path", "/v1/entries/9", "-o", "json"], run);
     const report = JSON.parse(run.stdout) as { decidedBy: { provenance: { rules: Array<{ rule: number; sources: Array<{ index: number; source: string }> }> } } };
     expect(report.decidedBy.provenance.rules).toEqual([{ rule: 0, sources: [{ index: 1, source: "identity: storefront/web" }] }]);
+  });
+});
+
+describe("tenancy offline: Namespace objects in the files carry the administrators' tenant labels", () => {
+  const namespace = (name: string, tenant?: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n${tenant ? `  labels:\n    security.nexus.io/tenant: ${tenant}\n` : ""}`;
+  const eid = (ns: string, name: string, tenant?: string) =>
+    `apiVersion: security.nexus.io/v1alpha1\nkind: EngineIdentity\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n${tenant ? `  tenant: ${tenant}\n` : ""}  workloadSelector:\n    matchLabels:\n      app: ${name}\n`;
+  const allowTenant = `apiVersion: security.nexus.io/v1alpha1\nkind: AccessPolicy\nmetadata:\n  name: ledger-callers\n  namespace: acme\nspec:\n  targetIdentity: ledger\n  rules:\n    - from:\n        - tenant: acme\n`;
+  const check = (from: string, files: string[]) => {
+    const run = io(files.join("---\n"));
+    return runCli(["check", "-f", "-", "--from", from, "--to", "acme/ledger", "--method", "GET", "--path", "/"], run).then((code) => ({ code, stderr: run.stderr }));
+  };
+
+  it("denies an identity that claims a tenant its namespace is not labelled with, and says why", async () => {
+    const files = [namespace("acme", "acme"), namespace("mallory"), eid("acme", "ledger", "acme"), eid("acme", "cart"), eid("mallory", "spy", "acme"), allowTenant];
+    expect((await check("acme/cart", files)).code).toBe(0);
+    const spy = await check("mallory/spy", files);
+    expect(spy.code).toBe(1);
+    expect(spy.stderr).toContain("EngineIdentity mallory/spy: NamespaceHasNoTenant");
+    expect(spy.stderr).toContain("source left out (TenantNotVerified)");
+    // Labelled by the administrators (here: in the files), the same identity is admitted.
+    expect((await check("mallory/spy", [namespace("acme", "acme"), namespace("mallory", "acme"), eid("acme", "ledger", "acme"), eid("mallory", "spy", "acme"), allowTenant])).code).toBe(0);
+  });
+
+  it("warns that an identity whose Namespace is not among the files is a member of no tenant", async () => {
+    const result = await check("acme/cart", [eid("acme", "ledger", "acme"), eid("acme", "cart"), allowTenant]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("namespace acme: no Namespace object among the inputs, so its 2 EngineIdentities are a member of no tenant here");
+  });
+
+  it("reads the tenant from the label --tenant-label names", async () => {
+    const capsule = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: acme\n  labels:\n    capsule.clastix.io/tenant: acme\n`;
+    const run = io([capsule, eid("acme", "ledger", "acme"), eid("acme", "cart"), allowTenant].join("---\n"));
+    expect(await runCli(["check", "-f", "-", "--tenant-label", "capsule.clastix.io/tenant", "--from", "acme/cart", "--to", "acme/ledger", "--method", "GET", "--path", "/"], run)).toBe(0);
+  });
+
+  it("renders no Certificate the operator would refuse, and says so", async () => {
+    const run = io(`${namespace("acme", "acme")}---\napiVersion: security.nexus.io/v1alpha1\nkind: EngineIdentity\nmetadata:\n  name: ledger\n  namespace: acme\nspec:\n  certificate:\n    dnsNames: [kubernetes.default.svc]\n`);
+    expect(await runCli(["render", "-f", "-"], run)).toBe(0);
+    expect(run.stdout).not.toContain("kind: Certificate");
+    expect(run.stderr).toContain("EngineIdentity acme/ledger: no Certificate (DNSNameNotAllowed)");
   });
 });
 

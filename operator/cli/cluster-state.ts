@@ -3,6 +3,7 @@
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { factsOf } from "../access/identity-index.js";
 import type { IdentityFacts } from "../policy/index.js";
+import { verifiedFacts } from "../policy/tenancy.js";
 import { BASELINE_DISABLED, BASELINE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import { resources, type ResourceType } from "../runtime/resources.js";
@@ -29,8 +30,15 @@ export async function readPolicies(client: KubeClient, namespaces?: readonly str
   return (await Promise.all(namespaces.map((ns) => listing<AccessPolicy & KubeObject>(client, resources.accessPolicy, ns)))).flat();
 }
 
-export async function identityFactsOfCluster(client: KubeClient): Promise<IdentityFacts[]> {
-  return (await readIdentities(client)).map(factsOf);
+/** Every namespace's labels: the tenant label on them decides tenant membership. */
+export async function namespaceLabelsOfCluster(client: KubeClient): Promise<Map<string, Record<string, string>>> {
+  const namespaces = await listing<KubeObject>(client, resources.namespace);
+  return new Map(namespaces.map((ns) => [ns.metadata.name, { ...(ns.metadata.labels ?? {}) }]));
+}
+
+/** The cluster's identities, their tenant claims verified against their namespaces' tenants. */
+export async function identityFactsOfCluster(client: KubeClient, namespaceTenants: ReadonlyMap<string, string>): Promise<IdentityFacts[]> {
+  return (await readIdentities(client)).map((identity) => verifiedFacts(factsOf(identity), namespaceTenants.get(identity.metadata.namespace)));
 }
 
 export async function baselineDisabledNamespaces(client: KubeClient): Promise<Set<string>> {

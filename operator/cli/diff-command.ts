@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { BASELINE_LABEL, IDENTITY_LABEL, POLICY_LABEL } from "../render/metadata.js";
 import type { KubeObject } from "../runtime/kube-client.js";
-import { baselineDisabledNamespaces, identityFactsOfCluster, readIdentities, readPolicies, readRendered } from "./cluster-state.js";
+import { baselineDisabledNamespaces, identityFactsOfCluster, namespaceLabelsOfCluster, readIdentities, readPolicies, readRendered } from "./cluster-state.js";
 import { ioOf, raiseExitCode, useColor } from "./context.js";
 import { ExitCode } from "./exit-codes.js";
 import { nextGeneration } from "./generation.js";
@@ -12,7 +12,7 @@ import { loadFromOptions } from "./load.js";
 import { namespacesOf } from "./manifests.js";
 import { colorPatch, diffObjects } from "./object-diff.js";
 import { addClusterOptions, addFileOptions, addRenderSettingOptions, kubeClientOf, outputOption, type ClusterOptions, type FileOptions, type RenderSettingOptions } from "./options.js";
-import { renderAll } from "./render-set.js";
+import { namespaceTenantsOf, renderAll } from "./render-set.js";
 
 interface DiffOptions extends FileOptions, RenderSettingOptions, ClusterOptions {
   output: "text" | "json";
@@ -41,8 +41,9 @@ export function registerDiff(program: Command): void {
       const client = await kubeClientOf(options, io.env);
       try {
         const namespaces = namespacesOf(manifests);
+        const namespaceLabels = await namespaceLabelsOfCluster(client);
         const [known, disabled, liveIdentities, livePolicies, liveRendered] = await Promise.all([
-          identityFactsOfCluster(client),
+          identityFactsOfCluster(client, namespaceTenantsOf(namespaceLabels, config)),
           baselineDisabledNamespaces(client),
           readIdentities(client, namespaces),
           readPolicies(client, namespaces),
@@ -50,7 +51,9 @@ export function registerDiff(program: Command): void {
         ]);
         const identities = manifests.identities.map((i) => withGeneration(i, liveIdentities));
         const policies = manifests.policies.map((p) => withGeneration(p, livePolicies));
-        const rendered = renderAll({ identities, policies, knownIdentities: known, baselineDisabled: disabled }, config);
+        // Namespace objects in the files stand for changes to apply; the cluster's labels otherwise.
+        const namespaceLabelsAfter = new Map([...namespaceLabels, ...manifests.namespaces]);
+        const rendered = renderAll({ identities, policies, knownIdentities: known, baselineDisabled: disabled, namespaces: namespaceLabelsAfter }, config);
         const owned = ownershipOf(identities, policies);
         const changes = diffObjects(rendered.objects, liveRendered.filter(owned));
         if (options.output === "json") {

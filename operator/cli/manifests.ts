@@ -15,7 +15,12 @@ export interface Manifests {
   origins: Map<string, SourceDocument>;
   /** Istio AuthorizationPolicies written by hand (mesh-wide rules, say): `check` weighs them too. */
   istioPolicies: AuthorizationPolicyObject[];
-  /** Documents of other kinds (Namespaces, Deployments, ...), which the commands ignore. */
+  /**
+   * Labels of the Namespace objects given (v1 Namespace documents): the tenant label on them
+   * is what makes a namespace's identities members of a tenant, offline as in a cluster.
+   */
+  namespaces: Map<string, Record<string, string>>;
+  /** Documents of other kinds (Deployments, ...), which the commands ignore. */
   otherDocuments: number;
 }
 
@@ -29,7 +34,7 @@ export function whereFrom(doc: SourceDocument): string {
 
 /** Objects without metadata.namespace land in `defaultNamespace`, as with kubectl apply. */
 export function manifestsOf(documents: SourceDocument[], defaultNamespace: string): Manifests {
-  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), istioPolicies: [], otherDocuments: 0 };
+  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), istioPolicies: [], namespaces: new Map(), otherDocuments: 0 };
   for (const doc of documents) {
     const { object } = doc;
     const kind = object.kind;
@@ -39,6 +44,10 @@ export function manifestsOf(documents: SourceDocument[], defaultNamespace: strin
       }
       if (kind === "AuthorizationPolicy" && typeof object.apiVersion === "string" && object.apiVersion.startsWith("security.istio.io/")) {
         manifests.istioPolicies.push(istioPolicyOf(doc, defaultNamespace));
+      } else if (kind === "Namespace" && object.apiVersion === "v1") {
+        const { name, labels } = namespaceOf(doc);
+        if (manifests.namespaces.has(name)) throw new UsageError(`${whereFrom(doc)}: Namespace ${name} is given twice`);
+        manifests.namespaces.set(name, labels);
       } else {
         manifests.otherDocuments++;
       }
@@ -78,4 +87,19 @@ function istioPolicyOf(doc: SourceDocument, defaultNamespace: string): Authoriza
   if (typeof metadata.name !== "string" || metadata.name === "") throw new UsageError(`${whereFrom(doc)}: AuthorizationPolicy has no metadata.name`);
   const namespace = typeof metadata.namespace === "string" && metadata.namespace !== "" ? metadata.namespace : defaultNamespace;
   return { ...(doc.object as unknown as AuthorizationPolicyObject), metadata: { ...(metadata as { name: string }), namespace } };
+}
+
+function namespaceOf(doc: SourceDocument): { name: string; labels: Record<string, string> } {
+  const metadata = (doc.object.metadata ?? {}) as Record<string, unknown>;
+  if (typeof metadata.name !== "string" || metadata.name === "") throw new UsageError(`${whereFrom(doc)}: Namespace has no metadata.name`);
+  const raw = metadata.labels;
+  const labels: Record<string, string> = {};
+  if (raw !== undefined && raw !== null) {
+    if (typeof raw !== "object" || Array.isArray(raw)) throw new UsageError(`${whereFrom(doc)}: Namespace ${metadata.name}: metadata.labels must be a mapping`);
+    for (const [key, value] of Object.entries(raw)) {
+      if (typeof value !== "string") throw new UsageError(`${whereFrom(doc)}: Namespace ${metadata.name}: label ${key} must be a string`);
+      labels[key] = value;
+    }
+  }
+  return { name: metadata.name, labels };
 }

@@ -18,6 +18,7 @@ export interface RenderSettingOptions {
   defaultIssuer?: string;
   defaultIssuerKind?: string;
   defaultIssuerGroup?: string;
+  tenantLabel?: string;
 }
 
 export interface ClusterOptions {
@@ -39,7 +40,8 @@ export function addRenderSettingOptions(command: Command): Command {
     .option("--trust-domain <domain>", "SPIFFE trust domain of the mesh, as the operator's --trust-domain (env NEXUS_TRUST_DOMAIN, default cluster.local)")
     .option("--default-issuer <name>", "issuer for identities that name none, as the operator's (env NEXUS_DEFAULT_ISSUER, default nexus-ca)")
     .option("--default-issuer-kind <kind>", "Issuer or ClusterIssuer (env NEXUS_DEFAULT_ISSUER_KIND, default ClusterIssuer)")
-    .option("--default-issuer-group <group>", "issuer API group (env NEXUS_DEFAULT_ISSUER_GROUP, default cert-manager.io)");
+    .option("--default-issuer-group <group>", "issuer API group (env NEXUS_DEFAULT_ISSUER_GROUP, default cert-manager.io)")
+    .option("--tenant-label <key>", "namespace label naming a namespace's tenant, as the operator's (env NEXUS_TENANT_LABEL, default security.nexus.io/tenant)");
 }
 
 export function addClusterOptions(command: Command): Command {
@@ -52,7 +54,17 @@ export function outputOption(formats: readonly string[], defaultFormat: string):
   return new Option("-o, --output <format>", "output format").choices([...formats]).default(defaultFormat);
 }
 
-const RENDER_ENV = ["NEXUS_TRUST_DOMAIN", "NEXUS_DEFAULT_ISSUER", "NEXUS_DEFAULT_ISSUER_KIND", "NEXUS_DEFAULT_ISSUER_GROUP"];
+const RENDER_ENV = [
+  "NEXUS_TRUST_DOMAIN",
+  "NEXUS_DEFAULT_ISSUER",
+  "NEXUS_DEFAULT_ISSUER_KIND",
+  "NEXUS_DEFAULT_ISSUER_GROUP",
+  "NEXUS_TENANT_LABEL",
+  "NEXUS_ALLOWED_CLUSTER_ISSUERS",
+  "NEXUS_ALLOWED_DNS_SUFFIXES",
+  "NEXUS_CLUSTER_DOMAIN",
+  "NEXUS_MAX_CERTIFICATE_DURATION",
+];
 
 export function renderConfigOf(options: RenderSettingOptions, env: NodeJS.ProcessEnv): RenderConfig {
   const args = [
@@ -60,6 +72,7 @@ export function renderConfigOf(options: RenderSettingOptions, env: NodeJS.Proces
     ...(options.defaultIssuer !== undefined ? [`--default-issuer=${options.defaultIssuer}`] : []),
     ...(options.defaultIssuerKind !== undefined ? [`--default-issuer-kind=${options.defaultIssuerKind}`] : []),
     ...(options.defaultIssuerGroup !== undefined ? [`--default-issuer-group=${options.defaultIssuerGroup}`] : []),
+    ...(options.tenantLabel !== undefined ? [`--tenant-label=${options.tenantLabel}`] : []),
   ];
   const renderEnv = Object.fromEntries(RENDER_ENV.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
   try {

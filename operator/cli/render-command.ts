@@ -4,7 +4,7 @@ import { ioOf } from "./context.js";
 import { loadFromOptions } from "./load.js";
 import { addFileOptions, addRenderSettingOptions, outputOption, type FileOptions, type RenderSettingOptions } from "./options.js";
 import { renderAll } from "./render-set.js";
-import { renderWarnings } from "./render-warnings.js";
+import { renderWarnings, tenancyWarnings } from "./render-warnings.js";
 import { writeObjects, type ObjectFormat } from "./serialize.js";
 
 interface RenderOptions extends FileOptions, RenderSettingOptions {
@@ -31,7 +31,7 @@ export function registerRender(program: Command): void {
       const { manifests, config } = await loadFromOptions(cmd, options);
       const rendered = renderAll(manifests, config);
       const io = ioOf(cmd);
-      for (const line of renderWarnings(rendered.policies)) io.err(`nexus: warning: ${line}\n`);
+      for (const line of [...tenancyWarnings(manifests, config), ...renderWarnings(rendered.policies)]) io.err(`nexus: warning: ${line}\n`);
       writeObjects(rendered.objects, options.output, io.out);
     });
 }

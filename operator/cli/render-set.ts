@@ -5,7 +5,9 @@
 // namespace and name.
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { factsOf } from "../access/identity-index.js";
-import type { RenderConfig } from "../config.js";
+import { tenantLabelOf, type RenderConfig } from "../config.js";
+import { certificateRefusal } from "../identity/certificate-limits.js";
+import { tenantOfNamespace, verifiedFacts } from "../policy/tenancy.js";
 import { renderCertificate } from "../identity/render-certificate.js";
 import { identityLookupOf, renderAccessPolicy, renderNamespaceObjects, type IdentityFacts, type IdentityLookup, type PolicyRenderResult } from "../policy/index.js";
 import type { KubeObject } from "../runtime/kube-client.js";
@@ -19,6 +21,11 @@ export interface RenderInput {
   knownIdentities?: IdentityFacts[];
   /** Namespaces labelled security.nexus.io/baseline=disabled (only known from a cluster). */
   baselineDisabled?: ReadonlySet<string>;
+  /**
+   * Labels of the namespaces known (Namespace objects in the files, or the cluster's): their
+   * tenant label decides who is a member of which tenant. A namespace not listed has no tenant.
+   */
+  namespaces?: ReadonlyMap<string, Readonly<Record<string, string>> | undefined>;
 }
 
 export interface RenderedPolicy {
@@ -32,17 +39,32 @@ export interface RenderedSet {
   lookup: IdentityLookup;
 }
 
-export function lookupFor(identities: EngineIdentity[], known: IdentityFacts[] = []): IdentityLookup {
+/** The tenant of each namespace given, by the tenant label the config names. */
+export function namespaceTenantsOf(namespaces: RenderInput["namespaces"], config: RenderConfig): Map<string, string> {
+  const tenants = new Map<string, string>();
+  for (const [name, labels] of namespaces ?? []) {
+    const tenant = tenantOfNamespace(labels, tenantLabelOf(config));
+    if (tenant !== undefined) tenants.set(name, tenant);
+  }
+  return tenants;
+}
+
+/** `known` facts are already verified (see cluster-state.ts); the identities given are verified here against the namespaces' tenants. */
+export function lookupFor(identities: EngineIdentity[], known: IdentityFacts[] = [], namespaceTenants: ReadonlyMap<string, string> = new Map()): IdentityLookup {
   const facts = new Map<string, IdentityFacts>();
   for (const other of known) facts.set(`${other.namespace}/${other.name}`, other);
-  for (const identity of identities) facts.set(`${identity.metadata.namespace}/${identity.metadata.name}`, factsOf(identity));
-  return identityLookupOf([...facts.values()]);
+  for (const identity of identities) {
+    facts.set(`${identity.metadata.namespace}/${identity.metadata.name}`, verifiedFacts(factsOf(identity), namespaceTenants.get(identity.metadata.namespace)));
+  }
+  return identityLookupOf([...facts.values()], namespaceTenants);
 }
 
 export function renderAll(input: RenderInput, config: RenderConfig): RenderedSet {
-  const lookup = lookupFor(input.identities, input.knownIdentities);
+  const lookup = lookupFor(input.identities, input.knownIdentities, namespaceTenantsOf(input.namespaces, config));
   const objects: KubeObject[] = [];
   for (const identity of input.identities) {
+    // The operator requests no Certificate that breaks the administrators' limits.
+    if (certificateRefusal(identity, config)) continue;
     const certificate = certificateOf(identity, config);
     if (certificate) objects.push(certificate);
   }

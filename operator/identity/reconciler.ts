@@ -1,9 +1,10 @@
 // Keeps an EngineIdentity's ServiceAccount and X.509-SVID Certificate in place and its
 // status true to what cert-manager reports. Level-triggered: it reads the caches by key.
 import type { Logger } from "pino";
-import type { CertificateStatus, EngineIdentity, EngineIdentityStatus } from "../api/types.js";
+import type { CertificateStatus, Condition, EngineIdentity, EngineIdentityStatus } from "../api/types.js";
 import { namespaceTerminating, type Caches } from "../caches.js";
-import type { RenderConfig } from "../config.js";
+import { tenantLabelOf, type RenderConfig } from "../config.js";
+import { TenantReason, tenantOfNamespace, verifyTenant } from "../policy/tenancy.js";
 import { canonicalJson } from "../render/hash.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
 import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
@@ -17,6 +18,7 @@ import { resources } from "../runtime/resources.js";
 import { writeStatusOrReport } from "../runtime/status-writer.js";
 import { principalOf, serviceAccountOf, spiffeIdOf } from "./identity-facts.js";
 import { IdentityReason } from "./reasons.js";
+import { certificateRefusal } from "./certificate-limits.js";
 import { certificateName, renderCertificate, secretNameOf } from "./render-certificate.js";
 
 export interface IdentityReconcilerDeps {
@@ -61,11 +63,25 @@ export class IdentityReconciler implements Reconciler {
     const certificate = await this.ensureCertificate(identity, log);
     const parts = [certificate.condition, serviceAccount];
     const ready = readyFrom(parts, IdentityReason.Ready, `identity ${spiffeIdOf(identity, this.deps.config.trustDomain)} is ready`);
-    await this.writeStatus(identity, [...parts, ready], certificate.status, log);
+    // Tenancy is reported beside readiness, not in it: the identity, its ServiceAccount and
+    // its certificate are the same whether or not its tenant claim is backed.
+    const tenancy = this.tenancyOf(identity);
+    await this.writeStatus(identity, [...parts, ready, tenancy.condition], certificate.status, tenancy.tenant, log);
     if (certificate.status?.notAfter) {
       this.deps.metrics.certificateExpiry.set({ namespace: namespace ?? "", name }, Date.parse(certificate.status.notAfter) / 1000);
     }
     return certificate.retry ? { retryWithBackoff: true } : undefined;
+  }
+
+  private tenancyOf(identity: Identity): { condition: DesiredCondition; tenant?: string } {
+    const namespace = identity.metadata.namespace;
+    const label = tenantLabelOf(this.deps.config);
+    const namespaceTenant = tenantOfNamespace(this.deps.caches.namespaces.get(namespace)?.metadata.labels, label);
+    const verification = verifyTenant(identity.spec.tenant, namespace, namespaceTenant, label);
+    return {
+      condition: condition("TenantVerified", verification.status, verification.reason, verification.message),
+      ...(verification.tenant !== undefined ? { tenant: verification.tenant } : {}),
+    };
   }
 
   private async ensureServiceAccount(identity: Identity, log: Logger): Promise<DesiredCondition> {
@@ -122,6 +138,18 @@ export class IdentityReconciler implements Reconciler {
       }
       return { condition: condition("CertificateReady", "True", IdentityReason.CertificateNotRequested, "no certificate requested: mesh identity only"), retry: false };
     }
+    const refusal = certificateRefusal(identity, config);
+    if (refusal) {
+      // Fail closed: a Certificate written under settings that no longer allow it goes, so
+      // cert-manager stops renewing it (the operator cannot read or delete the Secret; what
+      // was issued expires at its notAfter).
+      if (live && isOwnedBy(live, identity)) {
+        await client.delete(resources.certificate, name, namespace, live.metadata.uid);
+        log.warn({ certificate: name, reason: refusal.reason }, "deleted a Certificate the identity may no longer request");
+        events.record(identity, "Warning", IdentityReason.CertificateDeleted, `deleted Certificate ${name}: ${refusal.message}`);
+      }
+      return { condition: condition("CertificateReady", "False", refusal.reason, `no Certificate is requested: ${refusal.message}`), retry: false };
+    }
     if (caches.certificates.availability === "absent") {
       return {
         condition: condition("CertificateReady", "False", IdentityReason.CertManagerMissing, "cert-manager's CRDs (certificates.cert-manager.io) are not installed; install cert-manager and the operator picks it up by itself"),
@@ -175,7 +203,7 @@ export class IdentityReconciler implements Reconciler {
     return undefined;
   }
 
-  private async writeStatus(identity: Identity, desired: DesiredCondition[], certificate: CertificateStatus | undefined, log: Logger): Promise<void> {
+  private async writeStatus(identity: Identity, desired: DesiredCondition[], certificate: CertificateStatus | undefined, tenant: string | undefined, log: Logger): Promise<void> {
     const { config, now } = this.deps;
     const previous = identity.status ?? {};
     const status: EngineIdentityStatus = {
@@ -183,13 +211,25 @@ export class IdentityReconciler implements Reconciler {
       spiffeID: spiffeIdOf(identity, config.trustDomain),
       principal: principalOf(identity, config.trustDomain),
       serviceAccount: serviceAccountOf(identity),
+      ...(tenant !== undefined ? { tenant } : {}),
       ...(certificate ? { certificate } : {}),
       conditions: setConditions(previous.conditions, desired, identity.metadata.generation, (now ?? (() => new Date()))()),
     };
     if (canonicalJson(status) === canonicalJson(previous)) return;
     await writeStatusOrReport(this.deps, identity, status);
     reportReadiness(identity, previous.conditions, status.conditions, this.deps.events, log);
+    reportTenancy(identity, previous.conditions, status.conditions, this.deps.events, log);
   }
+}
+
+/** An Event and a log line when the verified tenant changes or a claim stops (or starts) being backed. */
+function reportTenancy(identity: Identity, before: Condition[] | undefined, after: Condition[] | undefined, events: EventRecorder, log: Logger): void {
+  const was = before?.find((c) => c.type === "TenantVerified");
+  const is = after?.find((c) => c.type === "TenantVerified");
+  if (!is || (was?.status === is.status && was?.reason === is.reason && was?.message === is.message)) return;
+  if (is.status === "True" && is.reason === TenantReason.NoTenant && was === undefined) return;
+  log.info({ tenantVerified: is.status, reason: is.reason }, "EngineIdentity tenancy changed");
+  events.record(identity, is.status === "True" ? "Normal" : "Warning", is.reason, is.message);
 }
 
 function condition(type: string, status: DesiredCondition["status"], reason: string, message: string): DesiredCondition {

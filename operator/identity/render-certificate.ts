@@ -12,6 +12,7 @@ import {
 } from "../render/metadata.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { formatGoDuration, parseGoDuration } from "./duration.js";
+import { issuerRefOf } from "./certificate-limits.js";
 import { spiffeIdOf } from "./identity-facts.js";
 
 const DEFAULT_DURATION = "24h";
@@ -33,11 +34,7 @@ export function renderCertificate(identity: EngineIdentity, config: RenderConfig
   const renewBefore = wanted.renewBefore ?? formatGoDuration(parseGoDuration(duration) / 3);
   const algorithm = wanted.privateKey?.algorithm ?? "ECDSA";
   const size = wanted.privateKey?.size ?? DEFAULT_KEY_SIZE[algorithm];
-  const issuer = {
-    name: wanted.issuerRef?.name ?? config.defaultIssuer.name,
-    kind: wanted.issuerRef?.kind ?? (wanted.issuerRef ? "Issuer" : config.defaultIssuer.kind),
-    group: wanted.issuerRef?.group ?? (wanted.issuerRef ? "cert-manager.io" : config.defaultIssuer.group),
-  };
+  const issuer = issuerRefOf(identity, config);
   const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [IDENTITY_LABEL]: identity.metadata.name };
   const certificate = new Certificate({
     metadata: {

@@ -8,7 +8,10 @@ import { innerMap } from "./nested-map.js";
 export interface IdentityFacts {
   namespace: string;
   name: string;
+  /** The tenant it is a verified member of (its namespace's, see tenancy.ts): grants. */
   tenant?: string;
+  /** spec.tenant when its namespace does not back it: never grants, still restricts. */
+  unverifiedTenant?: string;
   serviceAccount: string;
   /** spec.workloadSelector.matchLabels, as the API types it. */
   workloadSelector?: WorkloadSelector["matchLabels"];
@@ -16,8 +19,12 @@ export interface IdentityFacts {
 
 export interface IdentityLookup {
   get(namespace: string, name: string): IdentityFacts | undefined;
-  /** Every identity of that tenant, in any namespace. */
+  /** Every verified member of that tenant, in any namespace. */
   withTenant(tenant: string): IdentityFacts[];
+  /** Identities that claim that tenant without being members (their namespace does not back the claim). */
+  withUnverifiedClaim(tenant: string): IdentityFacts[];
+  /** The tenant of a namespace by the administrators' label, as far as it is known. */
+  namespaceTenant(namespace: string): string | undefined;
   inNamespace(namespace: string): IdentityFacts[];
   /** The identities whose pods run as that service account (and so share its principal). */
   withServiceAccount(namespace: string, serviceAccount: string): readonly IdentityFacts[];
@@ -54,8 +61,11 @@ export function identityKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-/** An in-memory index over a list of identities; the list's order does not matter. */
-export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
+/**
+ * An in-memory index over a list of identities (their tenants already verified, see
+ * tenancy.ts) and the tenants of namespaces; the list's order does not matter.
+ */
+export function identityLookupOf(identities: IdentityFacts[], namespaceTenants: ReadonlyMap<string, string> = new Map()): IdentityLookup {
   const byKey = new Map<string, IdentityFacts>();
   for (const facts of identities) {
     const key = identityKey(facts.namespace, facts.name);
@@ -66,6 +76,7 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
   // Indexed, so that rendering thousands of policies over thousands of identities (the CLI
   // on a whole repository) is not quadratic.
   const byTenant = groupBy(byKey.values(), (facts) => facts.tenant);
+  const byUnverifiedClaim = groupBy(byKey.values(), (facts) => facts.unverifiedTenant);
   const byNamespace = groupBy(byKey.values(), (facts) => facts.namespace);
   // By namespace, then name or service account (see nested-map.ts).
   const byName = new Map<string, Map<string, IdentityFacts>>();
@@ -82,6 +93,8 @@ export function identityLookupOf(identities: IdentityFacts[]): IdentityLookup {
   return {
     get: (namespace, name) => byName.get(namespace)?.get(name),
     withTenant: (tenant) => [...(byTenant.get(tenant) ?? [])],
+    withUnverifiedClaim: (tenant) => [...(byUnverifiedClaim.get(tenant) ?? [])],
+    namespaceTenant: (namespace) => namespaceTenants.get(namespace),
     inNamespace: (namespace) => [...(byNamespace.get(namespace) ?? [])],
     withServiceAccount: (namespace, serviceAccount) => byServiceAccount.get(namespace)?.get(serviceAccount) ?? none,
     derived: (key, compute) => answers.get(key, compute),

@@ -4,6 +4,8 @@
 export const SourceReason = {
   IdentityNotFound: "IdentityNotFound",
   TenantEmpty: "TenantEmpty",
+  /** Identities claim the tenant in spec.tenant but their namespaces are not of it. */
+  TenantNotVerified: "TenantNotVerified",
   CrossTenant: "CrossTenant",
   IssuerNotDeclared: "IssuerNotDeclared",
   InvalidPrincipal: "InvalidPrincipal",

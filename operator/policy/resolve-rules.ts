@@ -23,9 +23,10 @@ export function resolveRules(rules: AccessRule[], action: PolicyAction, context:
         result.unresolved.push({ ...at, effect: "LeftOut", reason, message, ...(engines ? { engines } : {}) });
         return;
       }
-      if (outcome.kind === "principals" && outcome.note) {
-        const { effect, reason, message, engines } = outcome.note;
-        result.unresolved.push({ ...at, effect, reason, message, ...(engines ? { engines } : {}) });
+      if (outcome.kind === "principals" && outcome.notes) {
+        for (const { effect, reason, message, engines } of outcome.notes) {
+          result.unresolved.push({ ...at, effect, reason, message, ...(engines ? { engines } : {}) });
+        }
       }
       resolved.push(outcome);
     });

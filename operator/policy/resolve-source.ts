@@ -11,6 +11,8 @@ import {
   otherTenantIdentitiesInNamespace,
   otherTenantIdentitiesWithPrincipal,
   otherTenantIdentitiesWithServiceAccount,
+  otherTenantOfNamespace,
+  otherTenantOfPrincipalNamespace,
   type TenantIsolation,
 } from "./tenant-isolation.js";
 
@@ -26,7 +28,7 @@ export interface SourceNote {
 }
 
 export type ResolvedSource =
-  | { kind: "principals"; principals: string[]; note?: SourceNote }
+  | { kind: "principals"; principals: string[]; notes?: SourceNote[] }
   | { kind: "namespace"; namespace: string }
   | { kind: "jwt"; caller: JwtCaller }
   | { kind: "apiKey"; keyIds: string[] }
@@ -49,6 +51,11 @@ export interface SourceContext extends ApiKeyContext {
    * service account, without an EngineIdentity, through a Deny.
    */
   assumeMissingIdentities?: boolean;
+  /**
+   * Deny and Audit: a `tenant:` source also matches identities that claim the tenant
+   * without being members. A claim never grants, but it may restrict.
+   */
+  includeUnverifiedClaims?: boolean;
 }
 
 /** `at` locates the source for people, e.g. rules[0].from[2]. */
@@ -74,11 +81,13 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
       return {
         kind: "principals",
         principals: [assumed],
-        note: {
-          effect: "Assumed",
-          reason: SourceReason.IdentityNotFound,
-          message: `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; matched as ${assumed}, the principal it would have with its default service account`,
-        },
+        notes: [
+          {
+            effect: "Assumed",
+            reason: SourceReason.IdentityNotFound,
+            message: `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; matched as ${assumed}, the principal it would have with its default service account`,
+          },
+        ],
       };
     }
     return leftOut(SourceReason.IdentityNotFound, `${at} names EngineIdentity ${namespace}/${reference.name}, which does not exist; create it or correct the reference`);
@@ -91,7 +100,11 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
         ? otherTenantIdentitiesWithServiceAccount(context.isolation, identity.namespace, identity.serviceAccount)
         : otherTenantIdentitiesWithPrincipal(context.isolation, principal);
     if (others.some((other) => other.namespace === identity.namespace && other.name === identity.name)) {
-      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name} of tenant ${identity.tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, [identity]);
+      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name} of tenant ${tenantOf(identity)}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, [identity]);
+    }
+    const namespaceTenant = otherTenantOfNamespace(context.isolation, identity.namespace);
+    if (namespaceTenant !== undefined) {
+      return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name}, whose namespace belongs to tenant ${namespaceTenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, [identity]);
     }
     if (others.length > 0) {
       return leftOut(SourceReason.CrossTenant, `${at} names EngineIdentity ${namespace}/${reference.name}, whose service account ${identity.serviceAccount} is shared with ${describe(others)}, so admitting it would admit another tenant; give it a service account of its own`, others);
@@ -102,26 +115,45 @@ function resolveIdentity(reference: IdentityReference, at: string, context: Sour
 
 function resolveTenant(tenant: string, at: string, context: SourceContext): ResolvedSource {
   if (context.isolation && tenant !== context.isolation.tenant) {
-    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, context.identities.withTenant(tenant));
+    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`, [...context.identities.withTenant(tenant), ...context.identities.withUnverifiedClaim(tenant)]);
   }
-  const { members, admitted, excluded, sharers } = tenantMembership(tenant, context);
-  if (members === 0) {
-    return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; set spec.tenant on its identities or correct the name`);
+  const { members, admitted, excluded, sharers, claimants } = tenantMembership(tenant, context);
+  if (members === 0 && claimants.length === 0) {
+    return leftOut(SourceReason.TenantEmpty, `${at} names tenant ${tenant}, which no EngineIdentity belongs to; a cluster administrator makes a namespace's identities members by labelling it with the tenant label, or correct the name`);
   }
+  // Deny and Audit: a claim restricts, so its claimants are matched too.
+  if (context.includeUnverifiedClaims) {
+    const principals = sortedUnique([...admitted, ...claimants.map((c) => principalOfFacts(c, context.trustDomain))]);
+    return { kind: "principals", principals };
+  }
+  const claimNote = claimants.length > 0 ? unverifiedClaimNote(tenant, at, claimants) : undefined;
   if (admitted.length === 0) {
-    return leftOut(SourceReason.CrossTenant, `${at} names tenant ${tenant}, whose every engine shares its service account with another tenant's engine (${describe(uniqueIdentities(sharers))}); give them service accounts of their own`, excluded);
+    if (members === 0) return leftOut(SourceReason.TenantNotVerified, claimNote!.message, claimants);
+    const sharing = `${at} names tenant ${tenant}, whose every engine shares its service account with another tenant's engine (${describe(uniqueIdentities(sharers))}); give them service accounts of their own`;
+    return leftOut(SourceReason.CrossTenant, claimNote ? `${sharing}; ${claimNote.message}` : sharing, [...excluded, ...claimants]);
   }
-  if (excluded.length === 0) return { kind: "principals", principals: admitted };
-  const count = `${excluded.length} of its ${members} engines`;
-  return {
-    kind: "principals",
-    principals: admitted,
-    note: {
+  const notes: SourceNote[] = [];
+  if (excluded.length > 0) {
+    const count = `${excluded.length} of its ${members} engines`;
+    notes.push({
       effect: "Narrowed",
       reason: SourceReason.CrossTenant,
       message: `${at} names tenant ${tenant}; ${count} ${excluded.length === 1 ? "is" : "are"} left out (${names(excluded)}) because ${excluded.length === 1 ? "its service account is" : "their service accounts are"} shared with another tenant's engine (${describe(uniqueIdentities(sharers))}); give them service accounts of their own`,
       engines: engineList(excluded),
-    },
+    });
+  }
+  if (claimNote) notes.push(claimNote);
+  return notes.length > 0 ? { kind: "principals", principals: admitted, notes } : { kind: "principals", principals: admitted };
+}
+
+/** Identities that claim the tenant without being members are left out of an Allow, and named. */
+function unverifiedClaimNote(tenant: string, at: string, claimants: readonly IdentityFacts[]): SourceNote {
+  const verb = claimants.length === 1 ? "claims" : "claim";
+  return {
+    effect: "Narrowed",
+    reason: SourceReason.TenantNotVerified,
+    message: `${at} names tenant ${tenant}; ${names([...claimants])} ${verb} it in spec.tenant but ${claimants.length === 1 ? "its namespace is" : "their namespaces are"} not of tenant ${tenant}, so ${claimants.length === 1 ? "it is" : "they are"} left out (a tenant's members are decided by the administrators' namespace label)`,
+    engines: engineList([...claimants]),
   };
 }
 
@@ -133,6 +165,8 @@ interface TenantMembership {
   excluded: IdentityFacts[];
   /** Those other tenants' engines. */
   sharers: IdentityFacts[];
+  /** Identities that claim the tenant but are not members: never admitted by an Allow. */
+  claimants: IdentityFacts[];
 }
 
 /**
@@ -158,12 +192,17 @@ function tenantMembership(tenant: string, context: SourceContext): TenantMembers
         sharers.push(...others);
       }
     }
-    return { members: members.length, admitted: sortedUnique(admitted), excluded, sharers };
+    const claimants = uniqueIdentities(context.identities.withUnverifiedClaim(tenant));
+    return { members: members.length, admitted: sortedUnique(admitted), excluded, sharers, claimants };
   });
 }
 
 function resolveNamespace(namespace: string, at: string, context: SourceContext): ResolvedSource {
   if (context.isolation) {
+    const namespaceTenant = otherTenantOfNamespace(context.isolation, namespace);
+    if (namespaceTenant !== undefined) {
+      return leftOut(SourceReason.CrossTenant, `${at} names namespace ${namespace}, which belongs to tenant ${namespaceTenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`);
+    }
     const others = otherTenantIdentitiesInNamespace(context.isolation, namespace);
     if (others.length > 0) {
       return leftOut(SourceReason.CrossTenant, `${at} names namespace ${namespace}, which holds ${describe(others)}; name the identities or the tenant ${context.isolation.tenant} instead, or set allowCrossTenant: true`, others);
@@ -178,6 +217,10 @@ function resolvePrincipal(spiffeId: string, at: string, context: SourceContext):
   }
   const principal = principalOfSpiffeId(spiffeId);
   if (context.isolation) {
+    const inNamespace = otherTenantOfPrincipalNamespace(context.isolation, principal);
+    if (inNamespace) {
+      return leftOut(SourceReason.CrossTenant, `${at} is a workload of namespace ${inNamespace.namespace}, which belongs to tenant ${inNamespace.tenant}, not the target's tenant ${context.isolation.tenant}; set allowCrossTenant: true to admit other tenants`);
+    }
     const others = otherTenantIdentitiesWithPrincipal(context.isolation, principal);
     if (others.length > 0) {
       return leftOut(SourceReason.CrossTenant, `${at} is the identity of ${describe(others)}; set allowCrossTenant: true to admit other tenants`, others);
@@ -198,8 +241,13 @@ function resolveJwt(caller: JwtCaller, at: string, context: SourceContext): Reso
   return { kind: "jwt", caller };
 }
 
+/** "acme", or "beta (claimed, not verified)" for a claim its namespace does not back. */
+function tenantOf(identity: IdentityFacts): string {
+  return identity.tenant ?? `${identity.unverifiedTenant} (claimed, not verified)`;
+}
+
 function describe(identities: IdentityFacts[]): string {
-  const names = identities.map((i) => `EngineIdentity ${i.namespace}/${i.name} of tenant ${i.tenant}`);
+  const names = identities.map((i) => `EngineIdentity ${i.namespace}/${i.name} of tenant ${tenantOf(i)}`);
   return names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
 }
 

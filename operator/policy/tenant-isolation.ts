@@ -1,10 +1,14 @@
 // Tenant isolation: when the target belongs to a tenant, an Allow rule must not admit the
-// engines of another tenant. An identity without a tenant is not another tenant's.
+// engines of another tenant. An identity without a tenant is not another tenant's. Claims
+// restrict without granting: a target that claims a tenant is isolated as a member of it
+// would be, and an identity that claims another tenant counts as that tenant's here, as does
+// any workload of a namespace the administrators gave to another tenant.
 import type { AccessPolicy } from "../api/types.js";
 import type { IdentityFacts, IdentityLookup } from "./identity-lookup.js";
 import { parseServiceAccountPrincipal } from "./managed-principal.js";
 import { actionOf } from "./policy-action.js";
 import { compareStrings } from "./sorted.js";
+import { isolationTenantOf } from "./tenancy.js";
 
 export interface TenantIsolation {
   tenant: string;
@@ -20,12 +24,27 @@ export function tenantIsolationFor(
   trustDomain: string,
 ): TenantIsolation | undefined {
   if (actionOf(policy) !== "Allow") return undefined;
-  if (policy.spec.allowCrossTenant || !target?.tenant) return undefined;
-  return { tenant: target.tenant, identities, trustDomain };
+  const tenant = target && !policy.spec.allowCrossTenant ? isolationTenantOf(target) : undefined;
+  if (tenant === undefined) return undefined;
+  return { tenant, identities, trustDomain };
 }
 
 export function isOtherTenant(isolation: TenantIsolation, facts: IdentityFacts): boolean {
-  return facts.tenant !== undefined && facts.tenant !== isolation.tenant;
+  return (facts.tenant !== undefined && facts.tenant !== isolation.tenant) || (facts.unverifiedTenant !== undefined && facts.unverifiedTenant !== isolation.tenant);
+}
+
+/** The tenant of the namespace, when the administrators gave it to another tenant than the target's. */
+export function otherTenantOfNamespace(isolation: TenantIsolation, namespace: string): string | undefined {
+  const tenant = isolation.identities.namespaceTenant(namespace);
+  return tenant !== undefined && tenant !== isolation.tenant ? tenant : undefined;
+}
+
+/** The tenant of the namespace a principal's service account lives in, when it is another tenant's. */
+export function otherTenantOfPrincipalNamespace(isolation: TenantIsolation, principal: string): { namespace: string; tenant: string } | undefined {
+  const parts = parseServiceAccountPrincipal(principal);
+  if (!parts || parts.trustDomain !== isolation.trustDomain) return undefined;
+  const tenant = otherTenantOfNamespace(isolation, parts.namespace);
+  return tenant === undefined ? undefined : { namespace: parts.namespace, tenant };
 }
 
 /**

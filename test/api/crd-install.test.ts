@@ -129,7 +129,7 @@ describe("kubectl get shows the printer columns", () => {
     return row.cells[table.columnDefinitions.findIndex((c) => c.name === column)];
   };
 
-  it("an EngineIdentity's row shows its tenant and, once the status is written, its SPIFFE ID and readiness", async () => {
+  it("an EngineIdentity's row shows, once the status is written, its verified tenant, SPIFFE ID and readiness", async () => {
     const created = await createNexusObject(kc, "EngineIdentity", namespace, {
       metadata: { name: "ledger" },
       spec: { tenant: "acme", workloadSelector: { matchLabels: { app: "ledger" } } },
@@ -148,6 +148,8 @@ describe("kubectl get shows the printer columns", () => {
           path: "/status",
           value: {
             spiffeID,
+            // The Tenant column shows the verified tenant the operator writes, not the claim.
+            tenant: "acme",
             conditions: [
               { type: "Ready", status: "True", reason: "Ready", message: "ok", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
             ],

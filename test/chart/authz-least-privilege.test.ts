@@ -1,7 +1,8 @@
 // Least privilege of the credential gate, proved: nexus-authz runs as its own process with
 // the chart's ServiceAccount and exactly the ClusterRole the chart renders for it, syncs its
 // caches, answers Checks from what it watched, and gets no 403 from the apiserver. The role
-// grants reading the two NEXUS kinds and nothing else: no Secret, no write.
+// grants reading the two NEXUS kinds and Namespaces (whose tenant label decides tenant
+// membership) and nothing else: no Secret, no write.
 import { KubeConfig, type KubernetesObject, type V1ClusterRole } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { apiKeySha256, generateApiKey } from "../../operator/credentials/api-key.js";
@@ -91,12 +92,15 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
     admin?.close();
   });
 
-  it("grants get, list and watch on AccessPolicies and EngineIdentities, and nothing else", () => {
+  it("grants get, list and watch on AccessPolicies, EngineIdentities and Namespaces, and nothing else", () => {
     const granted = (clusterRole.rules ?? []).flatMap((rule) =>
       (rule.apiGroups ?? []).flatMap((group) => (rule.resources ?? []).flatMap((resource) => rule.verbs.map((verb) => `${group}/${resource}:${verb}`))),
     );
     expect(granted.sort()).toEqual(
-      ["accesspolicies", "engineidentities"].flatMap((resource) => ["get", "list", "watch"].map((verb) => `security.nexus.io/${resource}:${verb}`)).sort(),
+      [
+        ...["accesspolicies", "engineidentities"].flatMap((resource) => ["get", "list", "watch"].map((verb) => `security.nexus.io/${resource}:${verb}`)),
+        ...["get", "list", "watch"].map((verb) => `/namespaces:${verb}`),
+      ].sort(),
     );
   });
 
@@ -124,6 +128,8 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
       { verb: "get", group: "", resource: "secrets", namespace: ns },
       { verb: "list", group: "", resource: "secrets" },
       { verb: "patch", group: "security.nexus.io", resource: "accesspolicies", namespace: ns },
+      { verb: "patch", group: "", resource: "namespaces", name: ns },
+      { verb: "create", group: "", resource: "namespaces" },
       { verb: "create", group: "", resource: "events", namespace: ns },
       { verb: "update", group: "security.nexus.io", resource: "accesspolicies", subresource: "status", namespace: ns },
     ]) {

@@ -35,7 +35,15 @@ const everythingOn = {
   imagePullSecrets: [{ name: "registry-credentials" }],
   replicas: 3,
   leaderElection: { enabled: true, namespace: "" },
-  operator: { trustDomain: "prod.example.org", defaultIssuer: { name: "team-ca", kind: "Issuer", group: "cert-manager.io" }, concurrency: 16, logLevel: "debug" },
+  operator: {
+    trustDomain: "prod.example.org",
+    defaultIssuer: { name: "team-ca", kind: "Issuer", group: "cert-manager.io" },
+    concurrency: 16,
+    logLevel: "debug",
+    tenantLabel: "capsule.clastix.io/tenant",
+    certificates: { allowedClusterIssuers: ["corp-root", "awspca.cert-manager.io/pca"], allowedDnsSuffixes: ["{namespace}.apps.example.com"], clusterDomain: "corp.local", maxDurationHours: 72 },
+  },
+  admission: { enabled: true, validationActions: ["Deny", "Audit"] },
   metrics: { port: 9090, service: { port: 8443 } },
   healthProbe: { port: 9091 },
   serviceAccount: { create: true, name: "nexus-controller", annotations: { "example.com/owner": "platform" } },
@@ -177,10 +185,12 @@ describe("Helm chart charts/nexus-operator", () => {
         "RoleBinding/nexus-operator-leader-election",
         "Service/nexus-operator-metrics",
         "ServiceAccount/nexus-operator",
+        "ValidatingAdmissionPolicy/nexus-operator-engineidentity",
+        "ValidatingAdmissionPolicyBinding/nexus-operator-engineidentity",
       ].sort(),
     );
     for (const object of defaults) {
-      if (!["ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"].includes(object.kind!)) {
+      if (!["ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"].includes(object.kind!)) {
         expect(object.metadata!.namespace, `${object.kind} namespace`).toBe(releaseNamespace);
       }
     }
@@ -194,6 +204,11 @@ describe("Helm chart charts/nexus-operator", () => {
       NEXUS_DEFAULT_ISSUER: "nexus-ca",
       NEXUS_DEFAULT_ISSUER_KIND: "ClusterIssuer",
       NEXUS_DEFAULT_ISSUER_GROUP: "cert-manager.io",
+      NEXUS_TENANT_LABEL: "security.nexus.io/tenant",
+      NEXUS_ALLOWED_CLUSTER_ISSUERS: "",
+      NEXUS_ALLOWED_DNS_SUFFIXES: "",
+      NEXUS_CLUSTER_DOMAIN: "cluster.local",
+      NEXUS_MAX_CERTIFICATE_DURATION: "168h",
       NEXUS_CONCURRENCY: "8",
       NEXUS_LOG_LEVEL: "info",
       NEXUS_EVENT_QPS: "10",
@@ -224,6 +239,11 @@ describe("Helm chart charts/nexus-operator", () => {
       NEXUS_TRUST_DOMAIN: "prod.example.org",
       NEXUS_DEFAULT_ISSUER: "team-ca",
       NEXUS_DEFAULT_ISSUER_KIND: "Issuer",
+      NEXUS_TENANT_LABEL: "capsule.clastix.io/tenant",
+      NEXUS_ALLOWED_CLUSTER_ISSUERS: "corp-root,awspca.cert-manager.io/pca",
+      NEXUS_ALLOWED_DNS_SUFFIXES: "{namespace}.apps.example.com",
+      NEXUS_CLUSTER_DOMAIN: "corp.local",
+      NEXUS_MAX_CERTIFICATE_DURATION: "72h",
       NEXUS_CONCURRENCY: "16",
       NEXUS_LOG_LEVEL: "debug",
       NEXUS_METRICS_BIND_ADDRESS: ":9090",
@@ -267,7 +287,9 @@ describe("Helm chart charts/nexus-operator", () => {
     const namespace = uniqueName("chart-install");
     const common = ["--namespace", namespace, "--kubeconfig", inject("kubeconfig")];
     // No deployment controller runs in the test control plane, so no pod would start anyway.
-    const install = await helm(["install", release, chartDir, ...common, "--create-namespace", "--set", "crds.enabled=false", "--set", "replicas=0"]);
+    const install = await helm(["install", release, chartDir, ...common, "--create-namespace", "--set", "crds.enabled=false", "--set", "replicas=0",
+      // The admission policy is cluster-wide: kept to this release's namespace, away from other suites' objects.
+      "--set-json", `admission.namespaceSelector={"matchLabels":{"kubernetes.io/metadata.name":"${namespace}"}}`]);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain(`NEXUS operator 0.1.0 is installed as release ${release} in namespace ${namespace}`);
     try {
@@ -439,7 +461,7 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(missing.stderr).toContain("serviceAccount.name is required");
   });
 
-  it("renders nexus-authz when enabled: 2 replicas, PDB, probes, gRPC and metrics Services, a read-only role on the two NEXUS kinds only", async () => {
+  it("renders nexus-authz when enabled: 2 replicas, PDB, probes, gRPC and metrics Services, a read-only role on the two NEXUS kinds and Namespaces only", async () => {
     expect(defaults.some((o) => o.metadata?.name === "nexus-operator-authz")).toBe(false);
     const objects = await renderChart({ namespace: releaseNamespace, values: { authz: { enabled: true, rateLimit: { redis: { url: "redis://redis.nexus-system:6379" } } } } });
     const authz = objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
@@ -456,7 +478,10 @@ describe("Helm chart charts/nexus-operator", () => {
       "ServiceAccount/nexus-operator-authz",
     ]);
     const role = findObject<V1ClusterRole>(objects, "ClusterRole", "nexus-operator-authz");
-    expect(role.rules).toEqual([{ apiGroups: ["security.nexus.io"], resources: ["accesspolicies", "engineidentities"], verbs: ["get", "list", "watch"] }]);
+    expect(role.rules).toEqual([
+      { apiGroups: ["security.nexus.io"], resources: ["accesspolicies", "engineidentities"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
+    ]);
     const deployment = findObject<V1Deployment>(objects, "Deployment", "nexus-operator-authz");
     expect(deployment.spec!.replicas).toBe(2);
     const pod = deployment.spec!.template.spec!;

@@ -136,7 +136,7 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
   });
 
   it("creates ServiceAccounts and Certificates and writes identity status", async () => {
-    await admin.create(identity(ns, "ledger", { tenant: "acme", workloadSelector: { matchLabels: { app: "ledger" } }, certificate: { issuerRef: { name: "missing-ca", kind: "ClusterIssuer" } } }));
+    await admin.create(identity(ns, "ledger", { tenant: "acme", workloadSelector: { matchLabels: { app: "ledger" } }, certificate: { issuerRef: { name: "missing-ca", kind: "Issuer" } } }));
     await admin.create(identity(ns, "web", { tenant: "acme", workloadSelector: { matchLabels: { app: "web" } } }));
     await admin.create(identity(ns, "billing", { tenant: "acme", serviceAccountName: "billing-engine" }));
 

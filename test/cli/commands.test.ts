@@ -38,7 +38,8 @@ describe("nexus diff, check --live and test against a real cluster", () => {
   beforeAll(async () => {
     client = adminClient(inject("kubeconfig"));
     dir = await mkdtemp(path.join(tmpdir(), "nexus-cli-"));
-    await createNamespace(client, ns);
+    // The administrators' tenant label makes the namespace's identities members of the tenant.
+    await createNamespace(client, ns, { "security.nexus.io/tenant": `acme-${ns}` });
     // A user of its own, so the audit log shows exactly which requests the CLI made.
     cliKubeconfig = await credentialsFor(inject("controlPlane")).mintUserKubeconfig(CLI_USER, ["system:masters"]);
     running = await startTestOperator(inject("kubeconfig"));

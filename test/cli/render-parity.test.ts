@@ -49,22 +49,27 @@ describe("nexus render equals what the operator writes", () => {
   let running: TestOperator;
   let dir: string;
   const suffix = uniqueName("cli").slice(4);
-  const scenarios: Record<string, { namespaces: string[]; manifests: Manifest[] }> = {};
+  // Each namespace's tenant label ("" for none): the operator reads it from the cluster, the
+  // CLI from the Namespace objects written into the files beside the manifests.
+  const scenarios: Record<string, { namespaces: string[]; tenants: Record<string, string>; manifests: Manifest[] }> = {};
 
   beforeAll(async () => {
     client = adminClient(inject("kubeconfig"));
     dir = await mkdtemp(path.join(tmpdir(), "nexus-render-"));
-    scenarios.examples = { namespaces: [`payments-${suffix}`, `storefront-${suffix}`], manifests: await examplesRenamed(suffix) };
+    scenarios.examples = { namespaces: [`payments-${suffix}`, `storefront-${suffix}`], tenants: { [`payments-${suffix}`]: `acme-${suffix}` }, manifests: await examplesRenamed(suffix) };
     const corpusNamespaces = [`gen-a-${suffix}`, `gen-b-${suffix}`, `gen-c-${suffix}`];
     scenarios.corpus = {
       namespaces: corpusNamespaces,
+      tenants: { [`gen-a-${suffix}`]: `t1-${suffix}`, [`gen-b-${suffix}`]: `t2-${suffix}` },
       manifests: generateCorpus({ namespaces: corpusNamespaces, tenants: [`t1-${suffix}`, `t2-${suffix}`], identities: 40, policies: 80, seed: 20261201 }),
     };
     running = await startTestOperator(inject("kubeconfig"));
     for (const [name, scenario] of Object.entries(scenarios)) {
-      for (const namespace of scenario.namespaces) await createNamespace(client, namespace);
+      const labels = (namespace: string): Record<string, string> => (scenario.tenants[namespace] ? { "security.nexus.io/tenant": scenario.tenants[namespace] } : {});
+      for (const namespace of scenario.namespaces) await createNamespace(client, namespace, labels(namespace));
       for (const manifest of scenario.manifests) await client.create(manifest as unknown as KubeObject);
-      await writeFile(path.join(dir, `${name}.yaml`), scenario.manifests.map((m) => `---\n${yaml.dump(m)}`).join(""));
+      const namespaceDocs = scenario.namespaces.map((namespace) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: labels(namespace) } }));
+      await writeFile(path.join(dir, `${name}.yaml`), [...namespaceDocs, ...scenario.manifests].map((m) => `---\n${yaml.dump(m)}`).join(""));
     }
   });
 

@@ -173,7 +173,7 @@ describe.skipIf(!engine.reachable)("e2e: the chart on k3s", () => {
   it("makes an identity Ready and renders its Certificate and policy", async () => {
     const identity = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name, namespace: ns }, spec });
     await admin.create(identity("web", { workloadSelector: { matchLabels: { app: "web" } } }));
-    await admin.create(identity("ledger", { workloadSelector: { matchLabels: { app: "ledger" } }, certificate: { issuerRef: { name: "absent-ca", kind: "ClusterIssuer" } } }));
+    await admin.create(identity("ledger", { workloadSelector: { matchLabels: { app: "ledger" } }, certificate: { issuerRef: { name: "absent-ca", kind: "Issuer" } } }));
     await admin.create({
       apiVersion: "security.nexus.io/v1alpha1",
       kind: "AccessPolicy",

@@ -6,7 +6,8 @@ import path from "node:path";
 import fc from "fast-check";
 import type { AccessPolicy, EngineIdentity } from "../../operator/api/types.js";
 import { factsOf } from "../../operator/access/identity-index.js";
-import { defaultRenderConfig } from "../../operator/config.js";
+import { defaultRenderConfig, tenantLabelOf } from "../../operator/config.js";
+import { tenantOfNamespace, verifiedFacts } from "../../operator/policy/tenancy.js";
 import type { Scenario } from "../../operator/evaluate/testing/intent-oracle.js";
 import { scenarioArb } from "../../operator/evaluate/testing/scenario-arbitraries.js";
 import { identityLookupOf, renderAccessPolicy, renderNamespaceBaseline, type IdentityFacts, type RenderedObject } from "../../operator/policy/index.js";
@@ -23,8 +24,8 @@ export interface RenderedWorld {
   workloads: JudgeWorkload[];
 }
 
-export function renderWorld(name: string, trustDomain: string, identities: IdentityFacts[], policies: AccessPolicy[]): RenderedWorld {
-  const lookup = identityLookupOf(identities);
+export function renderWorld(name: string, trustDomain: string, identities: IdentityFacts[], policies: AccessPolicy[], namespaceTenants: ReadonlyMap<string, string> = new Map()): RenderedWorld {
+  const lookup = identityLookupOf(identities, namespaceTenants);
   const config = { ...defaultRenderConfig, trustDomain };
   const rendered = policies.flatMap((policy) => renderAccessPolicy(policy, lookup, config).objects);
   const namespaces = [...new Set([...identities.map((i) => i.namespace), ...policies.map((p) => p.metadata.namespace)])].sort();
@@ -43,7 +44,14 @@ export async function examplesWorld(): Promise<RenderedWorld> {
   const documents = await readYamlFiles(await findYamlFiles(path.join(repoRoot, "examples")));
   const identities = documents.filter((d) => d.kind === "EngineIdentity") as unknown as EngineIdentity[];
   const policies = documents.filter((d) => d.kind === "AccessPolicy") as unknown as AccessPolicy[];
-  return renderWorld("examples/", defaultRenderConfig.trustDomain, identities.map(factsOf), policies.map(withGeneration));
+  // Tenancy comes from the Namespace objects' tenant labels, as the operator reads it.
+  const namespaceTenants = new Map<string, string>();
+  for (const ns of documents.filter((d) => d.kind === "Namespace")) {
+    const tenant = tenantOfNamespace((ns.metadata as { labels?: Record<string, string> }).labels, tenantLabelOf(defaultRenderConfig));
+    if (tenant !== undefined) namespaceTenants.set((ns.metadata as { name: string }).name, tenant);
+  }
+  const facts = identities.map((identity) => verifiedFacts(factsOf(identity), namespaceTenants.get(identity.metadata.namespace)));
+  return renderWorld("examples/", defaultRenderConfig.trustDomain, facts, policies.map(withGeneration), namespaceTenants);
 }
 
 /** `count` scenarios of the evaluator's property test, the same ones on every run. */

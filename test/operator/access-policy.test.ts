@@ -49,24 +49,26 @@ describe("AccessPolicy reconciler", () => {
   let running: TestOperator;
   const ns = uniqueName("ap");
   const other = uniqueName("ap-other");
+  // Tenants are cluster-wide: one of this run's own, so no other suite's engines (or claims) join it.
+  const acme = uniqueName("acme");
 
   beforeAll(async () => {
     client = adminClient(inject("kubeconfig"));
-    await createNamespace(client, ns);
+    await createNamespace(client, ns, { "security.nexus.io/tenant": acme });
     await createNamespace(client, other);
     // Its own user, so the audit log tells its writes from the test's.
     const operatorKubeconfig = await credentialsFor(inject("controlPlane")).mintUserKubeconfig(OPERATOR_USER, ["system:masters"]);
     running = await startTestOperator(operatorKubeconfig);
     for (const object of [
-      identity(ns, "ledger", { tenant: "acme", workloadSelector: { matchLabels: { app: "ledger" } } }),
-      identity(ns, "checkout", { tenant: "acme", workloadSelector: { matchLabels: { app: "checkout" } } }),
+      identity(ns, "ledger", { tenant: acme, workloadSelector: { matchLabels: { app: "ledger" } } }),
+      identity(ns, "checkout", { tenant: acme, workloadSelector: { matchLabels: { app: "checkout" } } }),
       identity(ns, "billing", { tenant: "globex", serviceAccountName: "billing-engine" }),
       identity(other, "web", { workloadSelector: { matchLabels: { app: "web" } } }),
       policy(ns, "ledger-callers", {
         targetIdentity: "ledger",
         rules: [
           {
-            from: [{ tenant: "acme" }, { identity: { name: "web", namespace: other } }, { identity: { name: "billing" } }, { identity: { name: "ghost" } }],
+            from: [{ tenant: acme }, { identity: { name: "web", namespace: other } }, { identity: { name: "billing" } }, { identity: { name: "ghost" } }],
             to: [{ methods: ["GET", "POST"], paths: ["/v1/entries", "/v1/entries/*"] }],
           },
         ],
@@ -138,7 +140,7 @@ describe("AccessPolicy reconciler", () => {
   });
 
   it("re-renders a policy when an identity joins the tenant it names, and when it leaves", async () => {
-    await client.create(identity(ns, "payouts", { tenant: "acme" }));
+    await client.create(identity(ns, "payouts", { tenant: acme }));
     const joined = `cluster.local/ns/${ns}/sa/payouts`;
     await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => principalsOf(o).includes(joined), "new tenant member admitted");
     await client.mergePatch(resources.engineIdentity, "payouts", ns, { spec: { tenant: "globex" } }, "kubectl-edit");
@@ -181,7 +183,7 @@ describe("AccessPolicy reconciler", () => {
   });
 
   it("reports a missing target and renders nothing for it", async () => {
-    await client.create(policy(ns, "no-target", { targetIdentity: "missing", rules: [{ from: [{ tenant: "acme" }] }] }));
+    await client.create(policy(ns, "no-target", { targetIdentity: "missing", rules: [{ from: [{ tenant: acme }] }] }));
     const ap = await waitForObject(client, resources.accessPolicy, "no-target", ns, (o) => hasCondition(o, "Ready", "False"), "policy not Ready");
     expect(conditionOf(ap, "Resolved")?.reason).toBe("TargetNotFound");
     expect(await getOrUndefined(client, resources.authorizationPolicy, "nexus-no-target", ns)).toBeUndefined();

@@ -140,12 +140,12 @@ describe("EngineIdentity reconciler with cert-manager", () => {
   });
 
   it("updates the Certificate when the identity's spec changes", async () => {
-    await client.mergePatch(resources.engineIdentity, "rsa-3072", ns, { spec: { certificate: { duration: "3h", dnsNames: ["rsa.svc", "api.rsa.svc"] } } }, "kubectl-edit");
+    await client.mergePatch(resources.engineIdentity, "rsa-3072", ns, { spec: { certificate: { duration: "3h", dnsNames: [`rsa.${ns}.svc`, `*.api.${ns}.svc.cluster.local`] } } }, "kubectl-edit");
     const cert = await waitForObject(client, resources.certificate, "rsa-3072-svid", ns, (o) => (o.spec as { duration: string }).duration === "3h", "Certificate updated");
-    expect(cert.spec).toMatchObject({ duration: "3h", renewBefore: "1h0m0s", dnsNames: ["api.rsa.svc", "rsa.svc"] });
+    expect(cert.spec).toMatchObject({ duration: "3h", renewBefore: "1h0m0s", dnsNames: [`*.api.${ns}.svc.cluster.local`, `rsa.${ns}.svc`] });
     await readyIdentity("rsa-3072", (o) => (statusOf(o).certificate?.revision ?? 0) >= 2);
     const { cert: issued } = await issuedCertificate("rsa-3072-svid");
-    expect(issued.subjectAltName?.split(", ").sort()).toEqual(["DNS:api.rsa.svc", "DNS:rsa.svc", `URI:spiffe://cluster.local/ns/${ns}/sa/rsa-3072`].sort());
+    expect(issued.subjectAltName?.split(", ").sort()).toEqual([`DNS:*.api.${ns}.svc.cluster.local`, `DNS:rsa.${ns}.svc`, `URI:spiffe://cluster.local/ns/${ns}/sa/rsa-3072`].sort());
   });
 
   it("removes the Certificate and its own ServiceAccount through garbage collection when the identity is deleted", async () => {

@@ -61,7 +61,7 @@ describe("AccessPolicy status when the rendering cannot be written", () => {
 
   beforeAll(async () => {
     client = adminClient(inject("kubeconfig"));
-    await createNamespace(client, ns);
+    await createNamespace(client, ns, { "security.nexus.io/tenant": "crowd" });
     const objects = [
       identity(ns, "api", { workloadSelector: { matchLabels: { app: "api" } } }),
       identity(ns, "caller", {}),

@@ -50,7 +50,7 @@ describe("etcd and apiserver restarts", () => {
     proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(controlPlane.server).port) });
     const viaProxy = credentialsFor({ ...controlPlane.connection, server: `https://127.0.0.1:${proxy.port}` });
     running = await startTestOperator(await viaProxy.mintUserKubeconfig("nexus-operator-restarts", ["system:masters"]), { logLevel: "info" });
-    for (const ns of workload.namespaces) await createNamespace(client, ns);
+    for (const ns of workload.namespaces) await createNamespace(client, ns, { "security.nexus.io/tenant": workload.namespaceTenants.get(ns)! });
   }, 240_000);
 
   afterAll(async () => {

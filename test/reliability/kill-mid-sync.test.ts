@@ -43,7 +43,7 @@ describe("operator killed in the middle of its first sync", () => {
 
   beforeAll(async () => {
     client = adminClient(inject("kubeconfig"));
-    for (const ns of workload.namespaces) await createNamespace(client, ns);
+    for (const ns of workload.namespaces) await createNamespace(client, ns, { "security.nexus.io/tenant": workload.namespaceTenants.get(ns)! });
     const created = Date.now();
     await runPool(workload.identities, 16, (o) => client.create(o as unknown as KubeObject));
     await runPool(workload.policies, 16, (o) => client.create(o as unknown as KubeObject));

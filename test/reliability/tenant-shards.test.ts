@@ -59,7 +59,7 @@ describe("a tenant growing past the shard budget and shrinking back", () => {
 
   beforeAll(async () => {
     client = adminClient(inject("kubeconfig"));
-    await createNamespace(client, ns);
+    await createNamespace(client, ns, { "security.nexus.io/tenant": "acme" });
     const connection = inject("controlPlane");
     proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(connection.server).port) });
     const viaProxy = credentialsFor({ ...connection, server: `https://127.0.0.1:${proxy.port}` });

@@ -48,7 +48,8 @@ export function generateCorpus(shape: CorpusShape): Manifest[] {
         ...(f.tenant ? { tenant: f.tenant } : {}),
         ...(f.serviceAccountName ? { serviceAccountName: f.serviceAccountName } : {}),
         ...(f.selector ? { workloadSelector: { matchLabels: { [f.selector]: name } } } : {}),
-        ...(f.certificate ? { certificate: f.certificate } : {}),
+        // A name of the identity's own namespace: anything else gets no Certificate.
+        ...(f.certificate ? { certificate: "dnsNames" in f.certificate ? { ...f.certificate, dnsNames: [`${name}.${f.namespace}.svc`] } : f.certificate } : {}),
       },
     }));
 
