@@ -5,42 +5,35 @@
 // byte-identical output.
 import type { AccessPolicy, UnresolvedSource } from "../api/types.js";
 import type { RenderConfig } from "../config.js";
-import { canonicalDigest } from "../render/hash.js";
+import { policyHashOf } from "../render/content-hash.js";
+import { gateName, jwtName, shardName } from "../render/names.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
 import type { IdentityLookup } from "./identity-lookup.js";
 import type { AuthorizationPolicySpec, IstioRule, RenderedObject, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
-import { customGateSpec, gatedOperationRules, gateName, gateOn } from "./credential-gate.js";
+import { customGateSpec, gatedOperationRules, gateOn } from "./credential-gate.js";
 import { mergeRulesWithSameCallers } from "./merge-rules.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
-import { jsonBytes, SHARD_BUDGET_BYTES, shardName, shardRules } from "./shard.js";
+import { jsonBytes, SHARD_BUDGET_BYTES, shardRules } from "./shard.js";
 import { resolveTarget } from "./target.js";
 import { tenantIsolationFor } from "./tenant-isolation.js";
 
 export interface PolicyRenderResult {
   /** Sorted by kind, then name. */
   objects: RenderedObject[];
-  /** sha256 of the canonical JSON of the rendered kinds, names and specs. */
+  /** The policy's version: sha256 over the sorted (kind, name, content hash) of its objects (render/content-hash.ts). */
   policyHash: string;
   unresolved: UnresolvedSource[];
   target: { resolved: boolean; reason?: string; message?: string };
   resolvedSources: number;
 }
 
-export function renderedName(policy: AccessPolicy): string {
-  return `nexus-${policy.metadata.name}`;
-}
-
-export function requireJwtName(policy: AccessPolicy): string {
-  return `${renderedName(policy)}-require-jwt`;
-}
-
 export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLookup, config: RenderConfig): PolicyRenderResult {
   const target = resolveTarget(policy, identities);
   if (!target.resolved) {
-    return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
+    return { objects: [], policyHash: policyHashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
   }
   const action = actionOf(policy);
   const issuers = policy.spec.authentication?.jwt ?? [];
@@ -62,28 +55,24 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   if (action === "Allow" || resolved.rules.length > 0) {
     const envelope = selector ? { selector, action: istioActionOf(action), rules: [] } : { action: istioActionOf(action), rules: [] };
     const shards = shardRules([...mergeRulesWithSameCallers(resolved.rules), ...gated], { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
-    shards.forEach((rules, index) => {
-      specs.push({
-        kind: "AuthorizationPolicy",
-        name: shardName(renderedName(policy), index),
-        spec: istioPolicySpec(istioActionOf(action), rules, selector),
-      });
-    });
+    for (const { n, rules } of shards) {
+      specs.push({ kind: "AuthorizationPolicy", name: shardName(policy.metadata.name, n), spec: istioPolicySpec(istioActionOf(action), rules, selector) });
+    }
   }
   if (gated.length > 0) {
-    specs.push({ kind: "AuthorizationPolicy", name: gateName(renderedName(policy)), spec: customGateSpec(gated, selector) });
+    specs.push({ kind: "AuthorizationPolicy", name: gateName(policy.metadata.name), spec: customGateSpec(gated, selector) });
   }
   if (policy.spec.authentication?.requireJWT) {
-    specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });
+    specs.push({ kind: "AuthorizationPolicy", name: jwtName(policy.metadata.name), spec: requireJwtPolicySpec(selector) });
   }
   if (issuers.length > 0) {
-    specs.push({ kind: "RequestAuthentication", name: renderedName(policy), spec: requestAuthenticationSpec(issuers, selector) });
+    specs.push({ kind: "RequestAuthentication", name: jwtName(policy.metadata.name), spec: requestAuthenticationSpec(issuers, selector) });
   }
   specs.sort(byKindThenName);
-  const policyHash = hashOf(specs, policy.spec.dryRun === true);
+  const objects = specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered)));
   return {
-    objects: specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered, policyHash))),
-    policyHash,
+    objects,
+    policyHash: policyHashOf(objects),
     unresolved: resolved.unresolved,
     target: { resolved: true },
     resolvedSources: resolved.resolvedSources,
@@ -94,10 +83,4 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
 function istioPolicySpec(action: AuthorizationPolicySpec["action"], rules: IstioRule[], selector: WorkloadSelectorSpec | undefined): AuthorizationPolicySpec {
   if (rules.length === 0) return selector ? { action, selector } : { action };
   return selector ? { action, rules, selector } : { action, rules };
-}
-
-// Dry-run is part of the version: turning enforcement on is the change an audit must see.
-function hashOf(specs: RenderedSpec[], dryRun = false): string {
-  const rendered = specs.map(({ kind, name, spec }) => ({ kind, name, spec }));
-  return canonicalDigest(dryRun ? { dryRun, rendered } : rendered);
 }
