@@ -7,7 +7,7 @@
 import type { Caches } from "../caches.js";
 import { renderNamespaceObjects, type IdentityLookup } from "../policy/index.js";
 import { BASELINE_DISABLED, BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
-import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
+import { renderedNeedsWrite } from "../runtime/apply-if-changed.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
@@ -40,11 +40,27 @@ export class BaselineReconciler implements Reconciler {
     const baseline = rendered.filter((o) => o.metadata.labels?.[BASELINE_LABEL] === "true");
     const workloadMtls = rendered.filter((o) => o.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true");
     const wanted = new Set(rendered.map((o) => `${o.kind}/${o.metadata.name}`));
+    // The baseline waits for the namespace's policies (the last policy reconcile enqueues
+    // us again); the workload PeerAuthentications only ever follow those policies.
+    const settled = this.deps.namespaceSettled(namespace);
+    const desired = settled ? [...baseline, ...workloadMtls] : workloadMtls;
+    const written: string[] = [];
+    // Writes first, removals after: an allow-nothing or STRICT object under a name used before
+    // (nexus-default-deny, nexus-strict-mtls) stays until its replacement is there.
+    for (const object of desired) {
+      const current = renderedCacheFor(caches, object.kind).get(object.metadata.name, namespace);
+      if (!renderedNeedsWrite(object, current)) continue;
+      await client.apply(object);
+      written.push(object.metadata.labels?.[WORKLOAD_MTLS_LABEL] ? `workload PeerAuthentication ${object.metadata.name}` : `${object.kind} ${object.metadata.name}`);
+    }
     let removedBaseline = false;
     for (const object of live) {
       if (wanted.has(`${object.kind}/${object.metadata.name}`)) continue;
+      const isBaseline = object.metadata.labels?.[BASELINE_LABEL] === "true";
+      // Still wanted but not written yet (the namespace's policies are not settled): the old one stays.
+      if (isBaseline && baseline.length > 0 && !settled) continue;
       await client.delete(resourceOf(object.apiVersion, object.kind), object.metadata.name, namespace, object.metadata.uid);
-      if (object.metadata.labels?.[BASELINE_LABEL] === "true") removedBaseline = true;
+      if (isBaseline) removedBaseline = baseline.length === 0;
       else log.info({ namespace, object: object.metadata.name }, "removed workload PeerAuthentication no longer needed");
     }
     if (ns && disabled && holdsNexusObjects) {
@@ -54,17 +70,6 @@ export class BaselineReconciler implements Reconciler {
     } else if (ns && removedBaseline) {
       log.info({ namespace }, "removed namespace baseline");
       events.record(ns, "Normal", PolicyReason.BaselineRemoved, "removed the default-deny baseline: the namespace holds no NEXUS object");
-    }
-    // The baseline waits for the namespace's policies (the last policy reconcile enqueues
-    // us again); the workload PeerAuthentications only ever follow those policies.
-    const desired = this.deps.namespaceSettled(namespace) ? [...baseline, ...workloadMtls] : workloadMtls;
-    const written: string[] = [];
-    for (const object of desired) {
-      const current = renderedCacheFor(caches, object.kind).get(object.metadata.name, namespace);
-      const applied = withAppliedHash(object);
-      if (!needsApply(applied, current)) continue;
-      await client.apply(applied);
-      written.push(object.metadata.labels?.[WORKLOAD_MTLS_LABEL] ? `workload PeerAuthentication ${object.metadata.name}` : `${object.kind} ${object.metadata.name}`);
     }
     if (written.length > 0 && ns) {
       log.info({ namespace, objects: written }, "applied namespace baseline");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { APPLIED_HASH_ANNOTATION } from "../runtime/apply-if-changed.js";
+import { CONTENT_HASH_ANNOTATION } from "../render/metadata.js";
 import { rememberOtherFieldManagers } from "../runtime/field-managers.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { DRIFT_REASON, DriftRepairs } from "./drift-repairs.js";
@@ -10,7 +10,7 @@ function rendered(hash: string, managers: Array<{ manager: string; time: string;
   const object: KubeObject = {
     apiVersion: "security.istio.io/v1",
     kind: "AuthorizationPolicy",
-    metadata: { name: "nexus-p", namespace: "ns", uid: "ap-uid", annotations: { [APPLIED_HASH_ANNOTATION]: hash }, managedFields: [{ manager: "nexus-operator", time: "2026-12-01T00:00:00Z" }, ...managers] },
+    metadata: { name: "nexus-p", namespace: "ns", uid: "ap-uid", annotations: { [CONTENT_HASH_ANNOTATION]: hash }, managedFields: [{ manager: "nexus-operator", time: "2026-12-01T00:00:00Z" }, ...managers] },
   };
   rememberOtherFieldManagers(object, "nexus-operator");
   return object;

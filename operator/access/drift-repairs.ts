@@ -3,7 +3,7 @@
 // fighting over it) the repairs are spaced out, doubling up to a ceiling, so a fight costs
 // a bounded number of writes per minute instead of a hot loop. Each other writer is named
 // in one Warning Event per rendered object, not one per repair.
-import { APPLIED_HASH_ANNOTATION } from "../runtime/apply-if-changed.js";
+import { recordedContentHash } from "../render/content-hash.js";
 import { objectKey } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import { otherFieldManagers } from "../runtime/field-managers.js";
@@ -53,8 +53,8 @@ export class DriftRepairs {
    * other write (a new rendering, a missing object) is never held back.
    */
   mayWrite(owner: KubeObject, desired: KubeObject, live: KubeObject | undefined): boolean {
-    const hash = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
-    if (!live?.metadata.uid || hash === undefined || live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== hash) return true;
+    const hash = recordedContentHash(desired);
+    if (!live?.metadata.uid || hash === undefined || recordedContentHash(live) !== hash) return true;
     const now = this.now();
     let history = this.history.get(live.metadata.uid);
     if (history && now - history.lastRepairAt > this.quietResetMs) history = undefined;

@@ -7,7 +7,8 @@ import type { RenderConfig } from "../config.js";
 import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
-import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
+import { isShardName } from "../render/names.js";
+import { renderedNeedsWrite } from "../runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -92,33 +93,37 @@ export class PolicyReconciler implements Reconciler {
       return this.failed(policy, failure, log);
     }
     const wanted = new Set(result.objects.map((o) => `${o.kind}/${o.metadata.name}`));
+    const stale = this.liveObjectsOf(policy).filter((live) => !wanted.has(`${live.kind}/${live.metadata.name}`));
+    // A shard of an Allow no longer rendered goes before the writes: it would keep admitting
+    // callers the new shards leave out. Everything else goes after them: a Deny denies, the
+    // gate's CUSTOM policy guards and the require-JWT policy refuses until replaced, and an
+    // object under a name used before the names changed (2026-12-04) is removed only once its
+    // replacement is written, so migrating never opens a moment without it.
+    // A refused Allow first narrows its objects to admit nobody, then drops the rest (its
+    // CUSTOM policy): removed first, the gated operations would be open in between. A
+    // refused Deny renders nothing new, and what it wrote before keeps denying.
+    const allow = (policy.spec.action ?? "Allow") === "Allow";
+    const removedFirst = allow && !result.refused ? stale.filter((live) => live.kind === "AuthorizationPolicy" && isShardName(policy.metadata.name, live.metadata.name)) : [];
+    const removedLast = !allow && result.refused ? [] : stale.filter((live) => !removedFirst.includes(live));
     let changed = 0;
-    const removeStale = async () => {
-      for (const live of this.liveObjectsOf(policy)) {
-        if (wanted.has(`${live.kind}/${live.metadata.name}`)) continue;
+    const remove = async (objects: KubeObject[]) => {
+      for (const live of objects) {
         await client.delete(resourceOf(live.apiVersion, live.kind), live.metadata.name, live.metadata.namespace, live.metadata.uid);
         changed++;
         log.info({ kind: live.kind, object: live.metadata.name }, "deleted object no longer rendered");
       }
     };
-    // Objects no longer rendered go first for an Allow (a stale shard would keep admitting
-    // callers the new shards leave out) and last for a Deny (it denies until replaced).
-    const allow = (policy.spec.action ?? "Allow") === "Allow";
     try {
-      // A refused Allow first narrows its objects to admit nobody, then drops the rest (its
-      // CUSTOM policy): removed first, the gated operations would be open in between.
-      if (allow && !result.refused) await removeStale();
-      for (const object of result.objects as KubeObject[]) {
-        const desired = withAppliedHash(object);
+      await remove(removedFirst);
+      for (const desired of result.objects as KubeObject[]) {
         const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
-        if (!needsApply(desired, live)) continue;
+        if (!renderedNeedsWrite(desired, live)) continue;
         if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
         await client.apply(desired);
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }
-      // A refused Deny renders nothing new; what it wrote before keeps denying.
-      if (allow ? result.refused : !result.refused) await removeStale();
+      await remove(removedLast);
     } catch (err) {
       return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
     }
@@ -128,7 +133,7 @@ export class PolicyReconciler implements Reconciler {
       return { rendered: condition("Rendered", "False", result.refused.reason, `${result.refused.message}; ${consequence}`) };
     }
     if (changed > 0) {
-      events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash.slice(0, 12)} (${changed} object${changed === 1 ? "" : "s"} written)`);
+      events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash} (${changed} object${changed === 1 ? "" : "s"} written or removed)`);
     }
     return { rendered: condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`) };
   }
@@ -143,9 +148,9 @@ export class PolicyReconciler implements Reconciler {
   }
 
   /**
-   * A rendered name already used by an object this policy does not own: another policy's
-   * shard or require-jwt object can carry the same name (policy "a" shard 1 and policy "a-1"
-   * are both nexus-a-1). Writing it would take the other policy's object over.
+   * A rendered name already used by an object this policy does not own. The names cannot
+   * collide among objects rendered now (render/names.ts), but an object written under the
+   * names used before, or by someone else, can hold one. Writing it would take that object over.
    */
   private nameTaken(policy: Policy, result: PolicyRenderResult): string | undefined {
     for (const object of result.objects) {

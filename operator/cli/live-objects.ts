@@ -2,6 +2,7 @@
 // (uid, resourceVersion, managedFields, status, ...), without the owner reference (it
 // names the source's uid, which files do not have) and without the operator's own
 // applied-hash bookkeeping. What remains is compared byte for byte with `nexus render`.
+import { SOURCE_GENERATION_ANNOTATION } from "../render/metadata.js";
 import { APPLIED_HASH_ANNOTATION } from "../runtime/apply-if-changed.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 
@@ -23,4 +24,17 @@ export function comparableLiveObject(live: KubeObject): KubeObject {
 export function comparableRenderedObject(rendered: KubeObject): KubeObject {
   const { ownerReferences: _owner, ...metadata } = rendered.metadata;
   return { ...rendered, metadata: metadata as KubeObject["metadata"] };
+}
+
+/**
+ * The object without the source generation, for `nexus diff`: the operator does not rewrite
+ * an object whose content did not change, so a live object may name an earlier generation of
+ * its policy than the one `nexus render` predicts, and that is no difference worth showing.
+ */
+export function withoutSourceGeneration(object: KubeObject): KubeObject {
+  const annotations = object.metadata.annotations;
+  if (annotations?.[SOURCE_GENERATION_ANNOTATION] === undefined) return object;
+  const { [SOURCE_GENERATION_ANNOTATION]: _generation, ...rest } = annotations;
+  const { annotations: _all, ...metadata } = object.metadata;
+  return { ...object, metadata: (Object.keys(rest).length > 0 ? { ...metadata, annotations: rest } : metadata) as KubeObject["metadata"] };
 }

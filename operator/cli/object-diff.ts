@@ -3,7 +3,7 @@
 // owner references and applied-hash bookkeeping left out).
 import { createTwoFilesPatch } from "diff";
 import type { KubeObject } from "../runtime/kube-client.js";
-import { comparableLiveObject, comparableRenderedObject } from "./live-objects.js";
+import { comparableLiveObject, comparableRenderedObject, withoutSourceGeneration } from "./live-objects.js";
 import { objectToYaml } from "./serialize.js";
 
 export type ChangeKind = "added" | "changed" | "removed";
@@ -21,8 +21,8 @@ function idOf(object: KubeObject): string {
 
 /** `live` holds only the objects in scope (those the given sources would own). Sorted by id. */
 export function diffObjects(rendered: readonly KubeObject[], live: readonly KubeObject[]): ObjectChange[] {
-  const wanted = new Map(rendered.map((o) => [idOf(o), objectToYaml(comparableRenderedObject(o))]));
-  const existing = new Map(live.map((o) => [idOf(o), objectToYaml(comparableLiveObject(o))]));
+  const wanted = new Map(rendered.map((o) => [idOf(o), objectToYaml(withoutSourceGeneration(comparableRenderedObject(o)))]));
+  const existing = new Map(live.map((o) => [idOf(o), objectToYaml(withoutSourceGeneration(comparableLiveObject(o)))]));
   const changes: ObjectChange[] = [];
   for (const id of [...new Set([...wanted.keys(), ...existing.keys()])].sort()) {
     const before = existing.get(id) ?? "";

@@ -8,7 +8,8 @@ import type { RenderConfig } from "../config.js";
 import type { AccessRequest, AuthorizationPolicyObject, PolicyRuleRef } from "../evaluate/index.js";
 import { attributesOf } from "../evaluate/request.js";
 import { ruleMatches } from "../evaluate/rule-match.js";
-import { renderAccessPolicy, requireJwtName, type IdentityLookup } from "../policy/index.js";
+import { renderAccessPolicy, type IdentityLookup } from "../policy/index.js";
+import { jwtName } from "../render/names.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
 
 export interface SourceOrigin {
@@ -51,7 +52,7 @@ export function provenanceOf(ref: PolicyRuleRef, request: AccessRequest, context
   if (!policy) return { rendered: ref, origin: "other", rules: [], note: policyName === undefined ? "not rendered by NEXUS" : `AccessPolicy ${ref.namespace}/${policyName} is not among the sources read` };
   const file = context.fileOf?.(policy);
   const accessPolicy = { namespace: policy.metadata.namespace, name: policy.metadata.name, ...(file ? { file } : {}) };
-  if (ref.name === requireJwtName(policy)) {
+  if (ref.name === jwtName(policy.metadata.name)) {
     return { rendered: ref, origin: "AccessPolicy", accessPolicy, rules: [], note: "spec.authentication.requireJWT: requests without a valid token are refused" };
   }
   const attributes = attributesOf(request);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { CONTENT_HASH_ANNOTATION } from "../render/metadata.js";
+import { jwtName } from "../render/names.js";
 import type { AccessPolicySpec, JwtCaller, JwtIssuer } from "../api/types.js";
 import type { IstioRule } from "./istio-types.js";
-import { authorizationSpec, findObject, identity, NAMESPACE, render } from "./test-fixtures.js";
+import { authorizationSpec, findObject, identity, NAMESPACE, POLICY_NAME, render } from "./test-fixtures.js";
 
 const target = identity(NAMESPACE, "ledger");
 const idp: JwtIssuer = { issuer: "https://idp.example", jwksUri: "https://idp.example/jwks" };
@@ -70,7 +72,7 @@ describe("authentication.jwt renders a RequestAuthentication", () => {
 describe("authentication.requireJWT", () => {
   const spec: AccessPolicySpec = { targetIdentity: "ledger", dryRun: true, authentication: { jwt: [idp], requireJWT: true }, rules: [{ from: [{ jwt: { issuer: idp.issuer } }] }] };
   const result = render(spec, [target]);
-  const requireJwt = findObject(result, "AuthorizationPolicy", "nexus-ledger-access-require-jwt");
+  const requireJwt = findObject(result, "AuthorizationPolicy", jwtName(POLICY_NAME));
 
   it("adds a DENY policy for requests without a valid token, with the same selector", () => {
     expect(requireJwt?.spec).toEqual({ selector, action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }] });
@@ -80,20 +82,21 @@ describe("authentication.requireJWT", () => {
     const main = findObject(result, "AuthorizationPolicy");
     expect(requireJwt?.metadata.labels).toEqual(main?.metadata.labels);
     expect(requireJwt?.metadata.ownerReferences).toEqual(main?.metadata.ownerReferences);
-    expect(requireJwt?.metadata.annotations).toEqual(main?.metadata.annotations);
+    const withoutContentHash = (annotations: Record<string, string> = {}) => Object.fromEntries(Object.entries(annotations).filter(([key]) => key !== CONTENT_HASH_ANNOTATION));
+    expect(withoutContentHash(requireJwt?.metadata.annotations)).toEqual(withoutContentHash(main?.metadata.annotations));
     expect(requireJwt?.metadata.annotations?.["istio.io/dry-run"]).toBe("true");
   });
 
   it("is absent unless requireJWT is true", () => {
-    const names = render({ ...spec, authentication: { jwt: [idp], requireJWT: false } }, [target]).objects.map((o) => o.metadata.name);
-    expect(names).not.toContain("nexus-ledger-access-require-jwt");
+    const names = render({ ...spec, authentication: { jwt: [idp], requireJWT: false } }, [target]).objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names).not.toContain(`AuthorizationPolicy/${jwtName(POLICY_NAME)}`);
   });
 
   it("is rendered even when the main DENY policy is not, so tokens stay required", () => {
     const deny = render({ targetIdentity: "ledger", action: "Deny", authentication: { jwt: [idp], requireJWT: true } }, [target]);
     expect(deny.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      "AuthorizationPolicy/nexus-ledger-access-require-jwt",
-      "RequestAuthentication/nexus-ledger-access",
+      `AuthorizationPolicy/${jwtName(POLICY_NAME)}`,
+      `RequestAuthentication/${jwtName(POLICY_NAME)}`,
     ]);
   });
 });

@@ -14,10 +14,6 @@ import { selectorField } from "./target.js";
 /** The name of the extension provider Istio's meshConfig must declare for the gate. */
 export const GATE_PROVIDER_NAME = "nexus-authz";
 
-export function gateName(renderedName: string): string {
-  return `${renderedName}-gate`;
-}
-
 /**
  * Whether requests go through the gate: authentication.gate, which defaults to on when API
  * keys are declared. Only Allow policies admit through the gate. A dry-run policy enforces

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { contentHashOf } from "../render/content-hash.js";
+import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "../render/names.js";
 import { renderNamespaceBaseline } from "./namespace-baseline.js";
 
 describe("semantic 1: zero trust by default (namespace baseline)", () => {
@@ -6,8 +8,8 @@ describe("semantic 1: zero trust by default (namespace baseline)", () => {
 
   it("renders exactly an AuthorizationPolicy and a PeerAuthentication, sorted by kind", () => {
     expect(renderNamespaceBaseline("payments").map((o) => [o.kind, o.metadata.name])).toEqual([
-      ["AuthorizationPolicy", "nexus-default-deny"],
-      ["PeerAuthentication", "nexus-strict-mtls"],
+      ["AuthorizationPolicy", DEFAULT_DENY_NAME],
+      ["PeerAuthentication", STRICT_MTLS_NAME],
     ]);
   });
 
@@ -25,6 +27,7 @@ describe("semantic 1: zero trust by default (namespace baseline)", () => {
   ])("labels the %s as a managed baseline, in the namespace, without owner", (_kind, object) => {
     expect(object?.apiVersion).toBe("security.istio.io/v1");
     expect(object?.metadata).toEqual({
+      annotations: { "security.nexus.io/content-hash": contentHashOf(object!) },
       name: object?.metadata.name,
       namespace: "payments",
       labels: { "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/baseline": "true" },

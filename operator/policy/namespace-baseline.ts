@@ -1,11 +1,11 @@
 // The zero-trust floor of a namespace: allow nothing, and STRICT mTLS for every workload.
 // It is shared by all NEXUS objects of the namespace, so it has no owner.
 import { BASELINE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
+import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "../render/names.js";
 import type { RenderedObject, RenderedSpec } from "./istio-types.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
 
-export const DEFAULT_DENY_NAME = "nexus-default-deny";
-export const STRICT_MTLS_NAME = "nexus-strict-mtls";
+export { DEFAULT_DENY_NAME, STRICT_MTLS_NAME };
 
 export function renderNamespaceBaseline(namespace: string): RenderedObject[] {
   const specs: RenderedSpec[] = [

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { contentHashOf } from "../render/content-hash.js";
+import { jwtName, policyObjectName } from "../render/names.js";
 import type { AccessPolicySpec } from "../api/types.js";
 import { identityLookupOf } from "./identity-lookup.js";
 import { renderAccessPolicy } from "./render-access-policy.js";
-import { accessPolicy, config, identity, NAMESPACE, render } from "./test-fixtures.js";
+import { accessPolicy, config, identity, NAMESPACE, POLICY_NAME, render } from "./test-fixtures.js";
 
 const target = identity(NAMESPACE, "ledger");
 const everything: AccessPolicySpec = {
@@ -16,15 +18,15 @@ describe("semantic 8: ownership, labels and annotations", () => {
 
   it("renders the AuthorizationPolicies and RequestAuthentication in the policy's namespace, named after it (workload mTLS is the baseline's)", () => {
     expect(result.objects.map((o) => [o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name])).toEqual([
-      ["security.istio.io/v1", "AuthorizationPolicy", NAMESPACE, "nexus-ledger-access"],
-      ["security.istio.io/v1", "AuthorizationPolicy", NAMESPACE, "nexus-ledger-access-require-jwt"],
-      ["security.istio.io/v1", "RequestAuthentication", NAMESPACE, "nexus-ledger-access"],
+      ["security.istio.io/v1", "AuthorizationPolicy", NAMESPACE, policyObjectName(POLICY_NAME)],
+      ["security.istio.io/v1", "AuthorizationPolicy", NAMESPACE, jwtName(POLICY_NAME)],
+      ["security.istio.io/v1", "RequestAuthentication", NAMESPACE, jwtName(POLICY_NAME)],
     ]);
   });
 
   it.each(result.objects.map((o) => [`${o.kind}/${o.metadata.name}`, o] as const))("%s is labelled, annotated and controlled by the AccessPolicy", (_name, object) => {
     expect(object.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "ledger-access" });
-    expect(object.metadata.annotations).toEqual({ "security.nexus.io/policy-hash": result.policyHash, "security.nexus.io/source-generation": "7" });
+    expect(object.metadata.annotations).toEqual({ "security.nexus.io/content-hash": contentHashOf(object), "security.nexus.io/source-generation": "7" });
     expect(object.metadata.ownerReferences).toEqual([
       { apiVersion: "security.nexus.io/v1alpha1", kind: "AccessPolicy", name: "ledger-access", uid: "uid-ap-1", controller: true, blockOwnerDeletion: true },
     ]);

@@ -5,44 +5,37 @@
 // byte-identical output.
 import type { AccessPolicy, UnresolvedSource } from "../api/types.js";
 import type { RenderConfig } from "../config.js";
-import { canonicalDigest } from "../render/hash.js";
+import { policyHashOf } from "../render/content-hash.js";
+import { gateName, jwtName, shardName } from "../render/names.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
 import type { IdentityLookup } from "./identity-lookup.js";
 import type { AuthorizationPolicySpec, IstioRule, RenderedObject, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
 import { actionOf, istioActionOf } from "./policy-action.js";
 import { policyObjectMetadata } from "./policy-metadata.js";
-import { customGateSpec, gatedOperationRules, gateName, gateOn, renderRefusal, type Refusal } from "./credential-gate.js";
+import { customGateSpec, gatedOperationRules, gateOn, renderRefusal, type Refusal } from "./credential-gate.js";
 import { mergeRulesWithSameCallers } from "./merge-rules.js";
 import { resolveRules } from "./resolve-rules.js";
 import { byKindThenName, istioObject } from "./rendered-object.js";
-import { jsonBytes, SHARD_BUDGET_BYTES, shardName, shardRules } from "./shard.js";
+import { jsonBytes, SHARD_BUDGET_BYTES, shardRules } from "./shard.js";
 import { resolveTarget } from "./target.js";
 import { tenantIsolationFor } from "./tenant-isolation.js";
 
 export interface PolicyRenderResult {
   /** Sorted by kind, then name. */
   objects: RenderedObject[];
-  /** sha256 of the canonical JSON of the rendered kinds, names and specs. */
+  /** The policy's version: sha256 over the sorted (kind, name, content hash) of its objects (render/content-hash.ts). */
   policyHash: string;
   unresolved: UnresolvedSource[];
   target: { resolved: boolean; reason?: string; message?: string };
   resolvedSources: number;
-  /** Not rendered at all, and why (Rendered=False with this reason); objects is empty. */
+  /** Refused as written, and why (Rendered=False with this reason); see renderRefused for what is still rendered. */
   refused?: Refusal;
-}
-
-export function renderedName(policy: AccessPolicy): string {
-  return `nexus-${policy.metadata.name}`;
-}
-
-export function requireJwtName(policy: AccessPolicy): string {
-  return `${renderedName(policy)}-require-jwt`;
 }
 
 export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLookup, config: RenderConfig): PolicyRenderResult {
   const target = resolveTarget(policy, identities);
   if (!target.resolved) {
-    return { objects: [], policyHash: hashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
+    return { objects: [], policyHash: policyHashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };
   }
   const refused = renderRefusal(policy, target.identity, identities);
   if (refused) return renderRefused(policy, target.selector, refused);
@@ -52,7 +45,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     policyNamespace: policy.metadata.namespace,
     identities,
     trustDomain: config.trustDomain,
-    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : { assumeMissingIdentities: true, includeUnverifiedClaims: true }),
+    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : { assumeMissingIdentities: true }),
     isolation: tenantIsolationFor(policy, target.identity, identities, config.trustDomain),
     apiKeys: policy.spec.authentication?.apiKeys?.keys,
     gateOn: gateOn(policy),
@@ -66,28 +59,24 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
   if (action === "Allow" || resolved.rules.length > 0) {
     const envelope = selector ? { selector, action: istioActionOf(action), rules: [] } : { action: istioActionOf(action), rules: [] };
     const shards = shardRules([...mergeRulesWithSameCallers(resolved.rules), ...gated], { budgetBytes: config.shardBudgetBytes ?? SHARD_BUDGET_BYTES, envelopeBytes: jsonBytes(envelope) });
-    shards.forEach((rules, index) => {
-      specs.push({
-        kind: "AuthorizationPolicy",
-        name: shardName(renderedName(policy), index),
-        spec: istioPolicySpec(istioActionOf(action), rules, selector),
-      });
-    });
+    for (const { n, rules } of shards) {
+      specs.push({ kind: "AuthorizationPolicy", name: shardName(policy.metadata.name, n), spec: istioPolicySpec(istioActionOf(action), rules, selector) });
+    }
   }
   if (gated.length > 0) {
-    specs.push({ kind: "AuthorizationPolicy", name: gateName(renderedName(policy)), spec: customGateSpec(gated, selector) });
+    specs.push({ kind: "AuthorizationPolicy", name: gateName(policy.metadata.name), spec: customGateSpec(gated, selector) });
   }
   if (policy.spec.authentication?.requireJWT) {
-    specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });
+    specs.push({ kind: "AuthorizationPolicy", name: jwtName(policy.metadata.name), spec: requireJwtPolicySpec(selector) });
   }
   if (issuers.length > 0) {
-    specs.push({ kind: "RequestAuthentication", name: renderedName(policy), spec: requestAuthenticationSpec(issuers, selector) });
+    specs.push({ kind: "RequestAuthentication", name: jwtName(policy.metadata.name), spec: requestAuthenticationSpec(issuers, selector) });
   }
   specs.sort(byKindThenName);
-  const policyHash = hashOf(specs, policy.spec.dryRun === true);
+  const objects = specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered)));
   return {
-    objects: specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered, policyHash))),
-    policyHash,
+    objects,
+    policyHash: policyHashOf(objects),
     unresolved: resolved.unresolved,
     target: { resolved: true },
     resolvedSources: resolved.resolvedSources,
@@ -103,29 +92,16 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
 function renderRefused(policy: AccessPolicy, selector: WorkloadSelectorSpec | undefined, refused: Refusal): PolicyRenderResult {
   const specs: RenderedSpec[] = [];
   if (actionOf(policy) === "Allow") {
-    specs.push({ kind: "AuthorizationPolicy", name: shardName(renderedName(policy), 0), spec: istioPolicySpec("ALLOW", [], selector) });
-    if (policy.spec.authentication?.requireJWT) specs.push({ kind: "AuthorizationPolicy", name: requireJwtName(policy), spec: requireJwtPolicySpec(selector) });
+    specs.push({ kind: "AuthorizationPolicy", name: shardName(policy.metadata.name, 0), spec: istioPolicySpec("ALLOW", [], selector) });
+    if (policy.spec.authentication?.requireJWT) specs.push({ kind: "AuthorizationPolicy", name: jwtName(policy.metadata.name), spec: requireJwtPolicySpec(selector) });
   }
   specs.sort(byKindThenName);
-  const policyHash = hashOf(specs, policy.spec.dryRun === true);
-  return {
-    objects: specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered, policyHash))),
-    policyHash,
-    unresolved: [],
-    target: { resolved: true },
-    resolvedSources: 0,
-    refused,
-  };
+  const objects = specs.map((rendered) => istioObject(rendered, policyObjectMetadata(policy, rendered)));
+  return { objects, policyHash: policyHashOf(objects), unresolved: [], target: { resolved: true }, resolvedSources: 0, refused };
 }
 
 /** Keys in sorted order, as the hash and the YAML writer read them; literals, as this runs for every policy. */
 function istioPolicySpec(action: AuthorizationPolicySpec["action"], rules: IstioRule[], selector: WorkloadSelectorSpec | undefined): AuthorizationPolicySpec {
   if (rules.length === 0) return selector ? { action, selector } : { action };
   return selector ? { action, rules, selector } : { action, rules };
-}
-
-// Dry-run is part of the version: turning enforcement on is the change an audit must see.
-function hashOf(specs: RenderedSpec[], dryRun = false): string {
-  const rendered = specs.map(({ kind, name, spec }) => ({ kind, name, spec }));
-  return canonicalDigest(dryRun ? { dryRun, rendered } : rendered);
 }

@@ -1,55 +1,127 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { contentHashOf, recordedContentHash } from "../render/content-hash.js";
+import { policyObjectName, shardName } from "../render/names.js";
 import type { IstioRule } from "./istio-types.js";
-import { jsonBytes, shardName, shardRules } from "./shard.js";
-import { authorizationSpec, identity, NAMESPACE, principalOf, render } from "./test-fixtures.js";
+import { contentPieces, jsonBytes, PIECE_MAX_BYTES, shardRules, type Shard } from "./shard.js";
+import { authorizationSpec, identity, NAMESPACE, POLICY_NAME, principalOf, render } from "./test-fixtures.js";
 
 const principals = (count: number, prefix = "engine") => Array.from({ length: count }, (_, i) => principalOf(NAMESPACE, `${prefix}-${String(i).padStart(4, "0")}`));
 const ruleFrom = (values: string[], extra: Partial<IstioRule> = {}): IstioRule => ({ from: [{ source: { principals: values } }], ...extra });
 const METADATA_ALLOWANCE = 8 * 1024;
+const BUDGET = 512 * 1024;
+const rulesOf = (shards: Shard[]) => shards.flatMap((s) => s.rules);
 
 describe("sharding a rendered AuthorizationPolicy under its size budget", () => {
   it("keeps everything in one group when it fits, and one empty group for no rules", () => {
     const rules = [ruleFrom(principals(3))];
-    expect(shardRules(rules, { budgetBytes: 512 * 1024, envelopeBytes: 100 })).toEqual([rules]);
-    expect(shardRules([], { budgetBytes: 512 * 1024, envelopeBytes: 100 })).toEqual([[]]);
+    expect(shardRules(rules, { budgetBytes: BUDGET, envelopeBytes: 100 })).toEqual([{ n: 0, rules }]);
+    expect(shardRules([], { budgetBytes: BUDGET, envelopeBytes: 100 })).toEqual([{ n: 0, rules: [] }]);
   });
 
-  it("packs rules in order into groups that each fit the room left by the envelope", () => {
+  it("packs rules into groups that each fit the room left by the envelope", () => {
     const rules = Array.from({ length: 40 }, (_, i) => ruleFrom(principals(5, `r${i}`)));
     const budgetBytes = METADATA_ALLOWANCE + 100 + 3 * (jsonBytes(rules[0]) + 1);
     const groups = shardRules(rules, { budgetBytes, envelopeBytes: 100 });
-    expect(groups.flat()).toEqual(rules);
+    expect(rulesOf(groups).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([...rules].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    expect(groups[0]!.n).toBe(0);
+    expect(new Set(groups.map((g) => g.n)).size).toBe(groups.length);
     expect(groups.length).toBeGreaterThan(10);
-    for (const group of groups) expect(group.reduce((sum, rule) => sum + jsonBytes(rule) + 1, 0)).toBeLessThanOrEqual(budgetBytes - 100 - METADATA_ALLOWANCE);
+    for (const group of groups) expect(group.rules.reduce((sum, rule) => sum + jsonBytes(rule) + 1, 0)).toBeLessThanOrEqual(budgetBytes - 100 - METADATA_ALLOWANCE);
   });
 
-  it("cuts a rule too large alone by its sources, keeping its operations and conditions on every piece", () => {
+  it("cuts a long list into pieces, keeping its rule's operations and conditions on every piece", () => {
     const to = [{ operation: { methods: ["GET"] } }];
     const when = [{ key: "request.auth.claims[group]", values: ["admin"] }];
     const values = principals(200);
     const rule = { from: [{ source: { principals: values } }, { source: { namespaces: ["frontend"] } }], to, when };
-    const groups = shardRules([rule], { budgetBytes: METADATA_ALLOWANCE + 2_000, envelopeBytes: 0 });
-    const pieces = groups.flat();
+    const pieces = rulesOf(shardRules([rule], { budgetBytes: METADATA_ALLOWANCE + 2_000, envelopeBytes: 0 }));
     expect(pieces.length).toBeGreaterThan(5);
     for (const piece of pieces) {
       expect(piece.to).toEqual(to);
       expect(piece.when).toEqual(when);
       expect(piece.from).toHaveLength(1);
     }
-    expect(pieces.flatMap((p) => p.from?.[0]?.source.principals ?? [])).toEqual(values);
+    expect(pieces.flatMap((p) => p.from?.[0]?.source.principals ?? []).sort()).toEqual(values);
     expect(pieces.flatMap((p) => p.from?.[0]?.source.namespaces ?? [])).toEqual(["frontend"]);
   });
 
   it("never cuts a negative field or a source with several fields: a piece of either would match more callers", () => {
     const negative: IstioRule = { from: [{ source: { notRequestPrincipals: Array.from({ length: 100 }, (_, i) => `issuer-${i}/*`) } }] };
     const both: IstioRule = { from: [{ source: { principals: principals(100), namespaces: ["a"] } }] };
-    const pieces = shardRules([negative, both], { budgetBytes: METADATA_ALLOWANCE + 500, envelopeBytes: 0 }).flat();
+    const pieces = rulesOf(shardRules([negative, both], { budgetBytes: METADATA_ALLOWANCE + 500, envelopeBytes: 0 }));
     expect(pieces).toEqual([negative, both]);
   });
 
-  it("names the first shard after the policy and the others with a counter", () => {
-    expect([0, 1, 2].map((i) => shardName("nexus-p", i))).toEqual(["nexus-p", "nexus-p-1", "nexus-p-2"]);
+  it("names the first shard after the policy and the others with a dot and their number", () => {
+    expect([0, 1, 2].map((i) => shardName("p", i))).toEqual(["nexus-p", "nexus-p.1", "nexus-p.2"]);
+  });
+});
+
+describe("pieces chosen by content", () => {
+  // Principals as a large tenant has them: many namespaces, names of varying length.
+  const member = fc.tuple(fc.integer({ min: 0, max: 199 }), fc.stringMatching(/^[a-z][a-z0-9-]{2,30}[a-z0-9]$/)).map(([ns, name]) => `cluster.local/ns/tenant-${ns}/sa/${name}`);
+  const tenant = fc.uniqueArray(member, { minLength: 400, maxLength: 2_500 }).map((list) => list.sort());
+  const rulesNaming = (list: string[]): IstioRule[] => [
+    { from: [{ source: { principals: list } }], to: [{ operation: { methods: ["GET"], paths: ["/area-0/*"] } }] },
+    { from: [{ source: { principals: list } }], to: [{ operation: { methods: ["POST"], paths: ["/area-1/*"] } }] },
+  ];
+  const byNumber = (shards: Shard[]) => new Map(shards.map((s) => [s.n, JSON.stringify(s.rules)]));
+  /** Shards added, removed or rewritten between two renderings. */
+  const changedShards = (before: Shard[], after: Shard[]) => {
+    const a = byNumber(before);
+    const b = byNumber(after);
+    return [...new Set([...a.keys(), ...b.keys()])].filter((n) => a.get(n) !== b.get(n)).length;
+  };
+
+  it("adding or removing one member changes at most a few shards, about one on average, however large the tenant", () => {
+    const counts: number[] = [];
+    fc.assert(
+      fc.property(tenant, member, fc.nat(), (list, extra, pick) => {
+        const before = shardRules(rulesNaming(list), { budgetBytes: BUDGET, envelopeBytes: 200 });
+        const added = [...new Set([...list, extra])].sort();
+        const removed = list.filter((_, i) => i !== pick % list.length);
+        for (const after of [added, removed].map((l) => shardRules(rulesNaming(l), { budgetBytes: BUDGET, envelopeBytes: 200 }))) {
+          const changed = changedShards(before, after);
+          counts.push(changed);
+          expect(changed).toBeLessThanOrEqual(4);
+        }
+        // The property says little unless the lists were really cut.
+        expect(before.length).toBeGreaterThan(1);
+      }),
+      { numRuns: 150, endOnFailure: true },
+    );
+    expect(counts.reduce((a, b) => a + b, 0) / counts.length).toBeLessThan(2);
+  });
+
+  it("is deterministic: the same members in new lists give byte-identical shards", () => {
+    fc.assert(
+      fc.property(tenant, (list) => {
+        const first = shardRules(rulesNaming(list), { budgetBytes: BUDGET, envelopeBytes: 200 });
+        const again = shardRules(rulesNaming([...list]), { budgetBytes: BUDGET, envelopeBytes: 200 });
+        expect(JSON.stringify(again)).toBe(JSON.stringify(first));
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+  });
+
+  it("keeps each piece within the largest piece size and loses or repeats no member", () => {
+    fc.assert(
+      fc.property(tenant, fc.integer({ min: 200, max: PIECE_MAX_BYTES }), (list, max) => {
+        const pieces = contentPieces(list, max);
+        expect(pieces.flatMap((p) => p.values)).toEqual(list);
+        for (const piece of pieces) expect(piece.values.length === 1 || jsonBytes(piece.values) <= max).toBe(true);
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
+  it("puts the pieces of one list named by several rules into the same shards", () => {
+    const list = principals(2_000);
+    const one = shardRules(rulesNaming(list).slice(0, 1), { budgetBytes: BUDGET, envelopeBytes: 200 });
+    const two = shardRules(rulesNaming(list), { budgetBytes: BUDGET, envelopeBytes: 200 });
+    expect(two.map((s) => s.n)).toEqual(one.map((s) => s.n));
+    for (const shard of two) expect(shard.rules).toHaveLength(2);
   });
 });
 
@@ -64,8 +136,9 @@ describe("the renderer shards a large tenant source", () => {
     const result = render(spec, [target, ...members, ...own]);
     const shards = result.objects.filter((o) => o.kind === "AuthorizationPolicy");
     expect(shards.length).toBeGreaterThan(2);
-    expect(shards.map((o) => o.metadata.name)).toEqual(shards.map((_, i) => shardName("nexus-ledger-access", i)).sort());
+    expect(shards.map((o) => o.metadata.name)).toContain(policyObjectName(POLICY_NAME));
     for (const shard of shards) {
+      expect(shard.metadata.name).toMatch(/^nexus-ledger-access(\.[1-9][0-9]*)?$/);
       expect(jsonBytes(shard)).toBeLessThanOrEqual(512 * 1024);
       expect(shard.spec).toMatchObject({ selector: { matchLabels: { app: "ledger" } }, action: "ALLOW" });
     }
@@ -73,11 +146,18 @@ describe("the renderer shards a large tenant source", () => {
     expect(listed).toHaveLength(10 * 3_002);
   });
 
-  it("covers every shard with the one policy hash", () => {
+  it("records on each object the hash of its own content, and a member leaving rewrites one or two shards while the policy's version changes", () => {
     const result = render(spec, [target, ...members, ...own]);
-    const fewer = render(spec, [target, ...members.slice(1), ...own]);
-    expect(new Set(result.objects.map((o) => o.metadata.annotations?.["security.nexus.io/policy-hash"]))).toEqual(new Set([result.policyHash]));
+    const fewer = render(spec, [target, ...members.filter((_, i) => i !== 1_234), ...own]);
+    for (const object of result.objects) expect(recordedContentHash(object)).toBe(contentHashOf(object));
+    expect(result.objects.every((o) => o.metadata.annotations?.["security.nexus.io/policy-hash"] === undefined)).toBe(true);
     expect(fewer.policyHash).not.toBe(result.policyHash);
+    const before = new Map(result.objects.map((o) => [o.metadata.name, recordedContentHash(o)]));
+    const after = new Map(fewer.objects.map((o) => [o.metadata.name, recordedContentHash(o)]));
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((name) => before.get(name) !== after.get(name));
+    expect(changed.length).toBeGreaterThanOrEqual(1);
+    expect(changed.length).toBeLessThanOrEqual(2);
+    expect(result.objects.length).toBeGreaterThan(10);
   });
 
   it("renders a small policy as one object named after it, as before", () => {

@@ -1,8 +1,10 @@
 // Splits the rules of one rendered AuthorizationPolicy over as many objects as it takes to
-// keep each under a size budget. etcd refuses an object of about 1.5 MiB, and a tenant of a
-// few thousand engines named in a few rules renders more than that. Istio ORs the rules of
-// every policy of one action on a workload, so rules spread over several policies mean what
-// they meant in one.
+// keep each under a size budget, and cuts long principal lists into pieces chosen by their
+// content, so that one member joining or leaving a tenant of thousands rewrites one or two
+// shards of each policy naming it, not all of them. etcd refuses an object of about 1.5 MiB,
+// and a tenant of a few thousand engines named in a few rules renders more than that. Istio
+// ORs the rules of every policy of one action on a workload, so rules spread over several
+// policies mean what they meant in one.
 import type { IstioRule, IstioSource } from "./istio-types.js";
 
 /** The budget of one rendered AuthorizationPolicy, in bytes of JSON: far below etcd's limit. */
@@ -14,6 +16,12 @@ export const SHARD_BUDGET_BYTES = 512 * 1024;
  * that alone needs more than this is passed in as `envelopeBytes`.
  */
 const METADATA_ALLOWANCE_BYTES = 8 * 1024;
+
+/**
+ * The largest piece of a cut list, in JSON bytes. A list longer than this is cut; a member
+ * change then rewrites about one piece (half of this on average) per rule naming the list.
+ */
+export const PIECE_MAX_BYTES = 16 * 1024;
 
 /**
  * Source fields whose values are alternatives: a caller matches the field when it matches
@@ -30,18 +38,165 @@ export interface ShardOptions {
   envelopeBytes: number;
 }
 
+export interface Shard {
+  /** 0 for the policy's first object; others a number fixed by the shard's content (see names.ts shardName). */
+  n: number;
+  rules: IstioRule[];
+}
+
 /**
- * The rules in order, grouped so that each group plus the envelope fits the budget. Always
- * at least one group (possibly empty), so a policy keeps its first object. A rule that does
- * not fit a budget alone is cut by its sources first; a source that cannot be cut and still
- * does not fit stays whole and its group is over budget (the write then reports it).
+ * The rules grouped into shards that each fit the budget with the envelope. Shard 0 always
+ * exists (possibly without rules), so a policy keeps its first object.
+ *
+ * Rules without a long list are kept whole and packed in order (a rule too large alone is cut
+ * by its sources first). A rule with a long list is cut into one rule per source, and each
+ * long list into pieces whose ends are chosen by content: a piece ends after a value whose
+ * hash meets a condition (with a least and a largest piece size). Pieces not touched by a
+ * change keep their values, and each piece goes, with the pieces of other rules that end at
+ * the same value, into a shard whose number comes from that value. So adding or removing one
+ * member changes the one shard holding its piece (two when it makes or removes an end).
+ * A source that cannot be cut and still does not fit stays whole and its shard is over budget
+ * (the write then reports it).
  */
-export function shardRules(rules: IstioRule[], options: ShardOptions): IstioRule[][] {
+export function shardRules(rules: IstioRule[], options: ShardOptions): Shard[] {
   const room = Math.max(1, options.budgetBytes - options.envelopeBytes - METADATA_ALLOWANCE_BYTES);
+  const pieceMax = Math.max(1, Math.min(PIECE_MAX_BYTES, Math.floor(room / 2)));
+  const whole: IstioRule[] = [];
+  const pieceGroups = new Map<string, IstioRule[]>();
+  for (const rule of rules) {
+    if (!hasLongList(rule, pieceMax)) {
+      whole.push(rule);
+      continue;
+    }
+    const { from = [], ...rest } = rule;
+    for (const { source } of from) {
+      const field = splittableFieldOf(source);
+      const values = field ? source[field] : undefined;
+      if (!field || !values || jsonBytes(values) <= pieceMax) {
+        whole.push({ from: [{ source }], ...rest });
+        continue;
+      }
+      for (const piece of contentPieces(values, pieceMax)) {
+        const key = `${field}\n${piece.key}`;
+        let group = pieceGroups.get(key);
+        if (!group) pieceGroups.set(key, (group = []));
+        group.push({ from: [{ source: { [field]: piece.values } }], ...rest });
+      }
+    }
+  }
   // Nearly every policy fits whole: one measure of all its rules then, not one per rule.
-  if (jsonBytes(rules) <= room) return [rules];
-  const groups = packBySize(rules.flatMap((r) => cutToFit(r, room)), room);
-  return groups.length > 0 ? groups : [[]];
+  const packed = jsonBytes(whole) <= room ? [whole] : packBySize(whole.flatMap((r) => cutToFit(r, room)), room);
+  const keyed: Array<{ key: string; rules: IstioRule[] }> = packed.slice(1).map((group, i) => ({ key: `packed\n${i + 1}`, rules: group }));
+  for (const [key, group] of pieceGroups) {
+    if (jsonBytes(group) <= room) keyed.push({ key, rules: group });
+    else packBySize(group, room).forEach((part, j) => keyed.push({ key: j === 0 ? key : `${key}\n${j}`, rules: part }));
+  }
+  let first = packed[0] ?? [];
+  // A DENY without rules is refused by Istio: when every rule was cut, the first piece leads.
+  if (first.length === 0 && keyed.length > 0) first = keyed.shift()!.rules;
+  const shards: Shard[] = [{ n: 0, rules: first }];
+  const taken = new Set<number>([0]);
+  // Numbers are given in key order, so a (rare) clash of two hashes resolves the same way every time.
+  for (const { key, rules: group } of keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    let n = shardNumberOf(key);
+    while (taken.has(n)) n = (n % SHARD_NUMBERS) + 1;
+    taken.add(n);
+    shards.push({ n, rules: group });
+  }
+  return shards.sort((a, b) => a.n - b.n);
+}
+
+/** Shard numbers run from 1 to this; with a few hundred shards per policy a clash is about one in ten thousand policies. */
+const SHARD_NUMBERS = 999_999_999;
+
+function shardNumberOf(key: string): number {
+  return (fnv1a32(key) % SHARD_NUMBERS) + 1;
+}
+
+function hasLongList(rule: IstioRule, pieceMax: number): boolean {
+  return (rule.from ?? []).some(({ source }) => {
+    const field = splittableFieldOf(source);
+    const values = field ? source[field] : undefined;
+    return values !== undefined && values.length > 1 && jsonBytes(values) > pieceMax;
+  });
+}
+
+interface Piece {
+  /** The value the piece ends at, or END for the piece that runs to the end of the list. */
+  key: string;
+  values: string[];
+}
+
+const END = "\u0000end";
+
+// A tenant's principals are one list shared by every rule and policy naming the tenant: it is
+// cut once, and its pieces (shared too) are what the hash keeps texts of.
+const cutLists = new WeakMap<readonly string[], { length: number; max: number; pieces: Piece[] }>();
+
+/**
+ * The list cut at ends chosen by content alone: a value ends a piece when its hash falls
+ * below its share of the target size (pieces then average about max/2 bytes). A piece still
+ * larger than max is cut again inside, at the ends a four times smaller target gives (which
+ * include every end of the larger one), and so on. Whether a value ends a piece depends on
+ * the value only, never on where a piece started, so a change moves no end but its own: the
+ * piece holding a new member changes, and one more when that member is an end itself or
+ * makes its piece too large.
+ */
+export function contentPieces(values: readonly string[], max: number): Piece[] {
+  const known = cutLists.get(values);
+  if (known && known.length === values.length && known.max === max) return known.pieces;
+  const pieces: Piece[] = [];
+  const sizes = values.map((value) => jsonBytes(value) + 1);
+  const draws = values.map((value) => mix32(fnv1a32(value)) / 2 ** 32);
+  const cut = (start: number, end: number, target: number, endKey: string) => {
+    let bytes = 2;
+    for (let i = start; i < end; i++) bytes += sizes[i]!;
+    if (bytes <= max || end - start === 1) {
+      pieces.push({ key: endKey, values: values.slice(start, end) });
+      return;
+    }
+    let from = start;
+    for (let i = start; i < end - 1; i++) {
+      if (draws[i]! < sizes[i]! / target) {
+        cut(from, i + 1, target / 4, values[i]!);
+        from = i + 1;
+      }
+    }
+    if (from === start) cut(start, end, target / 4, endKey);
+    else cut(from, end, target / 4, endKey);
+  };
+  // The top level cuts at every end, whatever the size of what lies between.
+  let from = 0;
+  const target = Math.max(1, max / 2);
+  for (let i = 0; i < values.length; i++) {
+    if (draws[i]! < sizes[i]! / target) {
+      cut(from, i + 1, target / 4, values[i]!);
+      from = i + 1;
+    }
+  }
+  if (from < values.length) cut(from, values.length, target / 4, END);
+  cutLists.set(values, { length: values.length, max, pieces });
+  return pieces;
+}
+
+/** Spreads FNV's bits (murmur3's finaliser), so that the high bits the draw reads depend on every character. */
+function mix32(hash: number): number {
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+/** FNV-1a over UTF-16 code units: fast, stable, and only ever deciding where pieces end (never a security boundary). */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** The rule itself when it fits; otherwise one rule per piece of its sources, each with the rule's `to` and `when`. */
@@ -116,8 +271,3 @@ export function jsonBytes(value: unknown): number {
 const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const MEASURED_LIST_MIN = 64;
 const measuredLists = new WeakMap<readonly unknown[], { length: number; bytes: number }>();
-
-/** Name of shard `index`: the first keeps the policy's own name, so a small policy is named as before. */
-export function shardName(baseName: string, index: number): string {
-  return index === 0 ? baseName : `${baseName}-${index}`;
-}

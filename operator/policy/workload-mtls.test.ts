@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { workloadMtlsName } from "../render/names.js";
 import type { AccessPolicySpec } from "../api/types.js";
 import { identityLookupOf } from "./identity-lookup.js";
 import { accessPolicy, identity, NAMESPACE } from "./test-fixtures.js";
@@ -29,7 +30,7 @@ describe("workload mTLS is rendered per target identity, only where it changes t
       { baselineDisabled: false },
     );
     expect(rest).toEqual([]);
-    expect(object?.metadata.name).toBe("nexus-ledger-mtls");
+    expect(object?.metadata.name).toBe(workloadMtlsName("ledger"));
     expect(object?.spec).toEqual({ selector: { matchLabels: { app: "ledger", tier: "core" } }, mtls: { mode: "PERMISSIVE" } });
     expect(Object.keys(object?.spec.selector?.matchLabels ?? {})).toEqual(["app", "tier"]);
   });
@@ -44,8 +45,8 @@ describe("workload mTLS is rendered per target identity, only where it changes t
   it("renders STRICT per target when the namespace opted out of the baseline, and PERMISSIVE where all ask for it", () => {
     const policies = [policy("a", { targetIdentity: "ledger" }), policy("b", { targetIdentity: "audit", mtls: "Permissive" }), policy("c", {})];
     expect(modes(policies, true)).toEqual([
-      ["nexus-audit-mtls", "PERMISSIVE"],
-      ["nexus-ledger-mtls", "STRICT"],
+      [workloadMtlsName("audit"), "PERMISSIVE"],
+      [workloadMtlsName("ledger"), "STRICT"],
     ]);
   });
 

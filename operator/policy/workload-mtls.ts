@@ -5,6 +5,7 @@
 // depend on creation order.
 import type { AccessPolicy } from "../api/types.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
+import { workloadMtlsName } from "../render/names.js";
 import type { IdentityLookup } from "./identity-lookup.js";
 import type { RenderedObject, RenderedPeerAuthentication, WorkloadSelectorSpec } from "./istio-types.js";
 import { renderNamespaceBaseline } from "./namespace-baseline.js";
@@ -19,9 +20,7 @@ export interface WorkloadMtlsOptions {
   identityUid?: (name: string) => string | undefined;
 }
 
-export function workloadMtlsName(identityName: string): string {
-  return `nexus-${identityName}-mtls`;
-}
+export { workloadMtlsName };
 
 /** The workload PeerAuthentications of one namespace, from all of its AccessPolicies, sorted by name. */
 export function renderWorkloadMtls(

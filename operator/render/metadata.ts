@@ -10,8 +10,11 @@ export const BASELINE_LABEL = "security.nexus.io/baseline";
 export const BASELINE_DISABLED = "disabled";
 /** On a target identity's workload PeerAuthentication, which the namespace baseline renders. */
 export const WORKLOAD_MTLS_LABEL = "security.nexus.io/workload-mtls";
-export const POLICY_HASH_ANNOTATION = "security.nexus.io/policy-hash";
+/** sha256 of the object's own rendered content (see content-hash.ts): what drift detection and "nothing to write" compare. */
+export const CONTENT_HASH_ANNOTATION = "security.nexus.io/content-hash";
 export const SOURCE_GENERATION_ANNOTATION = "security.nexus.io/source-generation";
+/** Istio's annotation for evaluating an AuthorizationPolicy without enforcing it. */
+export const ISTIO_DRY_RUN_ANNOTATION = "istio.io/dry-run";
 /** Field manager of every server-side apply the operator makes. */
 export const FIELD_MANAGER = "nexus-operator";
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { APPLIED_HASH_ANNOTATION, compactRenderedForCache, needsApply, withAppliedHash } from "./apply-if-changed.js";
+import { istioObject } from "../policy/rendered-object.js";
+import { CONTENT_HASH_ANNOTATION } from "../render/metadata.js";
+import { APPLIED_HASH_ANNOTATION, compactRenderedForCache, needsApply, renderedNeedsWrite, withAppliedHash } from "./apply-if-changed.js";
 import type { KubeObject } from "./kube-client.js";
 
 const desired: KubeObject = {
@@ -56,41 +58,63 @@ describe("needsApply", () => {
   });
 });
 
-describe("needsApply on a compacted cache entry", () => {
-  const want = withAppliedHash(desired);
+describe("renderedNeedsWrite: rendered objects compared by their content hash", () => {
+  const rendered = istioObject(
+    { kind: "AuthorizationPolicy", name: "nexus-a", spec: { action: "ALLOW", rules: [{ from: [{ source: { principals: ["p1", "p2"] } }] }] } },
+    {
+      namespace: "ns",
+      labels: { "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "a" },
+      annotations: { "security.nexus.io/source-generation": "3" },
+      ownerReferences: [{ apiVersion: "v1", kind: "X", name: "x", uid: "u1", controller: true }],
+    },
+  ) as unknown as KubeObject;
   const compacted = (live: KubeObject) => {
     compactRenderedForCache(live);
     return live;
   };
 
-  it("keeps metadata and drops the body", () => {
-    const live = compacted(liveFrom(want));
+  it("writes a missing object, and not one that holds what is rendered (compacted or not)", () => {
+    expect(renderedNeedsWrite(rendered, undefined)).toBe(true);
+    expect(renderedNeedsWrite(rendered, liveFrom(rendered))).toBe(false);
+    expect(renderedNeedsWrite(rendered, compacted(liveFrom(rendered)))).toBe(false);
+  });
+
+  it("keeps only the content hash of a compacted body", () => {
+    const live = compacted(liveFrom(rendered));
     expect(live.spec).toBeUndefined();
-    expect(live.metadata.labels).toEqual({ a: "1" });
+    expect(live.metadata.labels).toEqual(rendered.metadata.labels);
   });
 
-  it("does not write when the live body is what we render", () => {
-    expect(needsApply(want, compacted(liveFrom(want)))).toBe(false);
+  it("does not write when only the source generation differs", () => {
+    const live = liveFrom(rendered);
+    live.metadata.annotations = { ...live.metadata.annotations, "security.nexus.io/source-generation": "2" };
+    expect(renderedNeedsWrite(rendered, compacted(live))).toBe(false);
   });
 
-  it("writes when someone edited or added to the body (drift)", () => {
-    const edited = liveFrom(want);
+  it("tolerates labels, annotations and owner references added by others", () => {
+    const live = liveFrom(rendered);
+    live.metadata.labels = { ...live.metadata.labels, team: "x" };
+    live.metadata.annotations = { ...live.metadata.annotations, "example.com/note": "y" };
+    live.metadata.ownerReferences = [...(live.metadata.ownerReferences ?? []), { apiVersion: "v1", kind: "Y", name: "y", uid: "u2" }];
+    expect(renderedNeedsWrite(rendered, compacted(live))).toBe(false);
+  });
+
+  it("writes when someone edited or added to the spec, though the content hash annotation is unchanged (drift)", () => {
+    const edited = liveFrom(rendered);
     (edited.spec as { action: string }).action = "DENY";
-    expect(needsApply(want, compacted(edited))).toBe(true);
-    const added = liveFrom(want);
+    expect(renderedNeedsWrite(rendered, compacted(edited))).toBe(true);
+    const added = liveFrom(rendered);
     (added.spec as Record<string, unknown>).provider = { name: "ext" };
-    expect(needsApply(want, compacted(added))).toBe(true);
+    expect(renderedNeedsWrite(rendered, compacted(added))).toBe(true);
   });
 
-  it("writes when our label or owner reference was removed", () => {
-    const unlabelled = liveFrom(want, { labels: {} });
-    expect(needsApply(want, compacted(unlabelled))).toBe(true);
-    const orphaned = liveFrom(want, { ownerReferences: [] });
-    expect(needsApply(want, compacted(orphaned))).toBe(true);
+  it("writes when our label or owner reference was removed, or the object was written with other content", () => {
+    expect(renderedNeedsWrite(rendered, compacted(liveFrom(rendered, { labels: {} })))).toBe(true);
+    expect(renderedNeedsWrite(rendered, compacted(liveFrom(rendered, { ownerReferences: [] })))).toBe(true);
+    expect(renderedNeedsWrite(rendered, compacted(liveFrom(rendered, { annotations: { [CONTENT_HASH_ANNOTATION]: "0".repeat(64) } })))).toBe(true);
   });
 
-  it("compacts an object once, so a second pass keeps the digest of the real body", () => {
-    const live = compacted(compacted(liveFrom(want)));
-    expect(needsApply(want, live)).toBe(false);
+  it("compacts an object once, so a second pass keeps the hash of the real body", () => {
+    expect(renderedNeedsWrite(rendered, compacted(compacted(liveFrom(rendered))))).toBe(false);
   });
 });

@@ -55,6 +55,7 @@ const ONE_SOURCE_KIND = /a source must set exactly one of identity, tenant, name
 const SHA256_HEX = /sha256 must be the lowercase hex SHA-256 of the key: exactly 64 characters 0-9 and a-f/;
 const KEY_DECLARED = /every rules\[\]\.from\[\]\.apiKey\.id must be declared in authentication\.apiKeys\.keys\[\]\.id/;
 const KEY_NEEDS_GATE = /apiKey sources need an Allow policy with the credential gate on/;
+const NAME_LABEL = /metadata.name must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit, no dots/;
 const LABEL_KEY = /every matchLabels key must be a label key: an optional DNS subdomain prefix of at most 253 characters and '\/', then a name of at most 63/;
 
 const invalid: InvalidExample[] = [
@@ -66,9 +67,9 @@ const invalid: InvalidExample[] = [
   { ...identity({ tenant: "Acme" }), title: "tenant with upper case", field: "spec.tenant", allowed: DNS_LABEL },
   { ...identity({ tenant: "acme.corp" }), title: "tenant with a dot", field: "spec.tenant", allowed: DNS_LABEL },
   { ...identity({ tenant: "" }), title: "empty tenant", field: "spec.tenant", allowed: /should be at least 1 chars long/ },
-  { ...identity({}, "ledger.v2"), title: "metadata.name that is not a DNS label and no serviceAccountName", field: "metadata.name", allowed: /metadata.name must be a DNS-1123 label \(at most 63 lowercase letters, digits and '-'\) when spec.serviceAccountName is not set/ },
-  { ...identity({}, "a".repeat(64)), title: "metadata.name of 64 characters and no serviceAccountName", field: "metadata.name", allowed: /metadata.name must be a DNS-1123 label/ },
-  { ...identity({ serviceAccountName: "ledger" }, `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(74)}`), title: "metadata.name over 200 characters", field: "metadata.name", allowed: /metadata.name must be at most 200 characters/ },
+  { ...identity({}, "ledger.v2"), title: "a dotted metadata.name", field: "metadata.name", allowed: NAME_LABEL },
+  { ...identity({ serviceAccountName: "ledger-v2" }, "ledger.v2"), title: "a dotted metadata.name with an explicit serviceAccountName", field: "metadata.name", allowed: NAME_LABEL },
+  { ...identity({}, "a".repeat(64)), title: "metadata.name of 64 characters", field: "metadata.name", allowed: NAME_LABEL },
   // EngineIdentity: workload selector
   { ...identity({ workloadSelector: { matchLabels: { "app name": "ledger" } } }), title: "label key with a space", field: "spec.workloadSelector.matchLabels", allowed: LABEL_KEY },
   { ...identity({ workloadSelector: { matchLabels: { "Example.com/app": "ledger" } } }), title: "label key prefix with upper case", field: "spec.workloadSelector.matchLabels", allowed: LABEL_KEY },
@@ -189,15 +190,16 @@ const invalid: InvalidExample[] = [
   { kind: "AccessPolicy", title: "http:// issuer without jwksUri or jwks (istiod would fetch its keys over plain HTTP)", spec: { ...from({ namespace: "a" }), authentication: { jwt: [{ issuer: "http://login.example.com" }] } }, field: "spec.authentication.jwt[0].jwksUri", allowed: /needs jwksUri \(https\) or jwks/ },
   { kind: "AccessPolicy", title: "inline jwks over 16 KiB", spec: { ...from({ namespace: "a" }), authentication: { jwt: [{ issuer: "https://a.example.com", jwks: JSON.stringify({ keys: [], pad: "x".repeat(16384) }) }] } }, field: "spec.authentication.jwt[0].jwks", allowed: /may not be (longer|more) than 16384/ },
   { kind: "AccessPolicy", title: "gate on in a Deny policy", spec: { action: "Deny", rules: [{ to: [{ methods: ["DELETE"] }] }], authentication: { gate: true, jwt: [issuer(1)] } }, field: "spec.authentication.gate", allowed: /gate: true is for Allow policies only/ },
-  { kind: "AccessPolicy", title: "metadata.name over 235 characters", name: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(44)}`, spec: from({ namespace: "a" }), field: "metadata.name", allowed: /metadata.name must be at most 235 characters/ },
+  { kind: "AccessPolicy", title: "a dotted metadata.name (nexus-a.1 would be a shard of policy a)", name: "a.1", spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
+  { kind: "AccessPolicy", title: "metadata.name of 64 characters", name: "a".repeat(64), spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
 ];
 
 const valid: Example[] = [
   // EngineIdentity
   { ...identity({}), title: "no spec fields at all (mesh identity only, name as ServiceAccount)" },
-  { ...identity({ serviceAccountName: "ledger-v2" }, "ledger.v2"), title: "a dotted metadata.name with an explicit serviceAccountName" },
   { ...identity({ serviceAccountName: "a".repeat(63), tenant: "b".repeat(63) }), title: "serviceAccountName and tenant of 63 characters" },
-  { ...identity({ serviceAccountName: "ledger" }, `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(72)}`), title: "metadata.name of 200 characters with serviceAccountName" },
+  { ...identity({ serviceAccountName: "ledger" }, "a".repeat(63)), title: "metadata.name of 63 characters" },
+  { kind: "AccessPolicy", name: "default-deny", title: "an AccessPolicy named default-deny (its objects are nexus-default-deny, the baseline nexus.default-deny)", spec: from({ namespace: "a" }) },
   { ...identity({ workloadSelector: { matchLabels: { app: "ledger", "app.kubernetes.io/name": "Ledger_v2.1", empty: "" } } }), title: "prefixed label key, mixed-case value with '_' and '.', empty value" },
   { ...identity({ workloadSelector: { matchLabels: { [`${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}/${"E".repeat(63)}`]: "x" } } }), title: "the longest label key (253-character prefix, 63-character name)" },
   { ...identity(withCert({ privateKey: { algorithm: "Ed25519" } })), title: "Ed25519 without size" },

@@ -23,6 +23,7 @@ import { startTestOperator, type TestOperator } from "../support/operator.js";
 import { startHttpServer } from "../../operator/http-server.js";
 import { KubernetesMetricsAccess } from "../../operator/runtime/metrics-access.js";
 import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
+import { DEFAULT_DENY_NAME, jwtName, STRICT_MTLS_NAME, workloadMtlsName } from "../../operator/render/names.js";
 
 const RELEASE = "nexus-operator";
 const API = "security.nexus.io/v1alpha1";
@@ -172,15 +173,15 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
     const rendered = (policy.status as { rendered: Array<{ kind: string; name: string }> }).rendered.map((r) => `${r.kind}/${r.name}`).sort();
     expect(rendered).toEqual([
       "AuthorizationPolicy/nexus-ledger-callers",
-      "AuthorizationPolicy/nexus-ledger-callers-require-jwt",
-      "RequestAuthentication/nexus-ledger-callers",
+      `AuthorizationPolicy/${jwtName("ledger-callers")}`,
+      `RequestAuthentication/${jwtName("ledger-callers")}`,
     ]);
     await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers", ns, () => true, "AuthorizationPolicy");
-    await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers-require-jwt", ns, () => true, "require-jwt AuthorizationPolicy");
-    await waitForObject(admin, resources.peerAuthentication, "nexus-ledger-mtls", ns, (o) => (o.spec as { mtls: { mode: string } }).mtls.mode === "PERMISSIVE", "workload PeerAuthentication");
-    await waitForObject(admin, resources.requestAuthentication, "nexus-ledger-callers", ns, () => true, "RequestAuthentication");
-    await waitForObject(admin, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "baseline default deny");
-    await waitForObject(admin, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "baseline STRICT mTLS");
+    await waitForObject(admin, resources.authorizationPolicy, jwtName("ledger-callers"), ns, () => true, "require-jwt AuthorizationPolicy");
+    await waitForObject(admin, resources.peerAuthentication, workloadMtlsName("ledger"), ns, (o) => (o.spec as { mtls: { mode: string } }).mtls.mode === "PERMISSIVE", "workload PeerAuthentication");
+    await waitForObject(admin, resources.requestAuthentication, jwtName("ledger-callers"), ns, () => true, "RequestAuthentication");
+    await waitForObject(admin, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns, () => true, "baseline default deny");
+    await waitForObject(admin, resources.peerAuthentication, STRICT_MTLS_NAME, ns, () => true, "baseline STRICT mTLS");
   });
 
   it("records Events on identities, policies and the namespace", async () => {
@@ -213,8 +214,8 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
     await waitForObject(admin, resources.serviceAccount, "billing-v2", ns, () => true, "ServiceAccount billing-v2");
     await waitForGone(admin, resources.serviceAccount, "billing-engine", ns);
     await waitForGone(admin, resources.certificate, "ledger-svid", ns);
-    await waitForGone(admin, resources.requestAuthentication, "nexus-ledger-callers", ns);
-    await waitForGone(admin, resources.authorizationPolicy, "nexus-ledger-callers-require-jwt", ns);
+    await waitForGone(admin, resources.requestAuthentication, jwtName("ledger-callers"), ns);
+    await waitForGone(admin, resources.authorizationPolicy, jwtName("ledger-callers"), ns);
     await waitForObject(admin, resources.engineIdentity, "ledger", ns, (o) => hasCondition(o, "Ready", "True"), "ledger Ready without a certificate");
     await waitForObject(admin, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "ledger-callers Ready again");
   });
@@ -222,8 +223,8 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
   it("removes the baseline when the namespace holds no NEXUS object any more", async () => {
     await admin.delete(resources.accessPolicy, "ledger-callers", ns);
     for (const name of ["ledger", "web", "billing"]) await admin.delete(resources.engineIdentity, name, ns);
-    await waitForGone(admin, resources.authorizationPolicy, "nexus-default-deny", ns);
-    await waitForGone(admin, resources.peerAuthentication, "nexus-strict-mtls", ns);
+    await waitForGone(admin, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns);
+    await waitForGone(admin, resources.peerAuthentication, STRICT_MTLS_NAME, ns);
     await waitFor(async () => ((await eventsIn("default")).find((e) => e.reason === "BaselineRemoved" && e.involvedObject.name === ns) ? true : undefined), {
       timeoutMs: 30_000,
       description: "BaselineRemoved Event",

@@ -25,6 +25,7 @@ import { waitFor } from "../controlplane/wait.js";
 import { chartDir, helm, helmBinary, HELM_BUILD_TIMEOUT_MS } from "../support/helm.js";
 import { adminClient, createNamespace, hasCondition, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { DEFAULT_DENY_NAME } from "../../operator/render/names.js";
 
 const K3S_IMAGE = process.env.NEXUS_E2E_K3S_IMAGE ?? "rancher/k3s:v1.32.1-k3s1";
 const OPERATOR_IMAGE = process.env.NEXUS_E2E_IMAGE;
@@ -186,7 +187,7 @@ describe.skipIf(!engine.reachable)("e2e: the chart on k3s", () => {
     await waitForObject(admin, resources.certificate, "ledger-svid", ns, () => true, "ledger's Certificate", 60_000);
     await waitForObject(admin, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "ledger-callers Ready", 60_000);
     await waitForObject(admin, resources.authorizationPolicy, "nexus-ledger-callers", ns, () => true, "AuthorizationPolicy", 60_000);
-    await waitForObject(admin, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "baseline", 60_000);
+    await waitForObject(admin, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns, () => true, "baseline", 60_000);
     if (running) expect(running.logLines.filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([]);
   });
 

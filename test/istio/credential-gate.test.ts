@@ -8,6 +8,7 @@ import { renderNamespaceBaseline } from "../../operator/policy/index.js";
 import type { EnvoyFilter } from "../support/istio-judge.js";
 import { useIstioJudge } from "./judge-hooks.js";
 import { EXT_AUTHZ_HTTP_FILTER, EXT_AUTHZ_TCP_FILTER, generatedPolicies, namesOf, RBAC_HTTP_FILTER, RBAC_TCP_FILTER, rbacFilters } from "./envoy-rbac.js";
+import { DEFAULT_DENY_NAME, gateName, policyObjectName } from "../../operator/render/names.js";
 
 const NAMESPACE = "payments";
 const LEDGER = { namespace: NAMESPACE, labels: { app: "ledger" } };
@@ -24,8 +25,8 @@ const policy = (name: string, spec: object) => ({
   spec: { selector: { matchLabels: { app: "ledger" } }, ...spec },
 });
 const gatePolicies = [
-  policy("nexus-ledger-callers-gate", { action: "CUSTOM", provider: { name: "nexus-authz" }, rules: [{ to: [{ operation: GATED_OPERATION }] }] }),
-  policy("nexus-ledger-callers-gated", { action: "ALLOW", rules: [{ to: [{ operation: GATED_OPERATION }] }] }),
+  policy(gateName("ledger-callers"), { action: "CUSTOM", provider: { name: "nexus-authz" }, rules: [{ to: [{ operation: GATED_OPERATION }] }] }),
+  policy(policyObjectName("ledger-callers"), { action: "ALLOW", rules: [{ to: [{ operation: GATED_OPERATION }] }] }),
 ];
 const world = [...gatePolicies, ...renderNamespaceBaseline(NAMESPACE)];
 
@@ -37,7 +38,7 @@ const meshConfigWithGate = {
 };
 const gateService = [{ hostname: GATE_SERVICE, namespace: "nexus-system" }];
 
-const GATE_RULE = `istio-ext-authz-nexus-authz-ns[${NAMESPACE}]-policy[nexus-ledger-callers-gate]-rule[0]`;
+const GATE_RULE = `istio-ext-authz-nexus-authz-ns[${NAMESPACE}]-policy[${gateName("ledger-callers")}]-rule[0]`;
 
 const judge = useIstioJudge();
 
@@ -47,8 +48,8 @@ describe("istiod's translation of the credential gate", () => {
   it("accepts the gate's policies at admission", async () => {
     const results = await judge.validate(gatePolicies);
     expect(results.map((r) => [r.name, r.errors, r.warnings])).toEqual([
-      ["nexus-ledger-callers-gate", [], []],
-      ["nexus-ledger-callers-gated", [], []],
+      [gateName("ledger-callers"), [], []],
+      [policyObjectName("ledger-callers"), [], []],
     ]);
   });
 
@@ -70,9 +71,9 @@ describe("istiod's translation of the credential gate", () => {
     // Only the requests the marker matched go to the gate.
     expect(JSON.stringify(extAuthz.filterEnabledMetadata)).toContain("istio-ext-authz-nexus-authz");
     // Then the ordinary RBAC: the gate's ALLOW of the same operations, and the baseline.
-    expect(namesOf(generatedPolicies([{ name: RBAC_HTTP_FILTER, config: enforcing as EnvoyFilter["config"] }], RBAC_HTTP_FILTER))).toEqual({
-      ALLOW: [`ns[${NAMESPACE}]-policy[nexus-default-deny]-rule[0]`, `ns[${NAMESPACE}]-policy[nexus-ledger-callers-gated]-rule[0]`],
-    });
+    const enforced = namesOf(generatedPolicies([{ name: RBAC_HTTP_FILTER, config: enforcing as EnvoyFilter["config"] }], RBAC_HTTP_FILTER)) as Record<string, string[]>;
+    expect(Object.keys(enforced)).toEqual(["ALLOW"]);
+    expect([...enforced.ALLOW!].sort()).toEqual([`ns[${NAMESPACE}]-policy[${DEFAULT_DENY_NAME}]-rule[0]`, `ns[${NAMESPACE}]-policy[${policyObjectName("ledger-callers")}]-rule[0]`].sort());
     // A gRPC provider also guards TCP traffic; the CUSTOM rule has HTTP-only fields, so on TCP it is dropped from the marker.
     expect(tcp.map((f) => f.name)).toEqual([RBAC_TCP_FILTER, EXT_AUTHZ_TCP_FILTER, RBAC_TCP_FILTER]);
     const extAuthzTcp = configOf(tcp, EXT_AUTHZ_TCP_FILTER)!;

@@ -19,6 +19,8 @@ import {
   waitForObject,
 } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME, workloadMtlsName } from "../../operator/render/names.js";
+import { contentHashOf, policyHashOf } from "../../operator/render/content-hash.js";
 
 const OPERATOR_USER = "nexus-operator-under-test";
 
@@ -97,7 +99,7 @@ describe("AccessPolicy reconciler", () => {
     expect(ap.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "ledger-callers" });
     expect(ap.metadata.ownerReferences?.[0]).toMatchObject({ kind: "AccessPolicy", name: "ledger-callers", controller: true });
     // STRICT is the namespace baseline's already: no workload PeerAuthentication of its own.
-    expect(await getOrUndefined(client, resources.peerAuthentication, "nexus-ledger-mtls", ns)).toBeUndefined();
+    expect(await getOrUndefined(client, resources.peerAuthentication, workloadMtlsName("ledger"), ns)).toBeUndefined();
     expect(await getOrUndefined(client, resources.peerAuthentication, "nexus-ledger-callers", ns)).toBeUndefined();
   });
 
@@ -114,13 +116,16 @@ describe("AccessPolicy reconciler", () => {
     ]);
     expect(status.rendered.map((r) => `${r.kind}/${r.name}`)).toEqual(["AuthorizationPolicy/nexus-ledger-callers"]);
     const live = await client.get<KubeObject>(resources.authorizationPolicy, "nexus-ledger-callers", ns);
-    expect(live.metadata.annotations?.["security.nexus.io/policy-hash"]).toBe(status.policyHash);
+    // Each object carries the hash of its own content; the policy's version is over those, in its status only.
+    expect(live.metadata.annotations?.["security.nexus.io/content-hash"]).toBe(contentHashOf(live));
+    expect(live.metadata.annotations?.["security.nexus.io/policy-hash"]).toBeUndefined();
+    expect(policyHashOf([live])).toBe(status.policyHash);
   });
 
   it("writes the namespace baseline: allow-nothing and namespace-wide STRICT mTLS", async () => {
-    const deny = await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "default-deny baseline");
+    const deny = await waitForObject(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns, () => true, "default-deny baseline");
     expect(deny.spec ?? {}).toEqual({});
-    const strict = await waitForObject(client, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "strict mTLS baseline");
+    const strict = await waitForObject(client, resources.peerAuthentication, STRICT_MTLS_NAME, ns, () => true, "strict mTLS baseline");
     expect(strict.spec).toEqual({ mtls: { mode: "STRICT" } });
   });
 
@@ -128,13 +133,13 @@ describe("AccessPolicy reconciler", () => {
     await client.create(identity(ns, "migrating", { workloadSelector: { matchLabels: { app: "migrating" } } }));
     await client.create(policy(ns, "migrating-a", { targetIdentity: "migrating", mtls: "Permissive", rules: [{ from: [{ namespace: ns }] }] }));
     await client.create(policy(ns, "migrating-b", { targetIdentity: "migrating", mtls: "Permissive", rules: [{ from: [{ namespace: other }] }] }));
-    const permissive = await waitForObject(client, resources.peerAuthentication, "nexus-migrating-mtls", ns, () => true, "workload PeerAuthentication");
+    const permissive = await waitForObject(client, resources.peerAuthentication, workloadMtlsName("migrating"), ns, () => true, "workload PeerAuthentication");
     expect(permissive.spec).toEqual({ selector: { matchLabels: { app: "migrating" } }, mtls: { mode: "PERMISSIVE" } });
     expect(permissive.metadata.ownerReferences?.[0]).toMatchObject({ kind: "EngineIdentity", name: "migrating", controller: true });
     expect(permissive.metadata.labels).toMatchObject({ "security.nexus.io/identity": "migrating", "security.nexus.io/workload-mtls": "true" });
     // One policy of the target back to Strict: the baseline's STRICT holds again, whichever policy is older.
     await client.mergePatch(resources.accessPolicy, "migrating-b", ns, { spec: { mtls: "Strict" } }, "test");
-    await waitForGone(client, resources.peerAuthentication, "nexus-migrating-mtls", ns);
+    await waitForGone(client, resources.peerAuthentication, workloadMtlsName("migrating"), ns);
     for (const name of ["migrating-a", "migrating-b"]) await client.delete(resources.accessPolicy, name, ns);
     await client.delete(resources.engineIdentity, "migrating", ns);
   });
@@ -197,27 +202,27 @@ describe("AccessPolicy reconciler", () => {
 
   it("removes the baseline when the namespace opts out, and puts it back when it opts in", async () => {
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: other, labels: { "security.nexus.io/baseline": "disabled" } } });
-    await waitForGone(client, resources.authorizationPolicy, "nexus-default-deny", other);
-    await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", other);
+    await waitForGone(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, other);
+    await waitForGone(client, resources.peerAuthentication, STRICT_MTLS_NAME, other);
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: other, labels: {} } });
-    await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", other, () => true, "baseline back");
+    await waitForObject(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, other, () => true, "baseline back");
   });
 
   it("keeps each target STRICT with a workload PeerAuthentication while the namespace opts out of the baseline", async () => {
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "security.nexus.io/baseline": "disabled" } } });
-    await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", ns);
-    const strict = await waitForObject(client, resources.peerAuthentication, "nexus-ledger-mtls", ns, () => true, "per-target STRICT");
+    await waitForGone(client, resources.peerAuthentication, STRICT_MTLS_NAME, ns);
+    const strict = await waitForObject(client, resources.peerAuthentication, workloadMtlsName("ledger"), ns, () => true, "per-target STRICT");
     expect(strict.spec).toEqual({ selector: { matchLabels: { app: "ledger" } }, mtls: { mode: "STRICT" } });
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: {} } });
-    await waitForObject(client, resources.peerAuthentication, "nexus-strict-mtls", ns, () => true, "baseline back");
-    await waitForGone(client, resources.peerAuthentication, "nexus-ledger-mtls", ns);
+    await waitForObject(client, resources.peerAuthentication, STRICT_MTLS_NAME, ns, () => true, "baseline back");
+    await waitForGone(client, resources.peerAuthentication, workloadMtlsName("ledger"), ns);
   });
 
   it("removes the baseline once the namespace holds no NEXUS object", async () => {
-    await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", other, () => true, "baseline present");
+    await waitForObject(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, other, () => true, "baseline present");
     await client.delete(resources.engineIdentity, "web", other);
-    await waitForGone(client, resources.authorizationPolicy, "nexus-default-deny", other);
-    await waitForGone(client, resources.peerAuthentication, "nexus-strict-mtls", other);
+    await waitForGone(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, other);
+    await waitForGone(client, resources.peerAuthentication, STRICT_MTLS_NAME, other);
   });
 });
 

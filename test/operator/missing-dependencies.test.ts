@@ -13,6 +13,7 @@ import { thirdPartyCrdFiles } from "../controlplane/third-party-crds.js";
 import { waitFor } from "../controlplane/wait.js";
 import { adminClient, conditionOf, createNamespace, hasCondition, waitForEvent, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { DEFAULT_DENY_NAME } from "../../operator/render/names.js";
 
 describe("missing cert-manager and Istio", () => {
   let controlPlane: ControlPlane;
@@ -78,6 +79,6 @@ describe("missing cert-manager and Istio", () => {
     await waitForObject(client, resources.certificate, "ledger-svid", ns, () => true, "Certificate created", 60_000);
     await waitForObject(client, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Rendered", "True"), "policy rendered", 60_000);
     await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, () => true, "AuthorizationPolicy", 60_000);
-    await waitForObject(client, resources.authorizationPolicy, "nexus-default-deny", ns, () => true, "baseline", 60_000);
+    await waitForObject(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns, () => true, "baseline", 60_000);
   });
 });

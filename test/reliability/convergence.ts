@@ -1,11 +1,12 @@
 // What "converged" means for the reliability suite, read from the apiserver (never from the
 // operator): every EngineIdentity and AccessPolicy Ready at its generation, every rendered
-// object listed in its policy's status, present once, of the policy's current version
-// (policy hash) and owned by it, no rendered object that no status lists (stale), and the
+// object listed in its policy's status, present once, holding the content its content hash
+// names, together making up the policy's current version (policy hash), and owned by it, no rendered object that no status lists (stale), and the
 // namespace baseline in place.
 import type { AccessPolicyStatus } from "../../operator/api/types.js";
 import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
-import { BASELINE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_HASH_ANNOTATION, POLICY_LABEL } from "../../operator/render/metadata.js";
+import { contentHashOf, policyHashOf, recordedContentHash } from "../../operator/render/content-hash.js";
+import { BASELINE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_LABEL } from "../../operator/render/metadata.js";
 import { resources } from "../../operator/runtime/resources.js";
 import { hasCondition } from "../support/kube.js";
 
@@ -50,14 +51,19 @@ export async function convergence(client: KubeClient, namespaces: readonly strin
     for (const policy of policies.items) {
       if (hasCondition(policy, "Ready", "True")) report.readyPolicies++;
       else problem(`AccessPolicy ${ns}/${policy.metadata.name} not Ready at its generation`);
+      const versioned: KubeObject[] = [];
       for (const ref of policy.status?.rendered ?? []) {
         const key = `${ref.kind}/${ref.name}`;
         if (listed.has(key)) problem(`${key} listed twice`);
         listed.add(key);
         const object = live.get(key);
         if (!object) problem(`${ns}/${key} of ${policy.metadata.name} missing`);
-        else if (object.metadata.annotations?.[POLICY_HASH_ANNOTATION] !== policy.status?.policyHash) problem(`${ns}/${key} is not at the policy's version`);
+        else if (recordedContentHash(object) !== contentHashOf(object)) problem(`${ns}/${key} does not hold the content its content hash names`);
         else if (!(object.metadata.ownerReferences ?? []).some((r) => r.uid === policy.metadata.uid && r.controller)) problem(`${ns}/${key} is not owned by its policy`);
+        else versioned.push(object);
+      }
+      if (versioned.length === (policy.status?.rendered ?? []).length && policyHashOf(versioned) !== policy.status?.policyHash) {
+        problem(`${ns}/${policy.metadata.name}: the live objects are not the policy's version ${policy.status?.policyHash}`);
       }
     }
     for (const [key, object] of live) {

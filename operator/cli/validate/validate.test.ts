@@ -97,6 +97,17 @@ describe("admission of one object", () => {
     ]);
   });
 
+  it("refuses a dotted AccessPolicy or EngineIdentity name, naming metadata.name, as the CRDs' admission rule does", () => {
+    const allowed = "metadata.name must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit, no dots";
+    const policy = messages(admitSpec("AccessPolicy", { rules: [{ from: [{ namespace: "a" }] }] }, "ledger.1"));
+    expect(policy).toHaveLength(1);
+    expect(policy[0]).toContain(`metadata.name: Invalid value: ${allowed}`);
+    const identity = messages(admitSpec("EngineIdentity", { serviceAccountName: "ledger" }, "ledger.v2"));
+    expect(identity).toHaveLength(1);
+    expect(identity[0]).toContain(`metadata.name: Invalid value: ${allowed}`);
+    expect(messages(admitSpec("AccessPolicy", { rules: [{ from: [{ namespace: "a" }] }] }, "default-deny"))).toEqual([]);
+  });
+
   it("skips CEL rules after an error that blocks them, as the apiserver does", () => {
     const result = admitSpec("EngineIdentity", { serviceAccountName: "A".repeat(64) });
     expect(messages(result)).toContain("spec.serviceAccountName: Too long: may not be more than 63 bytes");

@@ -1,0 +1,75 @@
+// The names of every object the operator renders into the mesh, in one place. AccessPolicy
+// and EngineIdentity names are DNS-1123 labels (admission refuses a dot), and every suffix
+// added here starts with a dot, so no two rendered names can collide: not two policies, not a
+// policy's shard with another policy, not a policy or an identity with the namespace baseline.
+// Everything else (renderer, reconcilers, CLI, tests, benchmarks) asks this module.
+
+const PREFIX = "nexus";
+
+/** The first (or only) AuthorizationPolicy of an AccessPolicy: `nexus-<policy>`. */
+export function policyObjectName(policyName: string): string {
+  return `${PREFIX}-${policyName}`;
+}
+
+/** Shard `n` of an AccessPolicy's AuthorizationPolicy: n = 0 is the first object, `nexus-<policy>.<n>` the others. */
+export function shardName(policyName: string, n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`shard number must be a non-negative integer, got ${n}`);
+  return n === 0 ? policyObjectName(policyName) : `${policyObjectName(policyName)}.${n}`;
+}
+
+/** The RequestAuthentication of an AccessPolicy and its require-JWT AuthorizationPolicy (one of each kind): `nexus-<policy>.jwt`. */
+export function jwtName(policyName: string): string {
+  return `${policyObjectName(policyName)}.jwt`;
+}
+
+/** The CUSTOM AuthorizationPolicy of the credential gate: `nexus-<policy>.gate`. */
+export function gateName(policyName: string): string {
+  return `${policyObjectName(policyName)}.gate`;
+}
+
+/** The workload PeerAuthentication of a target EngineIdentity: `nexus-<identity>.mtls`. */
+export function workloadMtlsName(identityName: string): string {
+  return `${PREFIX}-${identityName}.mtls`;
+}
+
+/** The namespace baseline: an allow-nothing AuthorizationPolicy and a STRICT PeerAuthentication. */
+export const DEFAULT_DENY_NAME = `${PREFIX}.default-deny`;
+export const STRICT_MTLS_NAME = `${PREFIX}.strict-mtls`;
+
+/**
+ * Whether `name` is one the current scheme gives an object of this kind rendered from the
+ * AccessPolicy `policyName`. Objects the policy owns under any other name were written by an
+ * operator before the scheme changed (`nexus-<p>-<n>`, `-require-jwt`, `-gate`, a
+ * RequestAuthentication `nexus-<p>`): they are migrated, removed once their replacements are
+ * written.
+ */
+export function isCurrentPolicyObjectName(policyName: string, kind: string, name: string): boolean {
+  if (kind === "RequestAuthentication") return name === jwtName(policyName);
+  if (kind !== "AuthorizationPolicy") return false;
+  return name === policyObjectName(policyName) || name.startsWith(`${policyObjectName(policyName)}.`);
+}
+
+/** A shard of the policy's own rules (not its `.jwt` or `.gate` object), which carries the policy's action. */
+export function isShardName(policyName: string, name: string): boolean {
+  if (name === policyObjectName(policyName)) return true;
+  const prefix = `${policyObjectName(policyName)}.`;
+  return name.startsWith(prefix) && /^[1-9][0-9]*$/.test(name.slice(prefix.length));
+}
+
+/** Whether `name` is one the current scheme gives a baseline or workload mTLS object of this kind. */
+export function isCurrentNamespaceObjectName(kind: string, name: string): boolean {
+  if (name === DEFAULT_DENY_NAME) return kind === "AuthorizationPolicy";
+  if (name === STRICT_MTLS_NAME) return kind === "PeerAuthentication";
+  return kind === "PeerAuthentication" && name.startsWith(`${PREFIX}-`) && name.endsWith(".mtls");
+}
+
+/** Names an operator wrote before 2026-12-04, for tests and tools that recreate what it left behind. */
+export const legacyNames = {
+  shard: (policyName: string, n: number) => (n === 0 ? policyObjectName(policyName) : `${policyObjectName(policyName)}-${n}`),
+  requireJwt: (policyName: string) => `${policyObjectName(policyName)}-require-jwt`,
+  requestAuthentication: (policyName: string) => policyObjectName(policyName),
+  gate: (policyName: string) => `${policyObjectName(policyName)}-gate`,
+  workloadMtls: (identityName: string) => `${PREFIX}-${identityName}-mtls`,
+  defaultDeny: `${PREFIX}-default-deny`,
+  strictMtls: `${PREFIX}-strict-mtls`,
+} as const;
