@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import type { AccessPolicySpec } from "../api/types.js";
 import type { PolicyRenderResult } from "./render-access-policy.js";
-import { identity, render } from "./test-fixtures.js";
+import { identity, POLICY_NAME, render } from "./test-fixtures.js";
+import { jwtName, shardName } from "../render/names.js";
 
 const gated = (spec: Partial<AccessPolicySpec>): AccessPolicySpec => ({
   targetIdentity: "ledger",
@@ -51,7 +52,7 @@ describe("rendering refused with the credential gate on", () => {
     const result = render({ ...spec, authentication: { ...spec.authentication, requireJWT: true } }, [ledger]);
     expect(result.objects.filter((o) => o.kind === "RequestAuthentication")).toEqual([]);
     // What it denies stays denied: the require-JWT Deny is kept (no token verifies, so it denies all).
-    expect(result.objects.map((o) => `${o.kind}/${o.metadata.name}/${(o.spec as { action?: string }).action}`)).toEqual(["AuthorizationPolicy/nexus-ledger-access/ALLOW", "AuthorizationPolicy/nexus-ledger-access-require-jwt/DENY"]);
+    expect(result.objects.map((o) => `${o.kind}/${o.metadata.name}/${(o.spec as { action?: string }).action}`)).toEqual([`AuthorizationPolicy/${shardName(POLICY_NAME, 0)}/ALLOW`, `AuthorizationPolicy/${jwtName(POLICY_NAME)}/DENY`]);
     expect(admitsNobody(result)).toBe(true);
     expect(result.refused).toMatchObject({ reason: "InsecureJwksSource", message: expect.stringContaining("spec.authentication.jwt[0]") });
     const withKeys = render({ ...spec, authentication: { jwt: [{ issuer: "http://login.example.com", jwksUri: "https://login.example.com/jwks" }] } }, [ledger]);

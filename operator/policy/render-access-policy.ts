@@ -45,7 +45,7 @@ export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLoo
     policyNamespace: policy.metadata.namespace,
     identities,
     trustDomain: config.trustDomain,
-    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : { assumeMissingIdentities: true }),
+    ...(action === "Allow" ? { declaredIssuers: new Set(issuers.map((issuer) => issuer.issuer)) } : { assumeMissingIdentities: true, includeUnverifiedClaims: true }),
     isolation: tenantIsolationFor(policy, target.identity, identities, config.trustDomain),
     apiKeys: policy.spec.authentication?.apiKeys?.keys,
     gateOn: gateOn(policy),
