@@ -187,7 +187,7 @@ const invalid: InvalidExample[] = [
   { kind: "AccessPolicy", title: "gate on without apiKeys or jwt issuers", spec: { ...from({ namespace: "a" }), authentication: { gate: true } }, field: "spec.authentication.gate", allowed: /gate: true needs authentication.apiKeys or at least one issuer in authentication.jwt/ },
   { kind: "AccessPolicy", title: "gate on in a Deny policy", spec: { action: "Deny", rules: [{ to: [{ methods: ["DELETE"] }] }], authentication: { gate: true, jwt: [issuer(1)] } }, field: "spec.authentication.gate", allowed: /gate: true is for Allow policies only/ },
   { kind: "AccessPolicy", title: "a dotted metadata.name (nexus-a.1 would be a shard of policy a)", name: "a.1", spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
-  { kind: "AccessPolicy", title: "metadata.name of 64 characters", name: "a".repeat(64), spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
+  { kind: "AccessPolicy", title: "a policy name of 64 characters", name: "a".repeat(64), spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
 ];
 
 const valid: Example[] = [
