@@ -17,6 +17,9 @@ export const SHARD_BUDGET_BYTES = 512 * 1024;
  */
 const METADATA_ALLOWANCE_BYTES = 8 * 1024;
 
+/** About the largest object etcd accepts (its request limit, 1.5 MiB). */
+const ETCD_OBJECT_LIMIT_BYTES = 1536 * 1024;
+
 /**
  * The largest piece of a cut list, in JSON bytes. A list longer than this is cut; a member
  * change then rewrites about one piece (half of this on average) per rule naming the list.
@@ -59,6 +62,9 @@ export interface Shard {
  * (the write then reports it).
  */
 export function shardRules(rules: IstioRule[], options: ShardOptions): Shard[] {
+  // A budget beyond what etcd stores at all turns sharding off (a setting for tests that
+  // need a rendering too large to write): nothing is cut or packed.
+  if (options.budgetBytes > ETCD_OBJECT_LIMIT_BYTES) return [{ n: 0, rules }];
   const room = Math.max(1, options.budgetBytes - options.envelopeBytes - METADATA_ALLOWANCE_BYTES);
   const pieceMax = Math.max(1, Math.min(PIECE_MAX_BYTES, Math.floor(room / 2)));
   const whole: IstioRule[] = [];
