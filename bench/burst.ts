@@ -7,7 +7,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AccessPolicy, AccessRule, EngineIdentity } from "../operator/api/types.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_LABEL, SOURCE_GENERATION_ANNOTATION } from "../operator/render/metadata.js";
-import { APPLIED_HASH_ANNOTATION } from "../operator/runtime/apply-if-changed.js";
+import { recordedContentHash } from "../operator/render/content-hash.js";
 import type { KubeClient, KubeObject } from "../operator/runtime/kube-client.js";
 import { resources, resourceOf } from "../operator/runtime/resources.js";
 import { indexedLookup, policyWrites } from "./desired-objects.js";
@@ -159,11 +159,11 @@ export async function runFloorBurst(kubeConfig: KubeConfig, client: KubeClient, 
     const key = `${edit.namespace}/${edit.name}`;
     const before = live.get(key)!;
     const after: AccessPolicy = { ...before, metadata: { ...before.metadata, generation: generations.get(key)! }, spec: { ...before.spec, rules: edit.rules } };
-    const old = new Map(policyWrites(before, lookup).objects.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.annotations?.[APPLIED_HASH_ANNOTATION]]));
+    const old = new Map(policyWrites(before, lookup).objects.map((o) => [`${o.kind}/${o.metadata.name}`, recordedContentHash(o)]));
     const next = policyWrites(after, lookup);
     const jobs: Array<() => Promise<unknown>> = [];
     for (const object of next.objects) {
-      if (old.get(`${object.kind}/${object.metadata.name}`) !== object.metadata.annotations?.[APPLIED_HASH_ANNOTATION]) jobs.push(() => writer.apply(object));
+      if (old.get(`${object.kind}/${object.metadata.name}`) !== recordedContentHash(object)) jobs.push(() => writer.apply(object));
     }
     const kept = new Set(next.objects.map((o) => `${o.kind}/${o.metadata.name}`));
     for (const name of old.keys()) {

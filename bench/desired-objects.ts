@@ -1,7 +1,8 @@
 // What the operator writes for a workload, computed with the pure renderers and nothing
 // else: per AccessPolicy its Istio objects (every shard), per namespace the baseline and the
 // workload PeerAuthentications of its target identities, per EngineIdentity its
-// ServiceAccount, each with the applied-hash annotation the operator adds, plus the status
+// ServiceAccount (with the applied-hash annotation the operator adds; Istio objects carry
+// their own content hash), plus the status
 // the operator reports. The floor writes exactly these.
 import type { AccessPolicy, AccessPolicyStatus, EngineIdentity, EngineIdentityStatus } from "../operator/api/types.js";
 import { factsOf, IdentityIndex } from "../operator/access/identity-index.js";
@@ -115,7 +116,8 @@ export function policyWrites(policy: AccessPolicy, lookup: IdentityLookup, confi
     conditions: setConditions(undefined, [...parts, readyFrom([parts[1]!], PolicyReason.Ready, "policy is enforced by the mesh")], policy.metadata.generation, now),
   };
   return {
-    objects: result.objects.map((object) => withAppliedHash(object as unknown as KubeObject)),
+    // Rendered Istio objects carry their own content hash, as the operator writes them.
+    objects: result.objects.map((object) => object as unknown as KubeObject),
     status: { object: policy as unknown as KubeObject, status },
     policyHash: result.policyHash,
   };
@@ -140,7 +142,7 @@ export function namespaceWrites(namespaces: string[], identities: EngineIdentity
       baselineDisabled: false,
       identityUid: (name) => uids.get(`${namespace}/${name}`),
     });
-    for (const object of rendered) objects.push(withAppliedHash(object as unknown as KubeObject));
+    for (const object of rendered) objects.push(object as unknown as KubeObject);
   }
   return objects;
 }

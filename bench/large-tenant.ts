@@ -53,6 +53,8 @@ export interface LargeTenantResult {
   convergeMs: number;
   /** Member created -> every policy's AuthorizationPolicies hold it, per member added. */
   memberAddedMs: number[];
+  /** JSON bytes of the AuthorizationPolicies written (created or updated) per member added. */
+  bytesPerMemberAdded: number[];
   /** Set when a member was still missing somewhere after MEMBER_ADDED_TIMEOUT_MS: sampling stopped there. */
   memberAddedTimedOut?: { member: number; policiesComplete: number };
   peakRssBytes: number;
@@ -131,10 +133,12 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
     // One member joins at a time: until every policy names it in each of its rules.
     const seen = new Map<string, Map<string, number>>(); // policy -> shard -> occurrences of the newest member
     let principal = "";
+    let writtenBytes = 0;
     let onChange: (() => void) | undefined;
     watch = new ResourceWatch(cluster.kubeConfig, cluster.client, resources.authorizationPolicy, (event, ap) => {
       const policy = ap.metadata.labels?.[POLICY_LABEL];
       if (!policy || !principal) return;
+      if (event !== "DELETED") writtenBytes += Buffer.byteLength(JSON.stringify(ap), "utf8");
       const key = `${ap.metadata.namespace}/${policy}`;
       const shardsOf = seen.get(key) ?? new Map<string, number>();
       seen.set(key, shardsOf);
@@ -145,11 +149,13 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
     const isComplete = (shardsOf: Map<string, number>) => [...shardsOf.values()].reduce((a, b) => a + b, 0) >= timesNamed;
     const complete = () => seen.size === policyCount && [...seen.values()].every(isComplete);
     const memberAddedMs: number[] = [];
+    const bytesPerMemberAdded: number[] = [];
     let memberAddedTimedOut: LargeTenantResult["memberAddedTimedOut"];
     for (let k = 0; k < options.samples; k++) {
       const namespace = workload.namespaces[(k * 7) % workload.namespaces.length]!;
       const name = `joiner-${String(k).padStart(3, "0")}`;
       seen.clear();
+      writtenBytes = 0;
       principal = `${TRUST_DOMAIN}/ns/${namespace}/sa/${name}`;
       const done = new Promise<number>((resolve) => (onChange = () => complete() && resolve(performance.now())));
       const started = performance.now();
@@ -166,6 +172,8 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
       log(`large tenant: member ${k + 1}/${options.samples} in every policy after ${msec(doneAt - started)}`);
       onChange = undefined;
       await operator.idle({ quietMs: 1000 });
+      bytesPerMemberAdded.push(writtenBytes);
+      log(`large tenant: member ${k + 1} wrote ${(writtenBytes / 1024).toFixed(0)} KiB of AuthorizationPolicies`);
     }
     if (memberAddedMs.length > 0) log(`large tenant: member added -> all policies updated p50 ${msec(percentile(memberAddedMs, 50))}, p99 ${msec(percentile(memberAddedMs, 99))}`);
     return {
@@ -178,6 +186,7 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
       unshardedBytes,
       convergeMs,
       memberAddedMs,
+      bytesPerMemberAdded,
       ...(memberAddedTimedOut ? { memberAddedTimedOut } : {}),
       peakRssBytes: operator.peakRss(),
     };
@@ -202,6 +211,13 @@ export function largeTenantRows(r: LargeTenantResult): Row[] {
     { size, metric: "  AuthorizationPolicies (shards), largest", value: `${r.shards} for ${r.policies} policies, ${kib(r.largestShardBytes)} (one policy's rules: ${kib(r.unshardedBytes)})`, goal: "" },
     { size, metric: `  member added -> every affected AuthorizationPolicy updated p50 (${r.memberAddedMs.length} adds)`, value: r.memberAddedMs.length > 0 ? msec(percentile(r.memberAddedMs, 50)) : "none completed", goal: "" },
     { size, metric: "  member added -> every affected AuthorizationPolicy updated p99", value: p99Text, goal: "<= 2 s", pass: p99 <= 2000 },
+    {
+      size,
+      metric: "  AuthorizationPolicy bytes written per member added (max)",
+      value: r.bytesPerMemberAdded.length > 0 ? `${kib(Math.max(...r.bytesPerMemberAdded))} (median ${kib(percentile(r.bytesPerMemberAdded, 50))})` : "none measured",
+      goal: `<= ${kib(r.policies * 16 * 1024)} (${r.policies} x 16 KiB)`,
+      pass: r.bytesPerMemberAdded.length > 0 && Math.max(...r.bytesPerMemberAdded) <= r.policies * 16 * 1024,
+    },
     { size, metric: "  operator peak RSS", value: mb(r.peakRssBytes), goal: "" },
   ];
 }

@@ -61,7 +61,7 @@ describe("sharding a rendered AuthorizationPolicy under its size budget", () => 
 describe("pieces chosen by content", () => {
   // Principals as a large tenant has them: many namespaces, names of varying length.
   const member = fc.tuple(fc.integer({ min: 0, max: 199 }), fc.stringMatching(/^[a-z][a-z0-9-]{2,30}[a-z0-9]$/)).map(([ns, name]) => `cluster.local/ns/tenant-${ns}/sa/${name}`);
-  const tenant = fc.uniqueArray(member, { minLength: 400, maxLength: 2_500 }).map((list) => list.sort());
+  const tenant = fc.uniqueArray(member, { minLength: 800, maxLength: 2_500 }).map((list) => list.sort());
   const rulesNaming = (list: string[]): IstioRule[] => [
     { from: [{ source: { principals: list } }], to: [{ operation: { methods: ["GET"], paths: ["/area-0/*"] } }] },
     { from: [{ source: { principals: list } }], to: [{ operation: { methods: ["POST"], paths: ["/area-1/*"] } }] },
@@ -74,6 +74,8 @@ describe("pieces chosen by content", () => {
     return [...new Set([...a.keys(), ...b.keys()])].filter((n) => a.get(n) !== b.get(n)).length;
   };
 
+  // A change that pushes a piece past the largest size cuts it anew inside (a handful of
+  // shards, rarely); every other change rewrites one shard, or two when it makes or removes an end.
   it("adding or removing one member changes at most a few shards, about one on average, however large the tenant", () => {
     const counts: number[] = [];
     fc.assert(
@@ -84,14 +86,14 @@ describe("pieces chosen by content", () => {
         for (const after of [added, removed].map((l) => shardRules(rulesNaming(l), { budgetBytes: BUDGET, envelopeBytes: 200 }))) {
           const changed = changedShards(before, after);
           counts.push(changed);
-          expect(changed).toBeLessThanOrEqual(4);
+          expect(changed).toBeLessThanOrEqual(8);
         }
         // The property says little unless the lists were really cut.
         expect(before.length).toBeGreaterThan(1);
       }),
       { numRuns: 150, endOnFailure: true },
     );
-    expect(counts.reduce((a, b) => a + b, 0) / counts.length).toBeLessThan(2);
+    expect(counts.reduce((a, b) => a + b, 0) / counts.length).toBeLessThan(1.6);
   });
 
   it("is deterministic: the same members in new lists give byte-identical shards", () => {

@@ -17,6 +17,9 @@ export const SHARD_BUDGET_BYTES = 512 * 1024;
  */
 const METADATA_ALLOWANCE_BYTES = 8 * 1024;
 
+/** About the largest object etcd accepts (its request limit, 1.5 MiB). */
+const ETCD_OBJECT_LIMIT_BYTES = 1536 * 1024;
+
 /**
  * The largest piece of a cut list, in JSON bytes. A list longer than this is cut; a member
  * change then rewrites about one piece (half of this on average) per rule naming the list.
@@ -59,6 +62,9 @@ export interface Shard {
  * (the write then reports it).
  */
 export function shardRules(rules: IstioRule[], options: ShardOptions): Shard[] {
+  // A budget beyond what etcd stores at all turns sharding off (a setting for tests that
+  // need a rendering too large to write): nothing is cut or packed.
+  if (options.budgetBytes > ETCD_OBJECT_LIMIT_BYTES) return [{ n: 0, rules }];
   const room = Math.max(1, options.budgetBytes - options.envelopeBytes - METADATA_ALLOWANCE_BYTES);
   const pieceMax = Math.max(1, Math.min(PIECE_MAX_BYTES, Math.floor(room / 2)));
   const whole: IstioRule[] = [];
@@ -136,7 +142,7 @@ const cutLists = new WeakMap<readonly string[], { length: number; max: number; p
 /**
  * The list cut at ends chosen by content alone: a value ends a piece when its hash falls
  * below its share of the target size (pieces then average about max/2 bytes). A piece still
- * larger than max is cut again inside, at the ends a four times smaller target gives (which
+ * larger than max is cut again inside, at the ends a two times smaller target gives (which
  * include every end of the larger one), and so on. Whether a value ends a piece depends on
  * the value only, never on where a piece started, so a change moves no end but its own: the
  * piece holding a new member changes, and one more when that member is an end itself or
@@ -158,23 +164,23 @@ export function contentPieces(values: readonly string[], max: number): Piece[] {
     let from = start;
     for (let i = start; i < end - 1; i++) {
       if (draws[i]! < sizes[i]! / target) {
-        cut(from, i + 1, target / 4, values[i]!);
+        cut(from, i + 1, target / 2, values[i]!);
         from = i + 1;
       }
     }
-    if (from === start) cut(start, end, target / 4, endKey);
-    else cut(from, end, target / 4, endKey);
+    if (from === start) cut(start, end, target / 2, endKey);
+    else cut(from, end, target / 2, endKey);
   };
   // The top level cuts at every end, whatever the size of what lies between.
   let from = 0;
   const target = Math.max(1, max / 2);
   for (let i = 0; i < values.length; i++) {
     if (draws[i]! < sizes[i]! / target) {
-      cut(from, i + 1, target / 4, values[i]!);
+      cut(from, i + 1, target / 2, values[i]!);
       from = i + 1;
     }
   }
-  if (from < values.length) cut(from, values.length, target / 4, END);
+  if (from < values.length) cut(from, values.length, target / 2, END);
   cutLists.set(values, { length: values.length, max, pieces });
   return pieces;
 }

@@ -191,7 +191,7 @@ const invalid: InvalidExample[] = [
   { kind: "AccessPolicy", title: "inline jwks over 16 KiB", spec: { ...from({ namespace: "a" }), authentication: { jwt: [{ issuer: "https://a.example.com", jwks: JSON.stringify({ keys: [], pad: "x".repeat(16384) }) }] } }, field: "spec.authentication.jwt[0].jwks", allowed: /may not be (longer|more) than 16384/ },
   { kind: "AccessPolicy", title: "gate on in a Deny policy", spec: { action: "Deny", rules: [{ to: [{ methods: ["DELETE"] }] }], authentication: { gate: true, jwt: [issuer(1)] } }, field: "spec.authentication.gate", allowed: /gate: true is for Allow policies only/ },
   { kind: "AccessPolicy", title: "a dotted metadata.name (nexus-a.1 would be a shard of policy a)", name: "a.1", spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
-  { kind: "AccessPolicy", title: "metadata.name of 64 characters", name: "a".repeat(64), spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
+  { kind: "AccessPolicy", title: "a policy name of 64 characters", name: "a".repeat(64), spec: from({ namespace: "a" }), field: "metadata.name", allowed: NAME_LABEL },
 ];
 
 const valid: Example[] = [
