@@ -3,11 +3,21 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Everything runs on the pinned Node.js (hack/node.env): npm ci, tsx, vitest, the demo and
+# the benchmarks. Where the machine's node is another version, hack/ensure-node.sh installs
+# the pinned one into the project's cache once (from the npm registry) and it goes first
+# on PATH; npm itself is the machine's, run by that node.
+NODE_HOME := $(shell bash hack/ensure-node.sh)
+ifeq ($(NODE_HOME),)
+$(error the pinned Node.js (hack/node.env) could not be installed: see the message above)
+endif
+export PATH := $(NODE_HOME)/bin:$(PATH)
+
 # npm ci checks the lock against every optional platform package; a registry mirror that
 # lacks some of them (rollup's non-Linux builds, for one) makes it refuse, so fall back to
 # npm install of the locked versions without rewriting the lock. npm ci's refusal goes to a
 # log and one line says what happens, so a first run does not open with a wall of errors.
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json hack/node.env
 	@mkdir -p .cache && npm ci --no-audit --no-fund >.cache/npm-ci.log 2>&1 && echo "npm ci: installed the locked packages" || { echo "npm ci: this registry lacks some of the lock's optional packages (log: .cache/npm-ci.log); installing the locked versions with npm install"; npm install --no-audit --no-fund --no-save --loglevel=error; }
 	@touch $@
 
