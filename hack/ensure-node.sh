@@ -53,7 +53,7 @@ if $want_tarball; then echo "$tarball"; exit 0; fi
 if [ ! -x "$dest/bin/node" ]; then
   rm -rf "$dest.work"
   mkdir -p "$dest.work"
-  tar -xzf "$tarball" -C "$dest.work" --strip-components=1 package/bin/node package/LICENSE
+  tar -xzf "$tarball" -C "$dest.work" --strip-components=1 package/bin/node package/include package/LICENSE
   "$dest.work/bin/node" --version >/dev/null || fail "the binary does not run on this machine"
   rm -rf "$dest"
   mv "$dest.work" "$dest"
