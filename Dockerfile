@@ -19,14 +19,17 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY operator ./operator
 # Production dependencies only, and of those only what node loads: type declarations,
-# source maps, TypeScript sources and docs go (licences and package.json files stay).
+# source maps, TypeScript and C sources, docs, test data (CEL's conformance suite) and the
+# add-ons built for the Bare runtime (*.bare) go; licences and package.json files stay.
 RUN npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev --no-audit --no-fund --ignore-scripts \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
       -o -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.tsbuildinfo' \
       -o -iname '*.md' -o -iname '*.markdown' -o -name '.npmignore' -o -name '.eslintrc*' -o -name '.prettierrc*' \
-      -o -name 'tsconfig*.json' \) -delete \
- && find node_modules -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name .github \) -exec rm -rf {} + \
+      -o -name 'tsconfig*.json' -o -name '*.c' -o -name '*.h' -o -name '*.gyp' -o -name 'CMakeLists.txt' \
+      -o -name '*.bare' \) -delete \
+ && find node_modules -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name .github \
+      -o -name testdata -o -name docs -o -name example -o -name examples \) -exec rm -rf {} + \
  && find dist -name '*.map' -delete \
  && rm -f node_modules/.package-lock.json
 

@@ -110,6 +110,9 @@ case "${1:-}" in
     printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' >"$root/etc/group"
     mkdir -p "$root/home/nonroot" && chown 65532:65532 "$root/home/nonroot" && chmod 0700 "$root/home/nonroot"
     chmod 1777 "$root/tmp"
+    # As distroless: documentation other than each package's copyright file goes.
+    find "$root/usr/share/doc" -type f ! -name copyright -delete
+    rm -rf "$root/usr/share/man" "$root/usr/share/info" "$root/usr/share/lintian" "$root/usr/share/locale"
     exit 0 ;;
   --customize-build)
     root=$2 npm_tgz=$3
