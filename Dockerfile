@@ -20,7 +20,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY operator ./operator
 # Production dependencies only, and of those only what node loads: type declarations,
 # source maps, TypeScript and C sources, docs, test data (CEL's conformance suite) and the
-# add-ons built for the Bare runtime (*.bare) go; licences and package.json files stay.
+# add-ons built for the Bare runtime (*.bare) and the browser bundles of protobufjs and
+# node-forge (node loads their lib/ and src/) go; licences and package.json files stay.
 RUN npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev --no-audit --no-fund --ignore-scripts \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
@@ -30,6 +31,7 @@ RUN npx tsc -p tsconfig.build.json \
       -o -name '*.bare' \) -delete \
  && find node_modules -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name .github \
       -o -name testdata -o -name docs -o -name example -o -name examples \) -exec rm -rf {} + \
+ && rm -rf node_modules/protobufjs/dist node_modules/node-forge/dist \
  && find dist -name '*.map' -delete \
  && rm -f node_modules/.package-lock.json
 

@@ -34,7 +34,12 @@ key=$(
       | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1
 )
-if [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$key" ] \
+# NEXUS_IMAGE_REBUILD=1 builds again from nothing (no layer cache), to check that the same
+# sources give the same digest.
+cache_args=(--layers)
+if [ "${NEXUS_IMAGE_REBUILD:-}" = "1" ]; then
+  cache_args=(--no-cache)
+elif [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$key" ] \
   && [ -f "$out/$name.oci.tar" ] && [ -f "$out/$name.digest" ] && [ -f "$out/$name.cdx.json" ]; then
   echo "image $name:$version is current ($(cat "$out/$name.digest")): $out/$name.oci.tar" >&2
   exit 0
@@ -50,7 +55,7 @@ fi
 mkdir -p "$out"
 started=$(date +%s)
 echo "building image $name:$version with buildah (log: $out/build.log)" >&2
-BUILDAH_ISOLATION=chroot buildah build --layers --pull=false \
+BUILDAH_ISOLATION=chroot buildah build "${cache_args[@]}" --pull=false \
   --timestamp "$SOURCE_DATE_EPOCH" --omit-history \
   --build-arg BUILD_IMAGE="$build_image" --build-arg RUNTIME_IMAGE="$runtime_image" \
   "${ca_args[@]}" \
@@ -62,5 +67,5 @@ mv "$out/$name.oci.tar.tmp" "$out/$name.oci.tar"
 skopeo inspect --format '{{.Digest}}' "oci-archive:$out/$name.oci.tar" >"$out/$name.digest"
 bash "$here/sbom.sh" "localhost/$name:$version" "$out/$name.cdx.json"
 echo "$key" >"$out/inputs.sha256"
-size=$(buildah inspect --type image --format '{{.Size}}' "localhost/$name:$version" 2>/dev/null || echo "?")
-echo "image $name:$version built in $(($(date +%s) - started))s: $(cat "$out/$name.digest"), $out/$name.oci.tar" >&2
+size=$(podman image inspect --format '{{.Size}}' "localhost/$name:$version" 2>/dev/null || echo 0)
+echo "image $name:$version built in $(($(date +%s) - started))s, $((size / 1000000)) MB uncompressed: $(cat "$out/$name.digest"), $out/$name.oci.tar" >&2

@@ -64,7 +64,7 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
   let admin: KubeClient;
   let image: string;
   let work: string;
-  let saDir: string;
+  const saDirs = { operator: "", authz: "" };
   let server: URL;
   let certManager: CertManagerController | undefined;
   let objects: KubeObject[];
@@ -74,14 +74,18 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
   let operatorStartedAt = 0;
   let operatorReadyMs = 0;
 
-  const chartContainer = (kind: string, name: string): ChartContainer => {
-    const deployment = objects.find((o) => o.kind === kind && o.metadata.name === name) as KubeObject & { spec: { template: { spec: { containers: ChartContainer[]; terminationGracePeriodSeconds: number } } } };
-    if (!deployment) throw new Error(`chart renders no ${kind} ${name}`);
+  /** The chart's operator Deployment, or its nexus-authz one. */
+  const deploymentOf = (which: "operator" | "authz") =>
+    objects.find((o) => o.kind === "Deployment" && o.metadata.name.endsWith("-authz") === (which === "authz")) as KubeObject & { spec: { template: { spec: { terminationGracePeriodSeconds: number; serviceAccountName: string; containers: ChartContainer[] } } } };
+  const chartContainer = (which: "operator" | "authz"): ChartContainer => {
+    const deployment = deploymentOf(which);
+    if (!deployment) throw new Error(`chart renders no ${which} Deployment`);
     return deployment.spec.template.spec.containers[0]!;
   };
 
   /** podman run of the image with the chart's container settings. */
-  const runContainer = (name: string, container: ChartContainer): Container => {
+  const runContainer = (name: string, which: "operator" | "authz"): Container => {
+    const container = chartContainer(which);
     const env: string[] = [];
     for (const variable of container.env ?? []) {
       // The kubelet fills the downward API values; here the pod is the container.
@@ -96,7 +100,7 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
       "--read-only", "--read-only-tmpfs=false", ...mounts,
       "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
       "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768",
-      "--volume", `${saDir}:${SA_DIR}:ro`,
+      "--volume", `${saDirs[which]}:${SA_DIR}:ro`,
       "--env", `KUBERNETES_SERVICE_HOST=${server.hostname}`, "--env", `KUBERNETES_SERVICE_PORT=${server.port}`,
       ...env,
       ...(container.command ? ["--entrypoint", container.command[0]!] : []),
@@ -133,6 +137,8 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
     work = await mkdtemp(path.join(os.tmpdir(), "nexus-image-run-"));
     const loaded = await run("podman", [...PODMAN, "load", "--quiet", "--input", archivePath], { maxBuffer: 1 << 20 });
     image = loaded.stdout.trim().split("\n").pop()!.replace(/^Loaded image(\(s\))?:\s*/, "");
+    // By ID: a build running meanwhile may move the tag.
+    image = (await run("podman", [...PODMAN, "image", "inspect", "--format", "{{.Id}}", image])).stdout.trim();
     for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freeLoopbackPort();
     objects = (await renderChart({
       release,
@@ -148,19 +154,22 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
     // The chart's accounts and roles, as helm install would create them (CRDs are installed already).
     const rbac = objects.filter((o) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"].includes(o.kind));
     await applyManifests(kubeconfig, rbac);
-    const account = objects.find((o) => o.kind === "ServiceAccount" && !o.metadata.name.includes("authz"))!.metadata.name;
-    // A TokenRequest token of the chart's ServiceAccount, where the kubelet would mount it.
+    // A TokenRequest token of each of the chart's ServiceAccounts, where the kubelet mounts it.
     const connection = inject("controlPlane");
-    const saKubeconfig = yaml.load(await readFile(await credentialsFor(connection).mintServiceAccountKubeconfig(ns, account, 3600), "utf8")) as {
-      clusters: Array<{ cluster: { server: string } }>;
-      users: Array<{ user: { token: string } }>;
-    };
-    server = new URL(saKubeconfig.clusters[0]!.cluster.server);
-    saDir = path.join(work, "serviceaccount");
-    await mkdir(saDir, { recursive: true });
-    await writeFile(path.join(saDir, "token"), saKubeconfig.users[0]!.user.token, { mode: 0o644 });
-    await writeFile(path.join(saDir, "ca.crt"), connection.caPem, { mode: 0o644 });
-    await writeFile(path.join(saDir, "namespace"), ns, { mode: 0o644 });
+    for (const which of ["operator", "authz"] as const) {
+      const account = deploymentOf(which).spec.template.spec.serviceAccountName;
+      const minted = yaml.load(await readFile(await credentialsFor(connection).mintServiceAccountKubeconfig(ns, account, 3600), "utf8")) as {
+        clusters: Array<{ cluster: { server: string } }>;
+        users: Array<{ user: { token: string } }>;
+      };
+      server = new URL(minted.clusters[0]!.cluster.server);
+      const dir = path.join(work, `serviceaccount-${which}`);
+      saDirs[which] = dir;
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, "token"), minted.users[0]!.user.token, { mode: 0o644 });
+      await writeFile(path.join(dir, "ca.crt"), connection.caPem, { mode: 0o644 });
+      await writeFile(path.join(dir, "namespace"), ns, { mode: 0o644 });
+    }
     certManager = await startCertManagerController({ kubeconfigPath: kubeconfig });
   }, 240_000);
 
@@ -179,7 +188,7 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
 
   it("runs the operator with the chart's args and env: /healthz, /readyz and /metrics answer", async () => {
     operatorStartedAt = Date.now();
-    operator = runContainer(`${release}-operator`, chartContainer("Deployment", release));
+    operator = runContainer(`${release}-operator`, "operator");
     await waitReady(ports.probes, operator);
     operatorReadyMs = Date.now() - operatorStartedAt;
     expect((await get(`http://127.0.0.1:${ports.probes}/healthz`)).status).toBe(200);
@@ -232,8 +241,7 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
         rules: [{ from: [{ apiKey: { tenant: "acme" } }], to: [{ methods: ["GET"], paths: ["/v1/*"] }] }],
       },
     } as KubeObject);
-    const authzName = objects.find((o) => o.kind === "Deployment" && o.metadata.name !== release)!.metadata.name;
-    gate = runContainer(`${release}-authz`, chartContainer("Deployment", authzName));
+    gate = runContainer(`${release}-authz`, "authz");
     await waitReady(ports.gateProbes, gate);
     expect((await get(`http://127.0.0.1:${ports.gateProbes}/healthz`)).status).toBe(200);
     expect((await get(`http://127.0.0.1:${ports.gateMetrics}/metrics`)).status).toBe(200);
@@ -256,7 +264,8 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
   }, 150_000);
 
   it("ends both on SIGTERM within the chart's grace period, having written nothing outside the mounted paths", async () => {
-    const grace = (objects.find((o) => o.kind === "Deployment" && o.metadata.name === release) as KubeObject & { spec: { template: { spec: { terminationGracePeriodSeconds: number } } } }).spec.template.spec.terminationGracePeriodSeconds;
+    const grace = deploymentOf("operator").spec.template.spec.terminationGracePeriodSeconds;
+    expect(deploymentOf("authz").spec.template.spec.terminationGracePeriodSeconds).toBe(grace);
     for (const container of [operator, gate]) {
       const started = Date.now();
       await run("podman", [...PODMAN, "kill", "--signal", "TERM", container.name]);
@@ -275,12 +284,12 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
     // The same node binary and files, straight from the image's storage, with the same token.
     const mount = (await run("podman", [...PODMAN, "image", "mount", image])).stdout.trim();
     try {
-      const container = chartContainer("Deployment", release);
+      const container = chartContainer("operator");
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
       for (const variable of container.env ?? []) env[variable.name] = variable.value ?? (variable.name === "POD_NAMESPACE" ? ns : release);
       const kubeconfig = path.join(work, "sa.kubeconfig");
-      const token = await readFile(path.join(saDir, "token"), "utf8");
-      await writeFile(kubeconfig, yaml.dump({ apiVersion: "v1", kind: "Config", clusters: [{ name: "c", cluster: { server: server.toString(), "certificate-authority": path.join(saDir, "ca.crt") } }], users: [{ name: "u", user: { token } }], contexts: [{ name: "c", context: { cluster: "c", user: "u" } }], "current-context": "c" }));
+      const token = await readFile(path.join(saDirs.operator, "token"), "utf8");
+      await writeFile(kubeconfig, yaml.dump({ apiVersion: "v1", kind: "Config", clusters: [{ name: "c", cluster: { server: server.toString(), "certificate-authority": path.join(saDirs.operator, "ca.crt") } }], users: [{ name: "u", user: { token } }], contexts: [{ name: "c", context: { cluster: "c", user: "u" } }], "current-context": "c" }));
       env.KUBECONFIG = kubeconfig;
       const started = Date.now();
       const child = spawn(path.join(mount, "nodejs", "bin", "node"), [path.join(mount, "app", "dist", "main.js"), ...(container.args ?? [])], { cwd: path.join(mount, "app"), env, stdio: "ignore" });
