@@ -5,8 +5,8 @@
 #   nexus-operator.digest         its manifest digest, for the chart: image.digest
 #   nexus-operator.cdx.json       its CycloneDX SBOM (hack/image/sbom.sh)
 #   inputs.sha256                 the key of every input; the same key skips the build
-# Same sources, same digest: fixed timestamps (SOURCE_DATE_EPOCH, the last commit's time
-# unless set), no history, and layers from sorted file trees. Registry traffic during the
+# Same sources, same digest: fixed timestamps (SOURCE_DATE_EPOCH, the time of the last
+# commit that changed an input, unless set), no history, and layers from sorted file trees. Registry traffic during the
 # build goes through the host's TLS proxy, so the host's CA bundle is mounted into the
 # build steps (never copied into the image).
 set -euo pipefail
@@ -45,7 +45,9 @@ elif [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$key" ] \
   exit 0
 fi
 
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 0)}
+# The time of the last commit that changed an input, so unrelated commits keep the digest.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct -- Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json operator hack/image hack/node.env 2>/dev/null || echo 0)}
+[ -n "$SOURCE_DATE_EPOCH" ] || SOURCE_DATE_EPOCH=0
 ca_bundle=${NEXUS_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 ca_args=()
 if [ -f "$ca_bundle" ]; then
