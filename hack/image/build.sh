@@ -38,7 +38,7 @@ key=$(
 # sources give the same digest.
 cache_args=(--layers)
 if [ "${NEXUS_IMAGE_REBUILD:-}" = "1" ]; then
-  cache_args=(--no-cache)
+  cache_args=(--layers --no-cache)
 elif [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$key" ] \
   && [ -f "$out/$name.oci.tar" ] && [ -f "$out/$name.digest" ] && [ -f "$out/$name.cdx.json" ]; then
   echo "image $name:$version is current ($(cat "$out/$name.digest")): $out/$name.oci.tar" >&2
