@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { CertificateStatus, Condition, EngineIdentity, EngineIdentityStatus } from "../api/types.js";
 import { namespaceTerminating, type Caches } from "../caches.js";
 import { tenantLabelOf, type RenderConfig } from "../config.js";
-import { TenantReason, tenantOfNamespace, verifyTenant } from "../policy/tenancy.js";
+import { tenantOfNamespace, verifyTenant } from "../policy/tenancy.js";
 import { canonicalJson } from "../render/hash.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
 import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
@@ -227,7 +227,9 @@ function reportTenancy(identity: Identity, before: Condition[] | undefined, afte
   const was = before?.find((c) => c.type === "TenantVerified");
   const is = after?.find((c) => c.type === "TenantVerified");
   if (!is || (was?.status === is.status && was?.reason === is.reason && was?.message === is.message)) return;
-  if (is.status === "True" && is.reason === TenantReason.NoTenant && was === undefined) return;
+  // A first verdict that all is well is no news (a large first sync would send one Event per
+  // identity and crowd out the ones that matter); a refused claim always is.
+  if (is.status === "True" && was === undefined) return;
   log.info({ tenantVerified: is.status, reason: is.reason }, "EngineIdentity tenancy changed");
   events.record(identity, is.status === "True" ? "Normal" : "Warning", is.reason, is.message);
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { apiKeySha256, generateApiKey } from "../../operator/credentials/api-key.js";
 import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
 import { rememberCreated } from "../authz/support/credentials-created.js";
-import { EnvoyCheckClient } from "../authz/support/envoy-check-client.js";
+import { EnvoyCheckClient, sidecarXfccFor } from "../authz/support/envoy-check-client.js";
 import { freeLoopbackPort } from "../authz/support/redis.js";
 import { type CertManagerController, startCertManagerController } from "../certmanager/cert-manager-controller.js";
 import { repoRoot } from "../controlplane/binaries.js";
@@ -48,9 +48,9 @@ interface ChartContainer {
   volumeMounts?: Array<{ mountPath: string }>;
 }
 
-async function get(url: string): Promise<{ status: number; body: string }> {
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(2_000) });
     return { status: response.status, body: await response.text() };
   } catch {
     return { status: 0, body: "" };
@@ -66,6 +66,7 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
   let work: string;
   const saDirs = { operator: "", authz: "" };
   let server: URL;
+  let scraperToken = "";
   let certManager: CertManagerController | undefined;
   let objects: KubeObject[];
   const ports = { metrics: 0, probes: 0, grpc: 0, gateMetrics: 0, gateProbes: 0 };
@@ -145,12 +146,13 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
       namespace: ns,
       values: {
         replicas: 1,
-        metrics: { port: ports.metrics },
+        // A scraper the chart's metrics-reader role is bound to (--metrics-auth=kubernetes).
+        metrics: { port: ports.metrics, readers: [{ kind: "ServiceAccount", name: "prometheus", namespace: ns }] },
         healthProbe: { port: ports.probes },
         authz: { enabled: true, replicas: 1, grpcPort: ports.grpc, metricsPort: ports.gateMetrics, healthProbePort: ports.gateProbes },
       },
     })) as KubeObject[];
-    await createNamespace(admin, ns);
+    await createNamespace(admin, ns, { "security.nexus.io/tenant": "acme" });
     // The chart's accounts and roles, as helm install would create them (CRDs are installed already).
     const rbac = objects.filter((o) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"].includes(o.kind));
     await applyManifests(kubeconfig, rbac);
@@ -170,6 +172,8 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
       await writeFile(path.join(dir, "ca.crt"), connection.caPem, { mode: 0o644 });
       await writeFile(path.join(dir, "namespace"), ns, { mode: 0o644 });
     }
+    const scraper = yaml.load(await readFile(await credentialsFor(connection).mintServiceAccountKubeconfig(ns, "prometheus", 3600), "utf8")) as { users: Array<{ user: { token: string } }> };
+    scraperToken = scraper.users[0]!.user.token;
     certManager = await startCertManagerController({ kubeconfigPath: kubeconfig });
   }, 240_000);
 
@@ -192,8 +196,12 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
     await waitReady(ports.probes, operator);
     operatorReadyMs = Date.now() - operatorStartedAt;
     expect((await get(`http://127.0.0.1:${ports.probes}/healthz`)).status).toBe(200);
-    const metrics = await get(`http://127.0.0.1:${ports.metrics}/metrics`);
-    expect(metrics.status).toBe(200);
+    expect((await get(`http://127.0.0.1:${ports.metrics}/metrics`)).status).toBe(401);
+    // The RBAC authorizer learns about the chart's binding through its informers.
+    const metrics = await waitFor(async () => {
+      const answer = await get(`http://127.0.0.1:${ports.metrics}/metrics`, { authorization: `Bearer ${scraperToken}` });
+      return answer.status === 200 ? answer : undefined;
+    }, { timeoutMs: 15_000, description: "the chart's metrics reader to be allowed" });
     expect(metrics.body).toMatch(/^# HELP nexus_/m);
     console.warn(`[image run] operator start to Ready in the container: ${operatorReadyMs} ms`);
   });
@@ -246,6 +254,10 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
     expect((await get(`http://127.0.0.1:${ports.gateProbes}/healthz`)).status).toBe(200);
     expect((await get(`http://127.0.0.1:${ports.gateMetrics}/metrics`)).status).toBe(200);
     const client = new EnvoyCheckClient(`127.0.0.1:${ports.grpc}`);
+    // The XFCC element the gate's own sidecar would append: the ledger's proxy asks, and By= is
+    // the gate's SPIFFE ID as the chart configures it.
+    const gateSpiffeId = deploymentOf("authz").spec.template.spec.containers[0]!.env!.find((e) => e.name === "NEXUS_AUTHZ_GATE_SPIFFE_ID")!.value!;
+    const asLedgerProxy = { xfcc: sidecarXfccFor(`spiffe://cluster.local/ns/${ns}/sa/ledger`, gateSpiffeId) };
     try {
       const request = (headers: Record<string, string>, requestPath = "/v1/items") => ({
         path: requestPath,
@@ -254,10 +266,10 @@ describe.skipIf(skipReason !== undefined)("the image, run as the chart runs it",
         sourceAddress: "127.0.0.9",
         headers,
       });
-      await waitFor(async () => ((await client.check(request({ "x-api-key": key }))).status === 200 ? true : undefined), { timeoutMs: 30_000, description: "the gate to accept the key" });
-      expect((await client.check(request({}))).status).toBe(401);
-      expect((await client.check(request({ "x-api-key": key }, "/admin"))).status).toBe(403);
-      expect((await client.check(request({ "x-api-key": key }))).status).toBe(200);
+      await waitFor(async () => ((await client.check(request({ "x-api-key": key }), asLedgerProxy)).status === 200 ? true : undefined), { timeoutMs: 30_000, description: "the gate to accept the key" });
+      expect((await client.check(request({}), asLedgerProxy)).status).toBe(401);
+      expect((await client.check(request({ "x-api-key": key }, "/admin"), asLedgerProxy)).status).toBe(403);
+      expect((await client.check(request({ "x-api-key": key }), asLedgerProxy)).status).toBe(200);
     } finally {
       client.close();
     }
