@@ -74,14 +74,15 @@ describe("apiserver answering 429 and 5xx for a while", () => {
     const windowMs = faultTo - faultFrom;
 
     // Backoff per object: the delay doubles per attempt (with at most 2x jitter), so after
-    // six gaps the last is many times the first even with request latency added to each;
-    // a hot loop keeps them alike.
+    // six gaps the longest is many times the first even with request latency added to each;
+    // a hot loop keeps them alike. The longest, not the last: an event the operator sees
+    // meanwhile (a watch that reconnects and lists again) may fairly try once more early.
     const perObject: number[] = [];
     for (let i = 0; i < POLICIES; i++) {
       const times = attemptsOf(i).filter((r) => r.at <= faultTo).map((r) => r.at);
       perObject.push(times.length);
       const gaps = times.slice(1).map((t, k) => t - times[k]!);
-      expect(gaps.at(-1)!, `gaps of ${name(i)}: ${gaps.map((g) => g.toFixed(0)).join(", ")} ms`).toBeGreaterThanOrEqual(4 * gaps[0]!);
+      expect(Math.max(...gaps), `gaps of ${name(i)}: ${gaps.map((g) => g.toFixed(0)).join(", ")} ms`).toBeGreaterThanOrEqual(4 * gaps[0]!);
     }
     // All requests, every kind: each failing object costs a write and a status write per
     // attempt, and the attempts within the window grow with its logarithm.
