@@ -154,33 +154,51 @@ export function contentPieces(values: readonly string[], max: number): Piece[] {
   const pieces: Piece[] = [];
   const sizes = values.map((value) => jsonBytes(value) + 1);
   const draws = values.map((value) => mix32(fnv1a32(value)) / 2 ** 32);
-  const cut = (start: number, end: number, target: number, endKey: string) => {
+  const bytesOf = (start: number, end: number) => {
     let bytes = 2;
     for (let i = start; i < end; i++) bytes += sizes[i]!;
-    if (bytes <= max || end - start === 1) {
-      pieces.push({ key: endKey, values: values.slice(start, end) });
-      return;
-    }
+    return bytes;
+  };
+  // A segment over the largest size is cut at the ends of the next, finer level, and those
+  // pieces are joined again in order while they fit: a removed end merges two pieces into
+  // one too large, and the join keeps that to about as many pieces as before, not dozens.
+  const cut = (start: number, end: number, target: number, endKey: string): Piece[] => {
+    if (bytesOf(start, end) <= max || end - start === 1) return [{ key: endKey, values: values.slice(start, end) }];
+    const finer: Array<{ start: number; end: number; key: string }> = [];
     let from = start;
+    const take = (pieces: Piece[]) => {
+      for (const piece of pieces) {
+        finer.push({ start: from, end: from + piece.values.length, key: piece.key });
+        from += piece.values.length;
+      }
+    };
     for (let i = start; i < end - 1; i++) {
-      if (draws[i]! < sizes[i]! / target) {
-        cut(from, i + 1, target / 2, values[i]!);
-        from = i + 1;
+      if (draws[i]! < sizes[i]! / target) take(cut(from, i + 1, target / 2, values[i]!));
+    }
+    if (from === start) return cut(start, end, target / 2, endKey);
+    take(cut(from, end, target / 2, endKey));
+    const joined: Piece[] = [];
+    let open = finer[0]!;
+    for (const next of finer.slice(1)) {
+      if (bytesOf(open.start, next.end) <= max) open = { start: open.start, end: next.end, key: next.key };
+      else {
+        joined.push({ key: open.key, values: values.slice(open.start, open.end) });
+        open = next;
       }
     }
-    if (from === start) cut(start, end, target / 2, endKey);
-    else cut(from, end, target / 2, endKey);
+    joined.push({ key: open.key, values: values.slice(open.start, open.end) });
+    return joined;
   };
   // The top level cuts at every end, whatever the size of what lies between.
   let from = 0;
   const target = Math.max(1, max / 2);
   for (let i = 0; i < values.length; i++) {
     if (draws[i]! < sizes[i]! / target) {
-      cut(from, i + 1, target / 2, values[i]!);
+      pieces.push(...cut(from, i + 1, target / 2, values[i]!));
       from = i + 1;
     }
   }
-  if (from < values.length) cut(from, values.length, target / 2, END);
+  if (from < values.length) pieces.push(...cut(from, values.length, target / 2, END));
   cutLists.set(values, { length: values.length, max, pieces });
   return pieces;
 }
