@@ -85,7 +85,8 @@ export function buildLargeTenantWorkload(members: number, policyCount: number, r
       spec: { targetIdentity: target.metadata.name, rules },
     };
   });
-  return { size: members, namespaces, tenants: 1, identities, policies };
+  // Members in fact: the administrators' label on every namespace backs the claims.
+  return { size: members, namespaces, namespaceTenants: new Map(namespaces.map((namespace) => [namespace, TENANT])), tenants: 1, identities, policies };
 }
 
 export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<LargeTenantResult> {
