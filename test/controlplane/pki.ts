@@ -82,7 +82,7 @@ export async function createCertificateAuthority(commonName = "nexus-test-ca"): 
 async function issue(
   ca: CertificateAuthority,
   subject: x509.JsonName,
-  usage: x509.ExtendedKeyUsage,
+  usages: x509.ExtendedKeyUsage[],
   extra: x509.Extension[] = [],
 ): Promise<KeyAndCertificate> {
   const keys = await generateKeys();
@@ -96,7 +96,7 @@ async function issue(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([usage]),
+      new x509.ExtendedKeyUsageExtension(usages),
       await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
       ...extra,
     ],
@@ -109,7 +109,7 @@ export function createServingCertificate(
   ca: CertificateAuthority,
   commonName = "kube-apiserver",
 ): Promise<KeyAndCertificate> {
-  return issue(ca, [{ CN: [commonName] }], x509.ExtendedKeyUsage.serverAuth, [
+  return issue(ca, [{ CN: [commonName] }], [x509.ExtendedKeyUsage.serverAuth], [
     new x509.SubjectAlternativeNameExtension([
       { type: "ip", value: "127.0.0.1" },
       { type: "dns", value: "localhost" },
@@ -127,7 +127,7 @@ export function createClientCertificate(
   groups: readonly string[] = [],
 ): Promise<KeyAndCertificate> {
   const subject: x509.JsonName = [{ CN: [user] }, ...groups.map((group) => ({ O: [group] }))];
-  return issue(ca, subject, x509.ExtendedKeyUsage.clientAuth);
+  return issue(ca, subject, [x509.ExtendedKeyUsage.clientAuth]);
 }
 
 /** The key pair the apiserver signs and verifies ServiceAccount tokens with (ES256). */
@@ -137,22 +137,8 @@ export async function createServiceAccountSigningKey(): Promise<KeyPairPem> {
 }
 
 /** An X.509-SVID signed by the CA: one URI SAN, the SPIFFE ID, for client and server auth. */
-export async function createSvidCertificate(ca: CertificateAuthority, spiffeId: string, serverNames: Array<{ type: "ip" | "dns"; value: string }> = []): Promise<KeyAndCertificate> {
-  const keys = await generateKeys();
-  const certificate = await x509.X509CertificateGenerator.create({
-    subject: [],
-    issuer: ca.certificate.subject,
-    publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    ...validity(),
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
-      new x509.SubjectAlternativeNameExtension([{ type: "url", value: spiffeId }, ...serverNames], true),
-    ],
-  });
-  return { certPem: certificate.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+export function createSvidCertificate(ca: CertificateAuthority, spiffeId: string, serverNames: Array<{ type: "ip" | "dns"; value: string }> = []): Promise<KeyAndCertificate> {
+  return issue(ca, [], [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth], [
+    new x509.SubjectAlternativeNameExtension([{ type: "url", value: spiffeId }, ...serverNames], true),
+  ]);
 }
