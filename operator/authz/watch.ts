@@ -16,7 +16,7 @@ export class GateWatch {
   readonly policies: SupervisedInformer<AccessPolicy & KubeObject>;
   readonly identities: SupervisedInformer<EngineIdentity & KubeObject>;
   readonly namespaces: SupervisedInformer<KubeObject>;
-  private resolvePending = false;
+  private resolvePending: NodeJS.Immediate | undefined;
   private synced = false;
 
   constructor(
@@ -55,14 +55,16 @@ export class GateWatch {
   }
 
   async stop(): Promise<void> {
+    // A resolve still waiting would log after the gate stopped.
+    if (this.resolvePending) clearImmediate(this.resolvePending);
+    this.resolvePending = undefined;
     await Promise.all([this.policies.stop(), this.identities.stop(), this.namespaces.stop()]);
   }
 
   private scheduleResolve(): void {
     if (this.resolvePending) return;
-    this.resolvePending = true;
-    setImmediate(() => {
-      this.resolvePending = false;
+    this.resolvePending = setImmediate(() => {
+      this.resolvePending = undefined;
       const started = performance.now();
       const policies = this.index.recompilePending();
       this.log.debug({ policies, ms: Math.round((performance.now() - started) * 1000) / 1000 }, "recompiled the policies identity changes affect");
