@@ -4,6 +4,7 @@
 # hack/versions.env (never hand-written copies):
 #   - cert-manager: deploy/crds/*.yaml of github.com/cert-manager/cert-manager
 #   - Istio:        kubernetes/customresourcedefinitions.gen.yaml of istio.io/api
+#   - Gateway API:  config/crd/standard/*.yaml of sigs.k8s.io/gateway-api (waypoints are Gateways)
 #
 # Modules come from the Go module cache (fetched through the module proxy on first use,
 # offline afterwards). Should the cert-manager files ever carry Helm templating, rendered
@@ -39,9 +40,10 @@ module_dir() {
   echo "$dir"
 }
 
-echo "resolving third-party CRDs (cert-manager $CERT_MANAGER_VERSION, istio.io/api $ISTIO_API_VERSION)" >&2
+echo "resolving third-party CRDs (cert-manager $CERT_MANAGER_VERSION, istio.io/api $ISTIO_API_VERSION, gateway-api $GATEWAY_API_VERSION)" >&2
 cert_manager=$(module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")
 istio=$(module_dir istio.io/api "$ISTIO_API_VERSION")
+gateway_api=$(module_dir sigs.k8s.io/gateway-api "$GATEWAY_API_VERSION")
 
 files=()
 shopt -s nullglob
@@ -67,6 +69,15 @@ else
   files+=("${cm_sources[@]}")
 fi
 files+=("$istio/kubernetes/customresourcedefinitions.gen.yaml")
+# The standard channel's CRDs (not its upgrade-guard admission policy), at the version Istio itself builds against.
+shopt -s nullglob
+gateway_sources=()
+for src in "$gateway_api"/config/crd/standard/*.yaml; do
+  [[ $(basename "$src") == *_vap_* ]] || gateway_sources+=("$src")
+done
+shopt -u nullglob
+[ ${#gateway_sources[@]} -gt 0 ] || fail "no CRD files in $gateway_api/config/crd/standard"
+files+=("${gateway_sources[@]}")
 
 # Every document must be a v1 CRD with a name, and every file must hold at least one.
 (cd "$repo" && node -e '
