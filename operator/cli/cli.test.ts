@@ -185,3 +185,17 @@ describe("diff pieces", () => {
     expect(changes[0]!.patch).toMatch(/^\+\s+b: 2$/m);
   });
 });
+
+describe("nexus check --matrix output", () => {
+  it("ends every stderr line with a newline and gives each left-out-source warning once", async () => {
+    const run = io(examples);
+    expect(await runCli(["check", "-f", "-", "--matrix"], run)).toBe(0);
+    expect(run.stderr.endsWith("\n")).toBe(true);
+    const lines = run.stderr.split("\n").filter((line) => line !== "");
+    expect(lines.every((line) => line.startsWith("nexus: "))).toBe(true);
+    const warnings = lines.filter((line) => line.includes("source left out"));
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(new Set(warnings).size).toBe(warnings.length);
+    expect(lines.at(-1)).toMatch(/^nexus: \d+ identities, \d+ of \d+ caller\/target pairs allow at least one request$/);
+  });
+});
