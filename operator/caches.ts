@@ -4,12 +4,20 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "./api/types.js";
 import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
+import { slimGatewayForCache, slimServiceForCache } from "./access/data-plane-cache.js";
+import { keepIstioObjections, WAYPOINT_ACCEPTED, ZTUNNEL_ACCEPTED } from "./access/istio-verdicts.js";
 import { compactRenderedForCache } from "./runtime/apply-if-changed.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
 import { resources } from "./runtime/resources.js";
 
 const managedSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+/** Rendered AuthorizationPolicies: metadata, the content hash of the body, and Istio's objections in status (istio-verdicts.ts). */
+function compactAuthorizationPolicy(object: KubeObject): void {
+  compactRenderedForCache(object);
+  keepIstioObjections(object, [ZTUNNEL_ACCEPTED, WAYPOINT_ACCEPTED]);
+}
 
 export type Caches = ReturnType<typeof createCaches>;
 
@@ -20,6 +28,9 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
       // Rendered objects: who else wrote one is named when its drift is repaired.
       ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER } : {}),
     });
+  // Read only, never written: slimmed to what detection reads.
+  const readOnly = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], transform: (o: KubeObject) => void) =>
+    new SupervisedInformer<T>(kubeConfig, client, type, log, { transform });
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),
@@ -28,8 +39,12 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
     clusterIssuers: informer<KubeObject>(resources.clusterIssuer),
     serviceAccounts: informer<KubeObject>(resources.serviceAccount),
     namespaces: informer<KubeObject>(resources.namespace),
+    // Which data plane runs a target (operator/dataplane/detect.ts). Gateways are optional:
+    // without the Gateway API CRDs the informer reports the kind absent and no waypoint exists.
+    services: readOnly<KubeObject>(resources.service, slimServiceForCache),
+    gateways: readOnly<KubeObject>(resources.gateway, slimGatewayForCache),
     // The operator renders these whole, so their caches keep metadata and a digest of the body.
-    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector, compactRenderedForCache),
+    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector, compactAuthorizationPolicy),
     peerAuthentications: informer<KubeObject>(resources.peerAuthentication, managedSelector, compactRenderedForCache),
     requestAuthentications: informer<KubeObject>(resources.requestAuthentication, managedSelector, compactRenderedForCache),
   };

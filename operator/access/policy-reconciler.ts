@@ -4,7 +4,9 @@ import type { Logger } from "pino";
 import type { AccessPolicy, AccessPolicyStatus, RenderedReference } from "../api/types.js";
 import { namespaceTerminating, type Caches } from "../caches.js";
 import type { RenderConfig } from "../config.js";
+import type { DataPlaneLookup, TargetDataPlanes } from "../dataplane/data-plane.js";
 import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js";
+import { resolveTarget } from "../policy/target.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
 import { isShardName } from "../render/names.js";
@@ -18,6 +20,7 @@ import type { OperatorMetrics } from "../runtime/metrics.js";
 import { resourceOf, resources } from "../runtime/resources.js";
 import type { IdentityIndex } from "./identity-index.js";
 import { PolicyReason } from "./reasons.js";
+import { istioVerdict } from "./istio-read-back.js";
 import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
 import { DriftRepairs } from "./drift-repairs.js";
 import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
@@ -30,6 +33,8 @@ export interface PolicyReconcilerDeps {
   events: EventRecorder;
   config: RenderConfig;
   metrics: OperatorMetrics;
+  /** Which data plane runs each target, from the caches (data-plane-facts.ts). */
+  dataPlanes: DataPlaneLookup;
   /** Called after a policy's objects are written, so the namespace baseline can follow. */
   afterRender: (namespace: string) => void;
   now?: () => Date;
@@ -63,10 +68,10 @@ export class PolicyReconciler implements Reconciler {
       this.deps.afterRender(namespace);
       return;
     }
-    const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config);
+    const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config, this.deps.dataPlanes);
     const convergence = await this.converge(policy, result, log);
     const { rendered } = convergence;
-    await this.writeStatus(policy, result, convergence, log);
+    await this.writeStatus(policy, result, this.withIstioVerdict(policy, result, convergence), log);
     // A series only for policies with something left out: tens of thousands of zeros would
     // cost every scrape (and the operator's memory) without telling anyone anything.
     if (result.unresolved.length > 0) this.deps.metrics.unresolvedSources.set({ namespace, name }, result.unresolved.length);
@@ -128,14 +133,47 @@ export class PolicyReconciler implements Reconciler {
       return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
     }
     if (result.refused) {
-      if (policy.status?.conditions?.find((c) => c.type === "Rendered")?.reason !== result.refused.reason) events.record(policy, "Warning", result.refused.reason, result.refused.message);
+      const refusal = this.explainRefusal(result.refused);
+      if (policy.status?.conditions?.find((c) => c.type === "Rendered")?.reason !== refusal.reason) events.record(policy, "Warning", refusal.reason, refusal.message);
       const consequence = allow ? "its rules admit nobody until this is fixed (what it denies stays denied)" : "nothing new is rendered; what was written before stays";
-      return { rendered: condition("Rendered", "False", result.refused.reason, `${result.refused.message}; ${consequence}`) };
+      return { rendered: condition("Rendered", "False", refusal.reason, `${refusal.message}; ${consequence}`) };
     }
     if (changed > 0) {
       events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash} (${changed} object${changed === 1 ? "" : "s"} written or removed)`);
     }
     return { rendered: condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`) };
+  }
+
+  /** A refusal in words that also say when the cluster lacks what would fix it. */
+  private explainRefusal(refused: NonNullable<PolicyRenderResult["refused"]>): { reason: string; message: string } {
+    if ((refused.reason as string) !== PolicyReason.WaypointRequired || this.deps.caches.gateways.availability !== "absent") return refused;
+    return { reason: refused.reason, message: `${refused.message} (the Gateway API CRDs, gateways.gateway.networking.k8s.io, are not installed in this cluster, so no waypoint can exist yet)` };
+  }
+
+  /**
+   * What Istio itself says about what this policy rendered (istio-read-back.ts): an object
+   * Istio reports as not, or only partly, enforced makes Rendered False with Istio's words
+   * and a Warning Event. Only a rendering that was written whole is judged; the objects
+   * count as written, so the namespace baseline does not wait for Istio.
+   */
+  private withIstioVerdict(policy: Policy, result: PolicyRenderResult, convergence: Convergence): Convergence {
+    if (convergence.rendered.status !== "True" || convergence.failure) return convergence;
+    const planes = this.targetDataPlanes(policy);
+    if (!planes) return convergence;
+    const verdict = istioVerdict({
+      forms: planes.forms,
+      rendered: result.objects as KubeObject[],
+      live: this.liveObjectsOf(policy),
+      services: planes.forms.includes("ambient") ? planes.services.flatMap((name) => this.deps.caches.services.get(name, policy.metadata.namespace) ?? []) : [],
+    });
+    if (!verdict) return convergence;
+    this.deps.events.record(policy, "Warning", verdict.reason, verdict.message);
+    return { ...convergence, rendered: condition("Rendered", "False", verdict.reason, verdict.message) };
+  }
+
+  private targetDataPlanes(policy: Policy): TargetDataPlanes | undefined {
+    const target = resolveTarget(policy, this.deps.identities);
+    return target.resolved ? this.deps.dataPlanes.forTarget(policy.metadata.namespace, target.selector?.matchLabels) : undefined;
   }
 
   /** Objects this policy wrote: its label, and its uid as controller, so a namesake's are never touched. */
@@ -233,7 +271,7 @@ export class PolicyReconciler implements Reconciler {
             namespace: o.metadata.namespace,
           })),
       unresolved: result.unresolved,
-      conditions: setConditions(previous.conditions, [...parts, ready], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
+      conditions: setConditions(previous.conditions, [...parts, ready, ...widenedCondition(result, failure)], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
     };
     if (canonicalJson(status) === canonicalJson(previous)) return;
     await writeStatusOrReport(this.deps, policy, status);
@@ -244,6 +282,7 @@ export class PolicyReconciler implements Reconciler {
       }
     }
     reportReadiness(policy, previous.conditions, status.conditions, this.deps.events, log);
+    if (result.widened && !failure) this.deps.events.record(policy, "Warning", result.widened.reason, result.widened.message);
   }
 }
 
@@ -270,6 +309,16 @@ function resolvedCondition(result: PolicyRenderResult, action: Action): DesiredC
     return [`${entries.length} source${entries.length === 1 ? "" : "s"} ${says(entries.length)}: ${first.join("; ")}${more}`];
   });
   return condition("Resolved", "False", PolicyReason.SourcesUnresolved, parts.join(". "));
+}
+
+/**
+ * A Deny rendered wider than written (at ztunnel, for lack of a waypoint): enforced, failing
+ * closed, so Ready is not affected, but the status says that it denies more than it names.
+ * Present only while it holds.
+ */
+function widenedCondition(result: PolicyRenderResult, failure: Failure | undefined): DesiredCondition[] {
+  if (!result.widened || failure) return [];
+  return [condition(PolicyReason.EnforcedAsWritten, "False", result.widened.reason, result.widened.message)];
 }
 
 /** A Deny or Audit with nothing rendered protects nothing, so it is not Ready (an Allow with nothing rendered still allows nothing). */

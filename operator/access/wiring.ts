@@ -11,6 +11,9 @@ import type { EventRecorder } from "../runtime/events.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { BaselineReconciler } from "./baseline-reconciler.js";
+import type { CachedGateway, CachedService } from "./data-plane-cache.js";
+import { dataPlaneLookupFrom } from "./data-plane-facts.js";
+import { DataPlaneRouting } from "./data-plane-routing.js";
 import { factsOf, IdentityIndex, PolicyDependents } from "./identity-index.js";
 import { PolicyReconciler } from "./policy-reconciler.js";
 import { renderedCaches } from "./rendered-caches.js";
@@ -40,6 +43,7 @@ export class AccessWiring {
       events,
       config,
       metrics,
+      dataPlanes: dataPlaneLookupFrom(caches, config.trustDomain),
       afterRender: (namespace) => this.baselineController.enqueue(namespace),
     });
     this.policyController = new Controller(policyReconciler, { concurrency, metrics, log });
@@ -111,5 +115,23 @@ export class AccessWiring {
       // policy is rendered again (those with nothing to change write nothing).
       for (const policy of caches.policies.list()) enqueuePolicy(objectKey(policy.metadata.namespace, policy.metadata.name));
     });
+    this.routeDataPlanes(enqueuePolicy);
+  }
+
+  /** A target's data plane follows its namespace's labels, its Services and its waypoint: its policies render again when they change. */
+  private routeDataPlanes(enqueuePolicy: (key: string) => void): void {
+    const { caches } = this.deps;
+    const routing = new DataPlaneRouting({
+      namespaceLabels: (namespace) => caches.namespaces.get(namespace)?.metadata.labels,
+      namespaces: () => caches.namespaces.list().map((ns) => ns.metadata.name),
+      servicesIn: (namespace) => caches.services.list(namespace) as CachedService[],
+      enqueueNamespace: (namespace) => {
+        for (const policy of caches.policies.list(namespace)) enqueuePolicy(objectKey(policy.metadata.namespace, policy.metadata.name));
+      },
+    });
+    caches.namespaces.on((ns, event) => routing.namespaceChanged(ns, event));
+    caches.services.on((service, event) => routing.serviceChanged(service as CachedService, event));
+    caches.gateways.on((gateway, event) => routing.gatewayChanged(gateway as CachedGateway, event));
+    caches.gateways.onAvailability(() => routing.gatewaysAvailabilityChanged());
   }
 }

@@ -5,6 +5,7 @@
 // byte-identical output.
 import type { AccessPolicy, UnresolvedSource } from "../api/types.js";
 import type { RenderConfig } from "../config.js";
+import { sidecarEverywhere, type DataPlaneLookup } from "../dataplane/data-plane.js";
 import { policyHashOf } from "../render/content-hash.js";
 import { gateName, jwtName, shardName } from "../render/names.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
@@ -30,9 +31,11 @@ export interface PolicyRenderResult {
   resolvedSources: number;
   /** Refused as written, and why (Rendered=False with this reason); see renderRefused for what is still rendered. */
   refused?: Refusal;
+  /** Rendered wider than written on a data plane (a Deny with L7 attributes at ztunnel for lack of a waypoint): a status condition says so. */
+  widened?: { reason: string; message: string };
 }
 
-export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLookup, config: RenderConfig): PolicyRenderResult {
+export function renderAccessPolicy(policy: AccessPolicy, identities: IdentityLookup, config: RenderConfig, dataPlanes: DataPlaneLookup = sidecarEverywhere): PolicyRenderResult {
   const target = resolveTarget(policy, identities);
   if (!target.resolved) {
     return { objects: [], policyHash: policyHashOf([]), unresolved: [], target: { resolved: false, reason: target.reason, message: target.message }, resolvedSources: 0 };

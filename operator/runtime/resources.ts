@@ -19,6 +19,9 @@ export const resources = {
   secret: { apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true },
   serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
   namespace: { apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
+  // Read only, to tell which data plane runs a target (operator/dataplane/detect.ts).
+  service: { apiVersion: "v1", kind: "Service", plural: "services", namespaced: true },
+  gateway: { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", plural: "gateways", namespaced: true },
   lease: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", plural: "leases", namespaced: true },
 } as const satisfies Record<string, ResourceType>;
 

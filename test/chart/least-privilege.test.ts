@@ -134,6 +134,18 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
 
   it("starts with every informer synced under the chart's RBAC", () => {
     expect(running!.operator.ready()).toBe(true);
+    // Services and waypoint Gateways are listed and watched, not merely tolerated as absent.
+    expect(running!.operator.caches.services.availability).toBe("served");
+    expect(running!.operator.caches.gateways.availability).toBe("served");
+  });
+
+  it("only reads Services and Gateways (list and watch), for data-plane detection", async () => {
+    for (const [group, resource] of [["", "services"], ["gateway.networking.k8s.io", "gateways"]] as const) {
+      expect(await operatorMay({ verb: "list", group, resource }), `list ${resource}`).toBe(true);
+      expect(await operatorMay({ verb: "watch", group, resource }), `watch ${resource}`).toBe(true);
+      for (const verb of ["get", "create", "update", "patch", "delete"]) expect(await operatorMay({ verb, group, resource, namespace: ns }), `${verb} ${resource}`).toBe(false);
+      expect(await operatorMay({ verb: "patch", group, resource, subresource: "status", namespace: ns }), `patch ${resource}/status`).toBe(false);
+    }
   });
 
   it("creates ServiceAccounts and Certificates and writes identity status", async () => {
@@ -375,6 +387,9 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
       { verb: "patch", resource: "namespaces" },
       { verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: ns },
       { verb: "create", resource: "pods", namespace: ns },
+      { verb: "list", resource: "pods" },
+      { verb: "list", resource: "endpoints" },
+      { verb: "list", group: "gateway.networking.k8s.io", resource: "httproutes" },
       { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: "web" },
       { verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns },
     ];
