@@ -75,7 +75,7 @@ export function istioObjectionsOf(object: KubeObject, types: readonly string[]):
   const name = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata.name}`;
   return conditions
     .filter((c) => types.includes(c.type) && isObjection(c))
-    .filter((c) => c.observedGeneration === undefined || c.observedGeneration === 0 || generation === undefined || c.observedGeneration === generation)
+    .filter((c) => c.observedGeneration === undefined || generation === undefined || c.observedGeneration === generation)
     .map((c) => ({ object: name, type: c.type, status: c.status, reason: c.reason ?? "", message: c.message ?? "" }))
     .sort((a, b) => (a.object + a.type < b.object + b.type ? -1 : a.object + a.type > b.object + b.type ? 1 : 0));
 }
