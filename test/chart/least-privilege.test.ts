@@ -146,6 +146,19 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
       for (const verb of ["get", "create", "update", "patch", "delete"]) expect(await operatorMay({ verb, group, resource, namespace: ns }), `${verb} ${resource}`).toBe(false);
       expect(await operatorMay({ verb: "patch", group, resource, subresource: "status", namespace: ns }), `patch ${resource}/status`).toBe(false);
     }
+    // And the watches deliver under those rules: what is created shows up in the operator's caches.
+    await admin.create({ apiVersion: "v1", kind: "Service", metadata: { name: "ledger", namespace: ns }, spec: { selector: { app: "ledger" }, ports: [{ port: 8080 }] } });
+    await admin.create({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      metadata: { name: "waypoint", namespace: ns },
+      spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
+    });
+    const { caches } = running!.operator;
+    await waitFor(async () => (caches.services.get("ledger", ns) && caches.gateways.get("waypoint", ns) ? true : undefined), {
+      timeoutMs: 15_000,
+      description: "the Service and the Gateway in the operator's caches",
+    });
   });
 
   it("creates ServiceAccounts and Certificates and writes identity status", async () => {
