@@ -59,34 +59,39 @@ describe("istioObjectionsOf", () => {
 });
 
 describe("istioVerdict", () => {
-  const rendered = [authorizationPolicy("nexus-p", "h1"), authorizationPolicy("nexus-p-ztunnel", "h2")];
+  // The sidecar form's nexus-p, the ambient form's nexus-p.ztunnel (selector) and nexus-p.waypoint (targetRefs).
+  const rendered = [authorizationPolicy("nexus-p", "h0"), authorizationPolicy("nexus-p.ztunnel", "h1"), authorizationPolicy("nexus-p.waypoint", "h2")];
+  const policyName = "p";
   const unsupported = { type: ZTUNNEL_ACCEPTED, status: "True", reason: "UnsupportedValue", message: UNSUPPORTED, observedGeneration: 2 };
 
   it("turns ztunnel's UnsupportedValue on an ambient-only target into Istio's reason and words, naming the object", () => {
-    const verdict = istioVerdict({ forms: ["ambient"], rendered, live: [authorizationPolicy("nexus-p", "h1", [unsupported]), authorizationPolicy("nexus-p-ztunnel", "h2")], services: [] });
+    const verdict = istioVerdict({ policyName, forms: ["ambient"], rendered, live: [authorizationPolicy("nexus-p.ztunnel", "h1", [unsupported]), authorizationPolicy("nexus-p.waypoint", "h2")], services: [] });
     expect(verdict?.reason).toBe("UnsupportedValue");
-    expect(verdict?.message).toContain("AuthorizationPolicy team/nexus-p: ZtunnelAccepted=True (UnsupportedValue)");
+    expect(verdict?.message).toContain("AuthorizationPolicy team/nexus-p.ztunnel: ZtunnelAccepted=True (UnsupportedValue)");
     expect(verdict?.message).toContain(UNSUPPORTED);
   });
 
   it("assumes nothing where Istio wrote nothing, or accepted everything", () => {
-    expect(istioVerdict({ forms: ["ambient"], rendered, live: [authorizationPolicy("nexus-p", "h1"), authorizationPolicy("nexus-p-ztunnel", "h2", [accepted(ZTUNNEL_ACCEPTED)])], services: [service("ledger")] })).toBeUndefined();
+    expect(istioVerdict({ policyName, forms: ["ambient"], rendered, live: [authorizationPolicy("nexus-p.ztunnel", "h1"), authorizationPolicy("nexus-p.waypoint", "h2", [accepted(WAYPOINT_ACCEPTED)])], services: [service("ledger")] })).toBeUndefined();
   });
 
-  it("ignores ztunnel's word on targets that sidecars enforce (sidecar only, or while migrating), but not the waypoint's", () => {
-    const live = [authorizationPolicy("nexus-p", "h1", [unsupported])];
-    expect(istioVerdict({ forms: ["sidecar"], rendered, live, services: [] })).toBeUndefined();
-    expect(istioVerdict({ forms: ["ambient", "sidecar"], rendered, live, services: [] })).toBeUndefined();
-    const waypoint = [authorizationPolicy("nexus-p", "h1", [{ type: WAYPOINT_ACCEPTED, status: "False", reason: "AncestorNotBound", message: "Service team/ledger is not bound to a waypoint", observedGeneration: 2 }])];
-    expect(istioVerdict({ forms: ["ambient", "sidecar"], rendered, live: waypoint, services: [] })?.reason).toBe("AncestorNotBound");
+  it("ignores ztunnel's word on the sidecar form's objects (a sidecar enforces them whole), also while a namespace migrates", () => {
+    const onSidecarForm = [authorizationPolicy("nexus-p", "h0", [unsupported])];
+    expect(istioVerdict({ policyName, forms: ["sidecar"], rendered, live: onSidecarForm, services: [] })).toBeUndefined();
+    expect(istioVerdict({ policyName, forms: ["ambient", "sidecar"], rendered, live: onSidecarForm, services: [] })).toBeUndefined();
+    // ...but not on the ambient form's ztunnel objects, nor the waypoint's word.
+    expect(istioVerdict({ policyName, forms: ["ambient", "sidecar"], rendered, live: [authorizationPolicy("nexus-p.ztunnel", "h1", [unsupported])], services: [] })?.reason).toBe("UnsupportedValue");
+    const waypoint = [authorizationPolicy("nexus-p.waypoint", "h2", [{ type: WAYPOINT_ACCEPTED, status: "False", reason: "AncestorNotBound", message: "Service team/ledger is not bound to a waypoint", observedGeneration: 2 }])];
+    expect(istioVerdict({ policyName, forms: ["ambient", "sidecar"], rendered, live: waypoint, services: [] })?.reason).toBe("AncestorNotBound");
   });
 
   it("ignores Istio's word on a live object that no longer holds what is rendered (a stale version)", () => {
-    expect(istioVerdict({ forms: ["ambient"], rendered, live: [authorizationPolicy("nexus-p", "h-old", [unsupported])], services: [] })).toBeUndefined();
+    expect(istioVerdict({ policyName, forms: ["ambient"], rendered, live: [authorizationPolicy("nexus-p.ztunnel", "h-old", [unsupported])], services: [] })).toBeUndefined();
   });
 
   it("reads WaypointBound=False on the target's Services", () => {
     const verdict = istioVerdict({
+      policyName,
       forms: ["ambient"],
       rendered,
       live: [],
@@ -97,7 +102,7 @@ describe("istioVerdict", () => {
   });
 
   it("gives a generic reason where Istio's is not a valid condition reason", () => {
-    const verdict = istioVerdict({ forms: ["ambient"], rendered, live: [], services: [service("ledger", [{ type: WAYPOINT_BOUND, status: "False", reason: "not a reason!", message: "m" }])] });
+    const verdict = istioVerdict({ policyName, forms: ["ambient"], rendered, live: [], services: [service("ledger", [{ type: WAYPOINT_BOUND, status: "False", reason: "not a reason!", message: "m" }])] });
     expect(verdict?.reason).toBe("IstioNotEnforced");
   });
 });

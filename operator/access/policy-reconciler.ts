@@ -146,7 +146,7 @@ export class PolicyReconciler implements Reconciler {
 
   /** A refusal in words that also say when the cluster lacks what would fix it. */
   private explainRefusal(refused: NonNullable<PolicyRenderResult["refused"]>): { reason: string; message: string } {
-    if ((refused.reason as string) !== PolicyReason.WaypointRequired || this.deps.caches.gateways.availability !== "absent") return refused;
+    if (refused.reason !== PolicyReason.WaypointRequired || this.deps.caches.gateways.availability !== "absent") return refused;
     return { reason: refused.reason, message: `${refused.message} (the Gateway API CRDs, gateways.gateway.networking.k8s.io, are not installed in this cluster, so no waypoint can exist yet)` };
   }
 
@@ -161,6 +161,7 @@ export class PolicyReconciler implements Reconciler {
     const planes = this.targetDataPlanes(policy);
     if (!planes) return convergence;
     const verdict = istioVerdict({
+      policyName: policy.metadata.name,
       forms: planes.forms,
       rendered: result.objects as KubeObject[],
       live: this.liveObjectsOf(policy),
@@ -271,7 +272,7 @@ export class PolicyReconciler implements Reconciler {
             namespace: o.metadata.namespace,
           })),
       unresolved: result.unresolved,
-      conditions: setConditions(previous.conditions, [...parts, ready, ...widenedCondition(result, failure)], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
+      conditions: setConditions(previous.conditions, [...parts, ready, ...dataPlaneConditions(result, failure)], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
     };
     if (canonicalJson(status) === canonicalJson(previous)) return;
     await writeStatusOrReport(this.deps, policy, status);
@@ -282,7 +283,7 @@ export class PolicyReconciler implements Reconciler {
       }
     }
     reportReadiness(policy, previous.conditions, status.conditions, this.deps.events, log);
-    if (result.widened && !failure) this.deps.events.record(policy, "Warning", result.widened.reason, result.widened.message);
+    for (const note of dataPlaneConditions(result, failure)) this.deps.events.record(policy, "Warning", note.reason, note.message);
   }
 }
 
@@ -312,13 +313,19 @@ function resolvedCondition(result: PolicyRenderResult, action: Action): DesiredC
 }
 
 /**
- * A Deny rendered wider than written (at ztunnel, for lack of a waypoint): enforced, failing
- * closed, so Ready is not affected, but the status says that it denies more than it names.
- * Present only while it holds.
+ * What the ambient form enforces otherwise than written (render-ambient.ts notes): a Deny
+ * with L7 attributes widened to every operation of its sources at ztunnel for lack of a
+ * waypoint (it fails closed, so Ready is not affected), or an Audit that no waypoint can
+ * perform. Present only while it holds, so a platform team sees which policies are not
+ * enforced exactly as written, and why.
  */
-function widenedCondition(result: PolicyRenderResult, failure: Failure | undefined): DesiredCondition[] {
-  if (!result.widened || failure) return [];
-  return [condition(PolicyReason.EnforcedAsWritten, "False", result.widened.reason, result.widened.message)];
+function dataPlaneConditions(result: PolicyRenderResult, failure: Failure | undefined): DesiredCondition[] {
+  if (failure || result.refused) return [];
+  const widened = result.ambient?.denyWidened;
+  if (widened) return [condition(PolicyReason.EnforcedAsWritten, "False", widened.reason, widened.message)];
+  const audit = result.ambient?.auditNotRendered;
+  if (audit) return [condition(PolicyReason.EnforcedAsWritten, "False", PolicyReason.AuditNotRendered, audit.message)];
+  return [];
 }
 
 /** A Deny or Audit with nothing rendered protects nothing, so it is not Ready (an Allow with nothing rendered still allows nothing). */

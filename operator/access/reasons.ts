@@ -1,4 +1,5 @@
 // Condition and Event reasons of AccessPolicy and the namespace baseline.
+import { DataPlaneReason } from "../policy/reasons.js";
 export const PolicyReason = {
   Ready: "PolicyEnforced",
   Resolved: "AllSourcesResolved",
@@ -10,10 +11,12 @@ export const PolicyReason = {
   NameTaken: "NameTaken",
   /** A Deny or Audit policy of which nothing is rendered. */
   NothingEnforced: "NothingEnforced",
-  /** An Allow with L7 attributes whose ambient target has no waypoint (the renderer refuses it: nothing admitted). */
-  WaypointRequired: "WaypointRequired",
-  /** Condition type: the policy is enforced, but wider than written on some data plane (see the renderer's widened). */
+  /** An Allow with L7 attributes whose ambient target has no waypoint (the renderer refuses it: nothing admitted; policy/reasons.ts DataPlaneReason). */
+  WaypointRequired: DataPlaneReason.WaypointRequired,
+  /** Condition type, present only when False: enforced otherwise than written on some data plane (render-ambient.ts notes). */
   EnforcedAsWritten: "EnforcedAsWritten",
+  /** An Audit whose ambient target has no waypoint: ztunnel does not audit. */
+  AuditNotRendered: "AuditNotRendered",
   BaselineApplied: "BaselineApplied",
   BaselineRemoved: "BaselineRemoved",
   BaselineDisabled: "BaselineDisabled",
