@@ -13,7 +13,6 @@ import { rawRequest } from "../controlplane/raw-request.js";
 import { waitFor } from "../controlplane/wait.js";
 import { adminClient, conditionOf, createNamespace, deleteNamespace, eventsFor, hasCondition, uniqueName, waitForEvent, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
-import { ambientRenderingLanded } from "../support/ambient.js";
 
 const API = "security.nexus.io/v1alpha1";
 const AMBIENT = { "istio.io/dataplane-mode": "ambient" };
@@ -96,7 +95,7 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
     expect(running.operator.caches.services.get("ledger", ns)?.spec).toEqual({ selector: { app: "ledger" } });
   });
 
-  it.skipIf(!ambientRenderingLanded())(
+  it(
     "an ambient target whose Allow has L7 attributes and no waypoint: WaypointRequired, nothing admitted, an Event naming the label to set",
     async () => {
       await admin.create(policy(ns, "ledger-l7", [{ from: [{ identity: { name: "web" } }], to: [{ methods: ["GET"] }] }]));
@@ -115,7 +114,7 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
     },
   );
 
-  it.skipIf(!ambientRenderingLanded())("a waypoint added later: the policy is rendered again for it and becomes Ready", async () => {
+  it("a waypoint added later: the policy is rendered again for it and becomes Ready", async () => {
     await admin.create(waypoint(ns, "waypoint"));
     await admin.mergePatch(resources.namespace, ns, undefined, { metadata: { labels: { "istio.io/use-waypoint": "waypoint" } } }, "nexus-test");
     const ready = await waitForObject(admin, resources.accessPolicy, "ledger-l7", ns, (o) => hasCondition(o, "Ready", "True"), "Ready with a waypoint", 60_000);
@@ -132,8 +131,9 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
     await admin.create(policy(ns, "ledger-l4", [{ from: [{ identity: { name: "web" } }] }]));
     await waitForObject(admin, resources.accessPolicy, "ledger-l4", ns, (o) => hasCondition(o, "Ready", "True"), "ledger-l4 Ready");
     const [first] = (await renderedPolicies(admin, ns, "ledger-l4")).filter((p) => (p.spec as { selector?: unknown } | undefined)?.selector !== undefined);
-    expect(first).toBeDefined();
     const name = first!.metadata.name;
+    // The ambient form's ztunnel object: the one ztunnel's word is about.
+    expect(name).toBe("nexus-ledger-l4.ztunnel");
     const live = await admin.get<KubeObject>(resources.authorizationPolicy, name, ns);
     const istioWords = `found policy "${ns}/${name}" using dry-run annotation, but support for ambient dry-run authorizationPolicies isn't enabled`;
     await istiodWritesStatus(kc, resources.authorizationPolicy, ns, name, ZTUNNEL_POLICY_MANAGER, [
@@ -188,6 +188,27 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
     expect(conditionOf(objected, "Rendered")!.message).toContain(`Service ${ns}/ledger: istio.io/WaypointBound=False (WaypointNotFound): ${words}`);
     await istiodWritesStatus(kc, resources.service, ns, "ledger", SERVICE_MANAGER, [{ type: WAYPOINT_BOUND, status: "True", reason: "WaypointAccepted", message: `Successfully attached to waypoint ${ns}/waypoint`, lastTransitionTime: now() }]);
     await waitForObject(admin, resources.accessPolicy, "ledger-l4", ns, (o) => hasCondition(o, "Ready", "True"), "Ready once the Service is bound");
+  });
+
+  it("a Deny with L7 attributes on an ambient target without waypoint is widened at ztunnel, and the status says so while Ready", async () => {
+    const noWaypoint = uniqueName("ambient-nowp");
+    await createNamespace(admin, noWaypoint, AMBIENT);
+    try {
+      await admin.create(identity(noWaypoint, "ledger"));
+      await admin.create(identity(noWaypoint, "web"));
+      await admin.create(service(noWaypoint, "ledger"));
+      await admin.create({ ...policy(noWaypoint, "no-deletes", [{ from: [{ identity: { name: "web" } }], to: [{ methods: ["DELETE"] }] }]), spec: { targetIdentity: "ledger", action: "Deny", rules: [{ from: [{ identity: { name: "web" } }], to: [{ methods: ["DELETE"] }] }] } });
+      const widened = await waitForObject(admin, resources.accessPolicy, "no-deletes", noWaypoint, (o) => hasCondition(o, "EnforcedAsWritten", "False", "DenyWidened"), "DenyWidened");
+      expect(conditionOf(widened, "Ready")?.status).toBe("True");
+      expect(conditionOf(widened, "EnforcedAsWritten")?.message).toContain("istio.io/use-waypoint");
+      await waitForEvent(admin, noWaypoint, "no-deletes", "DenyWidened");
+      // Wider, never narrower: the caller is denied at ztunnel on every operation.
+      const rendered = await renderedPolicies(admin, noWaypoint, "no-deletes");
+      const get = evaluateRequest(rendered, { source: { principal: principal(noWaypoint, "web") }, workload: { namespace: noWaypoint, labels: { app: "ledger" } }, operation: { method: "GET", path: "/", port: 8080 } });
+      expect(get.allowed).toBe(false);
+    } finally {
+      await deleteNamespace(admin, noWaypoint);
+    }
   });
 
   it("on a sidecar target ztunnel's word is not read: an L7 rule it would drop is enforced by the sidecar", async () => {

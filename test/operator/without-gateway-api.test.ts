@@ -12,7 +12,6 @@ import { startControlPlane, type ControlPlane } from "../controlplane/control-pl
 import { applyManifests, findYamlFiles, readYamlFiles } from "../controlplane/crds.js";
 import { thirdPartyCrdFiles } from "../controlplane/third-party-crds.js";
 import { waitFor } from "../controlplane/wait.js";
-import { ambientRenderingLanded } from "../support/ambient.js";
 import { adminClient, conditionOf, createNamespace, hasCondition, waitForEvent, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 
@@ -78,14 +77,14 @@ describe("without the Gateway API CRDs", () => {
     expect(running.logLines.filter((l) => l.includes("watch failed") && l.includes('"kind":"Gateway"'))).toHaveLength(1);
   });
 
-  it.skipIf(!ambientRenderingLanded())("fails closed for an ambient target that needs a waypoint, and says the Gateway API is missing", async () => {
+  it("fails closed for an ambient target that needs a waypoint, and says the Gateway API is missing", async () => {
     await client.create(policy(ambientNs, "ledger-callers", l7));
     const refused = await waitForObject(client, resources.accessPolicy, "ledger-callers", ambientNs, (o) => hasCondition(o, "Ready", "False", "WaypointRequired"), "WaypointRequired");
     expect(conditionOf(refused, "Rendered")?.message).toContain("Gateway API CRDs");
     await waitForEvent(client, ambientNs, "ledger-callers", "WaypointRequired");
   });
 
-  it.skipIf(!ambientRenderingLanded())("recovers by itself once the Gateway API CRDs and the waypoint appear", async () => {
+  it("recovers by itself once the Gateway API CRDs and the waypoint appear", async () => {
     await applyManifests(controlPlane.kubeconfigPath, await readYamlFiles(gatewayApiFiles));
     await waitFor(async () => (running.operator.caches.gateways.availability === "served" ? true : undefined), { timeoutMs: 60_000, description: "the Gateway watch to start" });
     await client.create({
