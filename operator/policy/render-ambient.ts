@@ -8,7 +8,7 @@
 // attributes without a waypoint denies its sources on every operation (DenyWidened).
 import type { JwtIssuer } from "../api/types.js";
 import type { TargetDataPlanes, Waypoint } from "../dataplane/data-plane.js";
-import { waypointGateName, waypointJwtName, waypointShardName, ztunnelJwtName, ztunnelShardName } from "../render/names.js";
+import { waypointGateName, waypointJwtName, waypointShardName, ztunnelGateName, ztunnelJwtName, ztunnelShardName } from "../render/names.js";
 import { requestAuthenticationSpec, requireJwtPolicySpec } from "./authentication.js";
 import { customGateSpec, type Refusal } from "./credential-gate.js";
 import type { AuthorizationPolicySpec, IstioAction, IstioRule, PolicyTargetReference, RenderedSpec, WorkloadSelectorSpec } from "./istio-types.js";
@@ -83,10 +83,10 @@ export function renderAmbientForm(input: AmbientInput): AmbientRendering {
   if (ztunnel.rules.length > 0 || input.action === "Allow") {
     specs.push(...shardedSpecs(input, istioActionOf(input.action), ztunnel.rules, { selector: input.selector }, ztunnelShardName));
   }
-  if (ztunnel.widened) {
+  if (ztunnel.widened || (input.requireJWT && !waypoint)) {
     notes.denyWidened = {
       reason: DataPlaneReason.DenyWidened,
-      message: `the target runs in ambient mode without a waypoint, so rules with L7 attributes are enforced by ztunnel as a Deny of their sources on every operation (wider than written, never narrower): ${waypointProblemOf(input.dataPlanes)}`,
+      message: `the target runs in ambient mode without a waypoint, so rules with L7 attributes (and requireJWT) are enforced by ztunnel as a Deny of their sources on every operation (wider than written, never narrower): ${waypointProblemOf(input.dataPlanes)}`,
     };
   }
   if (input.requireJWT) specs.push(ztunnelRequireJwt(input.policyName, input.selector, waypoint));
@@ -101,7 +101,10 @@ export function renderAmbientForm(input: AmbientInput): AmbientRendering {
   if (input.action === "Allow" || input.rules.length > 0) {
     specs.push(...shardedSpecs(input, istioActionOf(input.action), [...mergeRulesWithSameCallers(input.rules), ...input.gated], { targetRefs }, waypointShardName));
   }
-  if (input.gated.length > 0) specs.push({ kind: "AuthorizationPolicy", name: waypointGateName(input.policyName), spec: withTargetRefs(customGateSpec(input.gated, undefined), targetRefs) });
+  if (input.gated.length > 0) {
+    specs.push({ kind: "AuthorizationPolicy", name: waypointGateName(input.policyName), spec: withTargetRefs(customGateSpec(input.gated, undefined), targetRefs) });
+    specs.push(ztunnelGateGuard(input.policyName, input.selector, input.gated, waypoint));
+  }
   if (input.requireJWT) specs.push({ kind: "AuthorizationPolicy", name: waypointJwtName(input.policyName), spec: withTargetRefs(requireJwtPolicySpec(undefined), targetRefs) });
   if (input.issuers.length > 0) {
     const { jwtRules } = requestAuthenticationSpec(input.issuers, undefined);
@@ -157,6 +160,16 @@ function ztunnelRules(input: AmbientInput, waypoint: Waypoint | undefined): { ru
   });
   const exact = waypoint ? rules.map((rule) => ({ ...rule, when: [...(rule.when ?? []), notFromWaypoint(waypoint.principal)] })) : rules;
   return { rules: mergeRulesWithSameCallers(dedupe(exact)), widened: widened && !waypoint };
+}
+
+/**
+ * The gate decides every request to a gated operation, whichever policy admits the caller.
+ * Traffic that skips the waypoint skips the gate, so ztunnel denies it on the gated
+ * operations (on every operation where those need HTTP to be told apart).
+ */
+function ztunnelGateGuard(policyName: string, selector: WorkloadSelectorSpec | undefined, gated: IstioRule[], waypoint: Waypoint): RenderedSpec {
+  const rules = dedupe(gated.map((rule) => ({ ...(isL4Only(rule) && rule.to ? { to: rule.to } : {}), when: [notFromWaypoint(waypoint.principal)] })));
+  return { kind: "AuthorizationPolicy", name: ztunnelGateName(policyName), spec: { action: "DENY", rules: rules.some((rule) => !rule.to) ? [{ when: [notFromWaypoint(waypoint.principal)] }] : rules, ...(selector ? { selector } : {}) } };
 }
 
 /** A requireJWT at ztunnel: nothing that skips the waypoint carries a verified token, so all of it is denied. */

@@ -46,6 +46,11 @@ export function waypointGateName(policyName: string): string {
   return `${gateName(policyName)}.waypoint`;
 }
 
+/** At ztunnel, the Deny that keeps traffic skipping the waypoint (and so the gate) off the gated operations: `nexus-<policy>.gate.ztunnel`. */
+export function ztunnelGateName(policyName: string): string {
+  return `${gateName(policyName)}.ztunnel`;
+}
+
 /** The RequestAuthentication and require-JWT policy at the waypoint: `nexus-<policy>.jwt.waypoint`. */
 export function waypointJwtName(policyName: string): string {
   return `${jwtName(policyName)}.waypoint`;
