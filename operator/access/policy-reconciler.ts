@@ -9,7 +9,7 @@ import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js"
 import { resolveTarget } from "../policy/target.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
-import { isShardName } from "../render/names.js";
+import { isShardName, ztunnelShardName } from "../render/names.js";
 import { renderedNeedsWrite } from "../runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
@@ -108,7 +108,10 @@ export class PolicyReconciler implements Reconciler {
     // CUSTOM policy): removed first, the gated operations would be open in between. A
     // refused Deny renders nothing new, and what it wrote before keeps denying.
     const allow = (policy.spec.action ?? "Allow") === "Allow";
-    const removedFirst = allow && !result.refused ? stale.filter((live) => live.kind === "AuthorizationPolicy" && isShardName(policy.metadata.name, live.metadata.name)) : [];
+    // Among those, ztunnel's shards go before the waypoint's: ztunnel's admits the waypoint,
+    // and a waypoint with no ALLOW bound to the Service admits every caller, so the other
+    // order would open the target to anyone through the waypoint in between.
+    const removedFirst = allow && !result.refused ? ztunnelFirst(policy.metadata.name, stale.filter((live) => live.kind === "AuthorizationPolicy" && isShardName(policy.metadata.name, live.metadata.name))) : [];
     const removedLast = !allow && result.refused ? [] : stale.filter((live) => !removedFirst.includes(live));
     let changed = 0;
     const remove = async (objects: KubeObject[]) => {
@@ -326,6 +329,13 @@ function dataPlaneConditions(result: PolicyRenderResult, failure: Failure | unde
   const audit = result.ambient?.auditNotRendered;
   if (audit) return [condition(PolicyReason.EnforcedAsWritten, "False", PolicyReason.AuditNotRendered, audit.message)];
   return [];
+}
+
+/** The ambient form's ztunnel objects first, the rest in their order. */
+function ztunnelFirst(policyName: string, objects: KubeObject[]): KubeObject[] {
+  const ztunnel = ztunnelShardName(policyName, 0);
+  const isZtunnel = (o: KubeObject) => o.metadata.name === ztunnel || o.metadata.name.startsWith(`${ztunnel}.`);
+  return [...objects.filter(isZtunnel), ...objects.filter((o) => !isZtunnel(o))];
 }
 
 /** A Deny or Audit with nothing rendered protects nothing, so it is not Ready (an Allow with nothing rendered still allows nothing). */

@@ -109,7 +109,7 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
       const rendered = await renderedPolicies(admin, ns, "ledger-l7");
       const allows = rendered.filter((p) => (p.spec?.action ?? "ALLOW") === "ALLOW");
       expect(allows.flatMap((p) => (p.spec?.rules ?? []).flatMap((r) => (r.from ?? []).flatMap((f) => f.source?.principals ?? [])))).toEqual([]);
-      const verdict = evaluateRequest(rendered, { source: { principal: principal(ns, "web") }, workload: { namespace: ns, labels: { app: "ledger" } }, operation: { method: "GET", path: "/", port: 8080 } });
+      const verdict = evaluateRequest(rendered, { dataPlane: "ambient", source: { principal: principal(ns, "web") }, workload: { namespace: ns, labels: { app: "ledger" } }, operation: { method: "GET", path: "/", port: 8080 } });
       expect(verdict.allowed).toBe(false);
     },
   );
@@ -124,6 +124,18 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
     const atWaypoint = rendered.filter((p) => ((p.spec as { targetRefs?: Array<{ kind: string; name: string }> } | undefined)?.targetRefs ?? []).some((t) => t.kind === "Service" && t.name === "ledger"));
     expect(atWaypoint.length).toBeGreaterThan(0);
     expect(JSON.stringify(atWaypoint)).toContain(principal(ns, "web"));
+    // As the mesh would decide: through the waypoint the GET is admitted and nothing else; around it, nothing.
+    const call = (method: string, viaWaypoint: boolean) =>
+      evaluateRequest(rendered, {
+        dataPlane: "ambient",
+        ...(viaWaypoint ? { waypoint: { principal: principal(ns, "waypoint"), service: "ledger" } } : {}),
+        source: { principal: principal(ns, "web") },
+        workload: { namespace: ns, labels: { app: "ledger" } },
+        operation: { method, path: "/", port: 8080 },
+      }).allowed;
+    expect(call("GET", true)).toBe(true);
+    expect(call("POST", true)).toBe(false);
+    expect(call("GET", false)).toBe(false);
   });
 
   it("Istio's ZtunnelAccepted=False on a rendered AuthorizationPolicy becomes Rendered=False with Istio's reason and words, and istiod's status is left alone", async () => {
