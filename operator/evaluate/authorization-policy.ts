@@ -41,8 +41,18 @@ export interface RuleSpec {
   when?: ConditionSpec[];
 }
 
+/** A policy's binding to a Service or Gateway (waypoints and gateways; sidecars and ztunnel ignore such a policy). */
+export interface PolicyTargetReferenceSpec {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
 export interface AuthorizationPolicySpec {
   action?: AuthorizationAction;
+  targetRef?: PolicyTargetReferenceSpec;
+  targetRefs?: PolicyTargetReferenceSpec[];
   provider?: { name?: string };
   selector?: { matchLabels?: Record<string, string | undefined> };
   rules?: RuleSpec[];

@@ -7,15 +7,23 @@
 // ipBlocks / notIpBlocks / remoteIpBlocks / notRemoteIpBlocks, hosts / notHosts, and
 // conditions on keys other than request.auth.{principal,audiences,presenter,claims[..]},
 // source.{principal,namespace}, destination.port and request.headers[..]. Also not
-// modelled: targetRef(s) (waypoints, gateways), TCP-only traffic, and path templates
-// ({*}, {**}), which are compared as plain strings.
+// modelled: TCP-only traffic, policies bound by targetRefs to a Gateway (ingress gateways,
+// or a waypoint by its Gateway) and path templates ({*}, {**}), which are compared as plain
+// strings.
+//
+// Data planes (api.md "Data planes"; request.dataPlane): sidecar, as Istio's Envoy filter;
+// grpc, the same except that istiod's proxyless gRPC generator drops an ALLOW policy without
+// rules; ambient, ztunnel on the connection (ztunnel-view.ts) and, for a call through a
+// waypoint, the waypoint on the request with the policies bound by targetRefs to the Service
+// it routes to. Sidecars and ztunnel ignore targetRefs policies; waypoints ignore selectors.
 import { actionOf, isDryRun, rulesOf, type AuthorizationPolicyObject } from "./authorization-policy.js";
-import { appliesTo, DEFAULT_ROOT_NAMESPACE } from "./applicability.js";
+import { appliesTo, DEFAULT_ROOT_NAMESPACE, type Workload } from "./applicability.js";
 import { caveatsOf } from "./caveats.js";
 import { decide, denyCustom, type CustomDecision, type EvaluatedPolicy } from "./decide.js";
 import { attributesOf, type AccessRequest, type RequestAttributes } from "./request.js";
 import { ruleMatches } from "./rule-match.js";
-import type { PolicyRuleRef, Verdict } from "./verdict.js";
+import type { Decision, PolicyRuleRef, Verdict } from "./verdict.js";
+import { hasTargetRefs, ztunnelView } from "./ztunnel-view.js";
 
 export interface EvaluationOptions {
   /** Istio's root namespace, whose policies apply mesh-wide. Default istio-system. */
@@ -30,9 +38,70 @@ export function evaluateRequest(
   options: EvaluationOptions = {},
 ): Verdict {
   const rootNamespace = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+  const bySelector = (p: AuthorizationPolicyObject) => appliesTo(p, request.workload, rootNamespace);
+  switch (request.dataPlane) {
+    case undefined:
+      return evaluateAt(policies.filter((p) => !hasTargetRefs(p) && bySelector(p)), request, options);
+    case "sidecar":
+      return { ...evaluateAt(policies.filter((p) => !hasTargetRefs(p) && bySelector(p)), request, options), enforcedBy: "sidecar" };
+    case "grpc": {
+      // istiod's gRPC generator leaves out an ALLOW policy without rules (it would allow nothing).
+      const kept = policies.filter((p) => !hasTargetRefs(p) && bySelector(p) && !(actionOf(p) === "ALLOW" && rulesOf(p).length === 0));
+      return { ...evaluateAt(kept, request, options), enforcedBy: "grpc" };
+    }
+    case "ambient":
+      return evaluateAmbient(policies, request, options, bySelector);
+  }
+}
+
+/**
+ * A call to an ambient target: through its waypoint, the waypoint decides the request on the
+ * original caller and ztunnel then the connection on the waypoint's principal; without one,
+ * ztunnel decides the connection on the caller's principal. Only what ztunnel can see counts
+ * there (its principal, namespace and the port).
+ */
+function evaluateAmbient(
+  policies: readonly AuthorizationPolicyObject[],
+  request: AccessRequest,
+  options: EvaluationOptions,
+  bySelector: (p: AuthorizationPolicyObject) => boolean,
+): Verdict {
+  const { waypoint } = request;
+  const atZtunnelPolicies = policies.filter(bySelector).flatMap((p) => ztunnelView(p) ?? []);
+  const connection: AccessRequest = {
+    source: waypoint ? { principal: waypoint.principal } : { principal: request.source.principal, ...(request.source.namespace ? { namespace: request.source.namespace } : {}) },
+    workload: request.workload,
+    operation: { method: request.operation.method, path: request.operation.path, port: request.operation.port },
+  };
+  const ztunnel = evaluateAt(atZtunnelPolicies, connection, options);
+  if (!waypoint) return { ...ztunnel, enforcedBy: "ztunnel", hops: { ztunnel: decisionOf(ztunnel) } };
+  const atWaypoint = evaluateAt(policies.filter((p) => boundToService(p, request.workload, waypoint.service)), request, options);
+  const hops = { waypoint: decisionOf(atWaypoint), ztunnel: decisionOf(ztunnel) };
+  const caveats = [...atWaypoint.caveats, ...ztunnel.caveats];
+  if (!atWaypoint.allowed) return { ...atWaypoint, reason: `At the waypoint: ${atWaypoint.reason}`, caveats, enforcedBy: "waypoint", hops };
+  if (!ztunnel.allowed) {
+    return { ...ztunnel, reason: `At ztunnel (the connection from waypoint ${waypoint.principal}): ${ztunnel.reason}`, delegations: atWaypoint.delegations, auditMatches: atWaypoint.auditMatches, dryRunMatches: atWaypoint.dryRunMatches, caveats, enforcedBy: "ztunnel", hops };
+  }
+  return { ...atWaypoint, reason: `At the waypoint: ${atWaypoint.reason} At ztunnel: ${ztunnel.reason}`, caveats, enforcedBy: "waypoint", hops };
+}
+
+/** A waypoint applies the policies of the Service's namespace whose targetRefs name that Service (never chosen by a Host header). */
+function boundToService(policy: AuthorizationPolicyObject, workload: Workload, service: string): boolean {
+  if (policy.metadata.namespace !== workload.namespace) return false;
+  const refs = [...(policy.spec?.targetRefs ?? []), ...(policy.spec?.targetRef ? [policy.spec.targetRef] : [])];
+  return refs.some((ref) => ref.kind === "Service" && (ref.group ?? "") === "" && ref.name === service && (ref.namespace ?? policy.metadata.namespace) === policy.metadata.namespace);
+}
+
+function decisionOf(verdict: Verdict): Decision {
+  const { allowed, decidingPolicy, reason, delegations } = verdict;
+  return { allowed, ...(decidingPolicy ? { decidingPolicy } : {}), reason, delegations };
+}
+
+/** The verdict over the policies that apply (already chosen by the caller). */
+function evaluateAt(policies: readonly AuthorizationPolicyObject[], request: AccessRequest, options: EvaluationOptions): Verdict {
   const customDecision = options.customDecision ?? denyCustom;
   const attributes = attributesOf(request);
-  const applicable = policies.filter((p) => appliesTo(p, request.workload, rootNamespace)).sort(byNamespaceThenName);
+  const applicable = [...policies].sort(byNamespaceThenName);
   const evaluated = applicable.map((policy) => ({ policy, dryRun: isDryRun(policy), result: evaluatePolicy(policy, attributes) }));
 
   const enforced = evaluated.filter((e) => !e.dryRun).map((e) => e.result);

@@ -2,7 +2,25 @@
 // here (namespace from the peer principal, issuer and subject of the token, path without
 // its query) keeps every matcher a plain comparison.
 
+import type { DataPlane } from "../dataplane/data-plane.js";
+
+/** The waypoint an ambient call goes through, and the Service it routes the call to (what binds the waypoint's policies, never a Host header). */
+export interface WaypointHop {
+  /** The waypoint's peer principal as ztunnel at the destination sees it (`<td>/ns/<ns>/sa/<sa>`). */
+  principal: string;
+  /** The Service of the destination's namespace the waypoint routes to. */
+  service: string;
+}
+
 export interface AccessRequest {
+  /**
+   * The data plane running the destination. Default sidecar. ambient: ztunnel decides on
+   * the connection (the waypoint's principal when `waypoint` is set, else the caller's) and
+   * the waypoint, when the call goes through one, on the request.
+   */
+  dataPlane?: DataPlane;
+  /** For ambient: the waypoint the call goes through; absent, the call reaches ztunnel directly (pod IP, or no waypoint). */
+  waypoint?: WaypointHop;
   source: {
     /** Istio peer principal of the caller, without spiffe://; absent for plaintext. */
     principal?: string;

@@ -38,4 +38,11 @@ export interface Verdict extends Decision {
   ifDryRunEnforced?: Decision;
   /** Policy fields the evaluator could not check (see caveats.ts). */
   caveats: string[];
+  /** Which part of the data plane decided; set when the request names its data plane. */
+  enforcedBy?: Enforcer;
+  /** For ambient: the decision of each hop; the call passes when every hop allows it. */
+  hops?: { waypoint?: Decision; ztunnel: Decision };
 }
+
+/** Which part of the data plane made the decision (set when the request names its data plane). */
+export type Enforcer = "sidecar" | "grpc" | "ztunnel" | "waypoint";

@@ -8,6 +8,7 @@ import type { AuthorizationPolicySpec, IstioRule, WorkloadSelectorSpec } from ".
 import { operationsOf } from "./istio-rules.js";
 import { actionOf } from "./policy-action.js";
 import { resolveSource, type SourceContext } from "./resolve-source.js";
+import type { DataPlaneReason } from "./reasons.js";
 import { compareStrings } from "./sorted.js";
 import { selectorField } from "./target.js";
 
@@ -65,7 +66,7 @@ export const RenderRefusal = {
 } as const;
 
 export interface Refusal {
-  reason: (typeof RenderRefusal)[keyof typeof RenderRefusal];
+  reason: (typeof RenderRefusal)[keyof typeof RenderRefusal] | typeof DataPlaneReason.WaypointRequired;
   message: string;
 }
 

@@ -25,7 +25,9 @@ export interface IstioOperation {
 
 export interface IstioCondition {
   key: string;
-  values: string[];
+  /** Only in what ztunnel enforces for an ambient target: `source.principal` not its waypoint. */
+  notValues?: string[];
+  values?: string[];
 }
 
 export interface IstioRule {
@@ -36,8 +38,19 @@ export interface IstioRule {
 
 export type IstioAction = "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
 
+/**
+ * A waypoint's binding (ambient targets): the target's Services, kind Service in the core
+ * group. Istio refuses targetRefs together with a selector.
+ */
+export interface PolicyTargetReference {
+  group: "";
+  kind: "Service";
+  name: string;
+}
+
 export interface AuthorizationPolicySpec {
   selector?: WorkloadSelectorSpec;
+  targetRefs?: PolicyTargetReference[];
   action?: IstioAction;
   /** With action CUSTOM: the mesh extension provider (meshConfig.extensionProviders) that decides. */
   provider?: { name: string };
@@ -60,6 +73,7 @@ export interface IstioJwtRule {
 
 export interface RequestAuthenticationSpec {
   selector?: WorkloadSelectorSpec;
+  targetRefs?: PolicyTargetReference[];
   jwtRules: IstioJwtRule[];
 }
 

@@ -27,6 +27,45 @@ export function gateName(policyName: string): string {
   return `${policyObjectName(policyName)}.gate`;
 }
 
+// Ambient targets (api.md "Data planes"): what ztunnel enforces is bound by selector, what the
+// waypoint enforces by targetRefs. Each gets names of its own, distinct from the sidecar
+// form's, because a namespace migrating between data planes holds both forms at once.
+
+/** Shard `n` of the policy's rules at the waypoint (targetRefs): `nexus-<policy>.waypoint`, `nexus-<policy>.waypoint.<n>`. */
+export function waypointShardName(policyName: string, n: number): string {
+  return suffixedShard(`${policyObjectName(policyName)}.waypoint`, n);
+}
+
+/** Shard `n` of the policy's rules at ztunnel (selector, L4 only): `nexus-<policy>.ztunnel`, `nexus-<policy>.ztunnel.<n>`. */
+export function ztunnelShardName(policyName: string, n: number): string {
+  return suffixedShard(`${policyObjectName(policyName)}.ztunnel`, n);
+}
+
+/** The credential gate's CUSTOM policy at the waypoint: `nexus-<policy>.gate.waypoint`. */
+export function waypointGateName(policyName: string): string {
+  return `${gateName(policyName)}.waypoint`;
+}
+
+/** At ztunnel, the Deny that keeps traffic skipping the waypoint (and so the gate) off the gated operations: `nexus-<policy>.gate.ztunnel`. */
+export function ztunnelGateName(policyName: string): string {
+  return `${gateName(policyName)}.ztunnel`;
+}
+
+/** The RequestAuthentication and require-JWT policy at the waypoint: `nexus-<policy>.jwt.waypoint`. */
+export function waypointJwtName(policyName: string): string {
+  return `${jwtName(policyName)}.waypoint`;
+}
+
+/** The require-JWT Deny at ztunnel, for traffic that skips the waypoint (it can carry no verified token): `nexus-<policy>.jwt.ztunnel`. */
+export function ztunnelJwtName(policyName: string): string {
+  return `${jwtName(policyName)}.ztunnel`;
+}
+
+function suffixedShard(base: string, n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`shard number must be a non-negative integer, got ${n}`);
+  return n === 0 ? base : `${base}.${n}`;
+}
+
 /** The workload PeerAuthentication of a target EngineIdentity: `nexus-<identity>.mtls`. */
 export function workloadMtlsName(identityName: string): string {
   return `${PREFIX}-${identityName}.mtls`;
@@ -44,16 +83,22 @@ export const STRICT_MTLS_NAME = `${PREFIX}.strict-mtls`;
  * written.
  */
 export function isCurrentPolicyObjectName(policyName: string, kind: string, name: string): boolean {
-  if (kind === "RequestAuthentication") return name === jwtName(policyName);
+  if (kind === "RequestAuthentication") return name === jwtName(policyName) || name === waypointJwtName(policyName);
   if (kind !== "AuthorizationPolicy") return false;
   return name === policyObjectName(policyName) || name.startsWith(`${policyObjectName(policyName)}.`);
 }
 
-/** A shard of the policy's own rules (not its `.jwt` or `.gate` object), which carries the policy's action. */
+/**
+ * A shard of the policy's own rules (not its `.jwt` or `.gate` objects), which carries the
+ * policy's action: the sidecar form's `nexus-<p>`, `nexus-<p>.<n>` and the ambient form's
+ * `nexus-<p>.waypoint[.<n>]` and `nexus-<p>.ztunnel[.<n>]`.
+ */
 export function isShardName(policyName: string, name: string): boolean {
-  if (name === policyObjectName(policyName)) return true;
-  const prefix = `${policyObjectName(policyName)}.`;
-  return name.startsWith(prefix) && /^[1-9][0-9]*$/.test(name.slice(prefix.length));
+  const base = policyObjectName(policyName);
+  if (name === base) return true;
+  const prefix = `${base}.`;
+  if (!name.startsWith(prefix)) return false;
+  return /^(?:(?:waypoint|ztunnel)(?:\.[1-9][0-9]*)?|[1-9][0-9]*)$/.test(name.slice(prefix.length));
 }
 
 /** Whether `name` is one the current scheme gives a baseline or workload mTLS object of this kind. */

@@ -2,15 +2,16 @@
 // AuthorizationPolicies and the baseline of every namespace with a NEXUS object, as the
 // reconcilers would write them.
 import { defaultRenderConfig, type RenderConfig } from "../../config.js";
+import { sidecarEverywhere, type DataPlaneLookup } from "../../dataplane/data-plane.js";
 import { identityLookupOf, renderAccessPolicy, renderNamespaceBaseline } from "../../policy/index.js";
 import type { AuthorizationPolicyObject } from "../authorization-policy.js";
 import type { AccessRequest } from "../request.js";
 import type { IntentRequest, Scenario } from "./intent-oracle.js";
 
-export function renderScenario(scenario: Scenario, renderConfig: RenderConfig = defaultRenderConfig): AuthorizationPolicyObject[] {
+export function renderScenario(scenario: Scenario, renderConfig: RenderConfig = defaultRenderConfig, dataPlanes: DataPlaneLookup = sidecarEverywhere): AuthorizationPolicyObject[] {
   const identities = identityLookupOf(scenario.identities);
   const config = { ...renderConfig, trustDomain: scenario.trustDomain };
-  const rendered = scenario.policies.flatMap((policy) => renderAccessPolicy(policy, identities, config).objects);
+  const rendered = scenario.policies.flatMap((policy) => renderAccessPolicy(policy, identities, config, dataPlanes).objects);
   const namespaces = new Set([...scenario.identities.map((i) => i.namespace), ...scenario.policies.map((p) => p.metadata.namespace)]);
   const baselines = [...namespaces].sort().flatMap((namespace) => renderNamespaceBaseline(namespace));
   return [...rendered, ...baselines].filter((object) => object.kind === "AuthorizationPolicy");
