@@ -43,6 +43,16 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** istio.security.Authorization as istiod's debug endpoint prints it (protobuf JSON). */
+export interface ZtunnelAuthorization {
+  name: string;
+  namespace: string;
+  scope?: string;
+  action?: string;
+  groups?: Array<{ rules?: Array<{ matches?: Array<Record<string, unknown>> }> }>;
+  [field: string]: unknown;
+}
+
 export interface IstiodOptions {
   kubeconfigPath: string;
   trustDomain?: string;
@@ -61,6 +71,7 @@ export class Istiod {
     readonly namespaceLabels: Record<string, string>,
     readonly logDir: string,
     private readonly logClosed: Promise<void>,
+    private readonly httpPort: number,
   ) {
     child.on("exit", (code, signal) => {
       this.exited = signal ?? `code ${code}`;
@@ -119,7 +130,7 @@ export class Istiod {
           },
         },
       );
-      istiod = new Istiod(child, options.kubeconfigPath, id, namespaceLabels, logDir, logClosed);
+      istiod = new Istiod(child, options.kubeconfigPath, id, namespaceLabels, logDir, logClosed, http);
       const keep = (chunk: Buffer) => {
         log.write(chunk);
         istiod!.tail = [...istiod!.tail, ...chunk.toString("utf8").split("\n").filter(Boolean)].slice(-20);
@@ -156,6 +167,17 @@ export class Istiod {
     }
   }
 
+  /**
+   * What ztunnel gets: the Authorization protos (istio.security.Authorization, protobuf
+   * JSON) of istiod's ambient index, from its /debug/ambientz, for the namespaces it sees.
+   */
+  async ztunnelAuthorizations(): Promise<ZtunnelAuthorization[]> {
+    const answer = await fetch(`http://127.0.0.1:${this.httpPort}/debug/ambientz`);
+    if (answer.status !== 200) throw new Error(`istiod's /debug/ambientz answered ${answer.status}`);
+    const body = (await answer.json()) as { policies?: ZtunnelAuthorization[] | null };
+    return body.policies ?? [];
+  }
+
   /** The last lines istiod logged, for a failing test's message. */
   lastLines(): string {
     return this.tail.join("\n");
@@ -170,7 +192,8 @@ export class Istiod {
       await exited;
       clearTimeout(timer);
     }
-    await this.logClosed;
+    // The log file closes when both output streams end; a process that never spawned has none.
+    await Promise.race([this.logClosed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     const client = adminClient(this.kubeconfigPath);
     try {
       await deleteNamespace(client, this.namespace).catch(() => {});
