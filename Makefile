@@ -51,6 +51,14 @@ istio-judge:
 	@bash hack/build-istio-judge.sh >/dev/null
 test demo: istio-judge
 
+# istiod itself (pilot-discovery from the same istio.io/istio pin, hack/istiod), run by
+# test/istio/istiod-ambient.test.ts against the test control plane; it shares the judge's
+# Go build cache, so it is built after the judge.
+.PHONY: istiod
+istiod: istio-judge
+	@bash hack/build-istiod.sh >/dev/null
+test: istiod
+
 # helm for the chart tests, built from its Go module at HELM_VERSION (hack/versions.env).
 .PHONY: helm
 helm:

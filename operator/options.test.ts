@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAddress, parseSettings } from "./options.js";
+import { parseAuthzSettings } from "./authz/options.js";
 
 describe("parseSettings", () => {
   it("has documented defaults", () => {
@@ -45,6 +46,10 @@ describe("parseSettings", () => {
     [["--max-certificate-duration", "10m"], /--max-certificate-duration .* at least 1h/],
     [["--max-certificate-duration", "7d"], /--max-certificate-duration .* Go duration/],
     [["--trust-domain", "Bad Domain"], /--trust-domain.*lowercase/],
+    // The baseline admits only nexus.invalid/ns/none/sa/none: no mesh may have that trust domain.
+    [["--trust-domain", "nexus.invalid"], /--trust-domain \(NEXUS_TRUST_DOMAIN\) must not be under the reserved top-level domain \.invalid/],
+    [["--trust-domain=mesh.invalid"], /--trust-domain \(NEXUS_TRUST_DOMAIN\) must not be under the reserved top-level domain \.invalid/],
+    [["--trust-domain=invalid"], /--trust-domain \(NEXUS_TRUST_DOMAIN\) must not be under the reserved top-level domain \.invalid/],
     [["--default-issuer-kind", "Cluster"], /--default-issuer-kind must be Issuer or ClusterIssuer/],
     [["--concurrency", "0"], /--concurrency must be a whole number/],
     [["--log-level", "loud"], /--log-level must be one of/],
@@ -53,6 +58,22 @@ describe("parseSettings", () => {
     [["--no-such-flag"], /Unknown option/],
   ])("rejects %j with a message naming the setting", (argv, message) => {
     expect(() => parseSettings(argv, {})).toThrow(message);
+  });
+});
+
+describe("the reserved trust domain of the baseline's no-caller principal", () => {
+  it("is refused from the environment too, naming the flag and the variable", () => {
+    expect(() => parseSettings([], { NEXUS_TRUST_DOMAIN: "nexus.invalid" })).toThrow(/--trust-domain \(NEXUS_TRUST_DOMAIN\) must not be under .*\.invalid.*got "nexus\.invalid"/);
+  });
+
+  it("is refused by nexus-authz as well, which reads the same setting", () => {
+    expect(() => parseAuthzSettings(["--trust-domain", "nexus.invalid"], {})).toThrow(/--trust-domain \(NEXUS_TRUST_DOMAIN\) must not be under the reserved top-level domain \.invalid/);
+  });
+
+  it("leaves ordinary trust domains, including ones that merely contain the word, alone", () => {
+    for (const domain of ["cluster.local", "invalid.example", "not-invalid", "mesh.invalidated"]) {
+      expect(parseSettings(["--trust-domain", domain], {}).render.trustDomain).toBe(domain);
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import type { RenderConfig } from "./config.js";
 import { DEFAULT_EVENT_RATE_LIMIT } from "./runtime/events.js";
 import { DEFAULT_CLUSTER_DOMAIN } from "./identity/certificate-limits.js";
 import { parseGoDuration } from "./identity/duration.js";
+import { reservedTrustDomainProblem } from "./policy/no-caller.js";
 import { DEFAULT_TENANT_LABEL, tenantLabelProblem } from "./policy/tenancy.js";
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -64,6 +65,8 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
   if (!/^[a-z0-9._-]+$/.test(trustDomain)) {
     throw new Error(`--trust-domain (${settings["trust-domain"].env}) must be lowercase letters, digits, '.', '-' or '_'; got "${trustDomain}"`);
   }
+  const reserved = reservedTrustDomainProblem(trustDomain);
+  if (reserved) throw new Error(`--trust-domain (${settings["trust-domain"].env}) ${reserved}`);
   const kind = get("default-issuer-kind");
   if (kind !== "Issuer" && kind !== "ClusterIssuer") {
     throw new Error(`--default-issuer-kind must be Issuer or ClusterIssuer; got "${kind}"`);

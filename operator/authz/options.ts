@@ -2,6 +2,7 @@
 // style: the same names where the meaning is the same, and a message naming the setting
 // for every bad value.
 import { parseArgs } from "node:util";
+import { reservedTrustDomainProblem } from "../policy/no-caller.js";
 import { DEFAULT_TENANT_LABEL, tenantLabelProblem } from "../policy/tenancy.js";
 import type { FailureBudget } from "./failure-limiter.js";
 import { parseCidr } from "./jwks-fetch.js";
@@ -84,6 +85,8 @@ export function parseAuthzSettings(argv: string[], env: NodeJS.ProcessEnv): Auth
   };
   const trustDomain = get("trust-domain");
   if (!/^[a-z0-9._-]+$/.test(trustDomain)) throw new Error(`--trust-domain (NEXUS_TRUST_DOMAIN) must be lowercase letters, digits, '.', '-' or '_'; got "${trustDomain}"`);
+  const reserved = reservedTrustDomainProblem(trustDomain);
+  if (reserved) throw new Error(`--trust-domain (NEXUS_TRUST_DOMAIN) ${reserved}`);
   const logLevel = get("log-level");
   if (!["fatal", "error", "warn", "info", "debug", "trace"].includes(logLevel)) throw new Error(`--log-level must be one of fatal, error, warn, info, debug, trace; got "${logLevel}"`);
   const redisUrl = get("rate-limit-redis");

@@ -3,6 +3,7 @@ export { DerivedAnswers, identityLookupOf, type IdentityFacts, type IdentityLook
 export { policyReferences, type PolicyReferences } from "./policy-references.js";
 export { renderAccessPolicy, type PolicyRenderResult } from "./render-access-policy.js";
 export { renderNamespaceBaseline, DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "./namespace-baseline.js";
+export { NO_CALLER_PRINCIPAL, NO_CALLER_TRUST_DOMAIN, reservedTrustDomainProblem } from "./no-caller.js";
 export { renderNamespaceObjects, renderWorkloadMtls, workloadMtlsName, type WorkloadMtlsOptions } from "./workload-mtls.js";
 export { SHARD_BUDGET_BYTES } from "./shard.js";
 export * as names from "../render/names.js";

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { contentHashOf } from "../render/content-hash.js";
 import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "../render/names.js";
+import { evaluateRequest } from "../evaluate/index.js";
+import type { AuthorizationPolicyObject } from "../evaluate/authorization-policy.js";
 import { renderNamespaceBaseline } from "./namespace-baseline.js";
+import { NO_CALLER_PRINCIPAL, NO_CALLER_TRUST_DOMAIN } from "./no-caller.js";
 
 describe("semantic 1: zero trust by default (namespace baseline)", () => {
   const [authorization, peer] = renderNamespaceBaseline("payments");
@@ -13,8 +16,21 @@ describe("semantic 1: zero trust by default (namespace baseline)", () => {
     ]);
   });
 
-  it("allows nothing: an ALLOW policy with an empty spec, so no selector and no rules", () => {
-    expect(authorization?.spec).toEqual({});
+  it("allows nothing: an ALLOW policy without selector whose one rule admits only a principal no caller has", () => {
+    // Not `spec: {}`: istiod's proxyless gRPC generator drops an ALLOW policy without rules,
+    // which left gRPC workloads open. One rule of one L4 attribute is kept by every data plane.
+    expect(authorization?.spec).toEqual({ rules: [{ from: [{ source: { principals: [NO_CALLER_PRINCIPAL] } }] }] });
+    expect(NO_CALLER_PRINCIPAL).toBe(`${NO_CALLER_TRUST_DOMAIN}/ns/none/sa/none`);
+    expect(NO_CALLER_TRUST_DOMAIN.endsWith(".invalid")).toBe(true);
+  });
+
+  it("denies every caller of the namespace, of another namespace and of another trust domain", () => {
+    const policies = [authorization] as unknown as AuthorizationPolicyObject[];
+    const workload = { namespace: "payments", labels: { app: "ledger" } };
+    const operation = { method: "GET", path: "/", port: 8080 };
+    for (const principal of ["cluster.local/ns/payments/sa/default", "cluster.local/ns/other/sa/x", "partner.example/ns/payments/sa/default", undefined]) {
+      expect(evaluateRequest(policies, { source: principal ? { principal } : {}, workload, operation }).allowed, principal).toBe(false);
+    }
   });
 
   it("requires STRICT mTLS for every workload of the namespace (no selector)", () => {

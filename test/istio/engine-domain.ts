@@ -5,14 +5,12 @@
 //   requirements are left out of the scenarios (and calls carry no token);
 // - dry-run policies are not sent to the engine: istiod's gRPC generator ignores the
 //   dry-run annotation and would enforce them (see engine-limits.test.ts);
-// - an ALLOW policy without rules (the namespace baseline's allow-nothing) is dropped by
-//   istiod's gRPC generator, so the engine would allow what Envoy denies (see
-//   engine-limits.test.ts). The engine is given its Istio equivalent instead: the same
-//   policy with one rule that no caller meets (an ALLOW policy that matches nothing, for
-//   Istio exactly what a rule-less one is). The evaluator judges the rendered original.
+// - the namespace baseline is the product's own (renderNamespaceBaseline): one ALLOW rule no
+//   caller meets, which istiod's gRPC generator keeps (an ALLOW policy without rules it would
+//   drop, see engine-limits.test.ts).
 import fc from "fast-check";
 import type { AccessPolicy, AccessRule } from "../../operator/api/types.js";
-import { actionOf, isDryRun, rulesOf, type AuthorizationPolicyObject } from "../../operator/evaluate/authorization-policy.js";
+import { isDryRun, type AuthorizationPolicyObject } from "../../operator/evaluate/authorization-policy.js";
 import type { AccessRequest } from "../../operator/evaluate/index.js";
 import type { IntentRequest, Scenario } from "../../operator/evaluate/testing/intent-oracle.js";
 import { requestDrawArb, requestFor, scenarioArb } from "../../operator/evaluate/testing/scenario-arbitraries.js";
@@ -63,15 +61,7 @@ export function engineCallOf(request: EngineRequest): EngineCall {
   return { principal: request.callerPrincipal, workload: request.workload, path: operation.path, port: operation.port, headers: operation.headers };
 }
 
-/** A principal no caller has: the trust domain .invalid is reserved (RFC 2606). */
-export const NO_CALLER = "nexus.invalid/ns/none/sa/none";
-
-/**
- * What the engine is given: the enforced AuthorizationPolicies (dry-run ones left out),
- * each rule-less ALLOW replaced by its equivalent with one rule no caller meets.
- */
+/** What the engine is given: the enforced AuthorizationPolicies (dry-run ones left out), as rendered. */
 export function enginePolicies(policies: readonly AuthorizationPolicyObject[]): AuthorizationPolicyObject[] {
-  return policies
-    .filter((p) => !isDryRun(p))
-    .map((p) => (actionOf(p) === "ALLOW" && rulesOf(p).length === 0 ? { ...p, spec: { ...p.spec, rules: [{ from: [{ source: { principals: [NO_CALLER] } }] }] } } : p));
+  return policies.filter((p) => !isDryRun(p));
 }

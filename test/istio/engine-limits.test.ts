@@ -3,7 +3,7 @@
 // differential test leaves those cases out; this file shows they are what it says.
 import { describe, expect, it } from "vitest";
 import { evaluateRequest } from "../../operator/evaluate/index.js";
-import { ISTIO_DRY_RUN_ANNOTATION, renderNamespaceBaseline } from "../../operator/policy/index.js";
+import { ISTIO_DRY_RUN_ANNOTATION, NO_CALLER_PRINCIPAL, renderNamespaceBaseline } from "../../operator/policy/index.js";
 import type { AuthorizationPolicyObject } from "../../operator/evaluate/authorization-policy.js";
 import type { EngineCall } from "../support/istio-judge.js";
 import { useIstioJudge } from "./judge-hooks.js";
@@ -38,11 +38,29 @@ describe("grpc-go enforcing istiod's output over mTLS", () => {
     expect(verdicts[3]!.message).toContain('incoming RPC matched a deny policy "shop-no-strangers-0"');
   });
 
-  it("LIMIT: an allow-nothing policy alone is dropped by istiod's gRPC generator, so the engine allows what a sidecar denies", async () => {
-    const [verdict] = await judge.enforce(baseline, [call(FRONTEND)], ENGINE_PORTS);
+  it("proxyless baseline closed: the namespace baseline alone denies every caller, istiod's gRPC generator keeps its one rule", async () => {
+    const verdicts = await judge.enforce(baseline, [call(FRONTEND), call(STRANGER), call("partner.example/ns/shop/sa/frontend")], ENGINE_PORTS);
+    expect(verdicts.map((v) => v.allowed)).toEqual([false, false, false]);
+    // Denied by an ALLOW filter that matched nothing: the generator sent the baseline's rule.
+    for (const verdict of verdicts) expect(verdict.message).toContain("incoming RPC did not match an allow policy");
+    for (const principal of [FRONTEND, STRANGER]) {
+      expect(evaluateRequest(baseline, { source: { principal }, workload: BACKEND, operation: { method: "POST", path: "/shop.Items/List", port: 8080 } }).allowed).toBe(false);
+    }
+  });
+
+  it("the baseline's rule is a real principal match: only a certificate carrying the reserved no-caller principal would pass", async () => {
+    // No SVID the operator issues carries it (the operator refuses a --trust-domain under .invalid);
+    // the judge's own CA can mint it, which shows the rule is enforced, not dropped or match-never.
+    const [verdict] = await judge.enforce(baseline, [call(NO_CALLER_PRINCIPAL)], ENGINE_PORTS);
+    expect(verdict!.allowed).toBe(true);
+  });
+
+  it("LIMIT: an ALLOW policy without rules (the baseline `spec: {}` before 2026-12-04) is dropped by istiod's gRPC generator, so the engine allows what a sidecar denies", async () => {
+    const ruleless = baseline.map((p) => ({ ...p, spec: {} }));
+    const [verdict] = await judge.enforce(ruleless, [call(FRONTEND)], ENGINE_PORTS);
     expect(verdict!.allowed).toBe(true);
     // The evaluator (like an Envoy sidecar, see translation.test.ts: one never-matching policy) denies.
-    expect(evaluateRequest(baseline, { source: { principal: FRONTEND }, workload: BACKEND, operation: { method: "POST", path: "/shop.Items/List", port: 8080 } }).allowed).toBe(false);
+    expect(evaluateRequest(ruleless, { source: { principal: FRONTEND }, workload: BACKEND, operation: { method: "POST", path: "/shop.Items/List", port: 8080 } }).allowed).toBe(false);
   });
 
   it("LIMIT: istiod's gRPC generator ignores the dry-run annotation and enforces the policy", async () => {

@@ -20,6 +20,7 @@ import {
 } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME, workloadMtlsName } from "../../operator/render/names.js";
+import { NO_CALLER_PRINCIPAL } from "../../operator/policy/no-caller.js";
 import { contentHashOf, policyHashOf } from "../../operator/render/content-hash.js";
 
 const OPERATOR_USER = "nexus-operator-under-test";
@@ -124,7 +125,7 @@ describe("AccessPolicy reconciler", () => {
 
   it("writes the namespace baseline: allow-nothing and namespace-wide STRICT mTLS", async () => {
     const deny = await waitForObject(client, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns, () => true, "default-deny baseline");
-    expect(deny.spec ?? {}).toEqual({});
+    expect(deny.spec).toEqual({ rules: [{ from: [{ source: { principals: [NO_CALLER_PRINCIPAL] } }] }] });
     const strict = await waitForObject(client, resources.peerAuthentication, STRICT_MTLS_NAME, ns, () => true, "strict mTLS baseline");
     expect(strict.spec).toEqual({ mtls: { mode: "STRICT" } });
   });
