@@ -10,16 +10,23 @@ import { tenantIsolationFor } from "../policy/tenant-isolation.js";
 
 export const DEFAULT_KEY_HEADER = "x-api-key";
 
-export interface CompiledKey {
-  id: string;
-  policy: CompiledPolicy;
-  tenant?: string;
-  /** Milliseconds since the epoch; absent means unbounded. */
-  notBefore?: number;
-  notAfter?: number;
-  /** The declared SHA-256, 32 bytes, for the constant-time confirmation. */
-  digest: Buffer;
-  sha256: string;
+/**
+ * One declared key as the gate holds it: 100,000 of them must fit a sidecar-sized process,
+ * so every key has the same six fields (one hidden class, no per-key Buffer: the digest is
+ * decoded for the one or two candidates a Check confirms), and the strings are the cached
+ * policy's own.
+ */
+export class CompiledKey {
+  constructor(
+    readonly id: string,
+    public policy: CompiledPolicy,
+    /** The declared SHA-256 (hex), the index's key. */
+    readonly sha256: string,
+    readonly tenant: string | undefined,
+    /** Milliseconds since the epoch; undefined means unbounded. */
+    readonly notBefore: number | undefined,
+    readonly notAfter: number | undefined,
+  ) {}
 }
 
 export type CompiledSource =
@@ -84,15 +91,7 @@ export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, 
   }
   for (const key of reusedKeys ? [] : (auth.apiKeys?.keys ?? [])) {
     if (!/^[0-9a-f]{64}$/.test(key.sha256)) continue;
-    compiled.keys.push({
-      id: key.id,
-      policy: compiled,
-      ...(key.tenant ? { tenant: key.tenant } : {}),
-      ...timeField("notBefore", key.notBefore),
-      ...timeField("notAfter", key.notAfter),
-      digest: Buffer.from(key.sha256, "hex"),
-      sha256: key.sha256,
-    });
+    compiled.keys.push(new CompiledKey(key.id, compiled, key.sha256, key.tenant || undefined, timeOf("notBefore", key.notBefore), timeOf("notAfter", key.notAfter)));
   }
   const isolation = tenantIsolationFor(policy, target.identity, identities, trustDomain);
   const context = { policyNamespace: namespace, identities, trustDomain, declaredIssuers: new Set(issuers.map((i) => i.issuer)), ...(isolation ? { isolation } : {}) };
@@ -136,10 +135,10 @@ function compileSource(
   }
 }
 
-function timeField(name: "notBefore" | "notAfter", value: string | undefined): { notBefore?: number; notAfter?: number } {
-  if (value === undefined) return {};
+function timeOf(name: "notBefore" | "notAfter", value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   const ms = Date.parse(value);
   // An unreadable time on a key must not make it valid forever: notAfter fails closed.
-  if (Number.isNaN(ms)) return { [name]: name === "notAfter" ? 0 : Number.MAX_SAFE_INTEGER };
-  return { [name]: ms };
+  if (Number.isNaN(ms)) return name === "notAfter" ? 0 : Number.MAX_SAFE_INTEGER;
+  return ms;
 }

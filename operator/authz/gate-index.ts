@@ -27,7 +27,8 @@ export class GateIndex {
   /** The policy object each entry was compiled from, to tell a policy change from an identity change. */
   private readonly compiledFrom = new Map<string, AccessPolicy>();
   private readonly byNamespace = new Map<string, Set<CompiledPolicy>>();
-  private readonly keysByDigest = new Map<string, CompiledKey[]>();
+  /** One key per digest almost always: the key itself, a list only where digests repeat (saves a list per key). */
+  private readonly keysByDigest = new Map<string, CompiledKey | CompiledKey[]>();
   /** Policies an identity change may have changed, compiled again by recompilePending(). */
   private readonly pending = new Set<string>();
   private keyCount = 0;
@@ -92,7 +93,8 @@ export class GateIndex {
 
   /** Every declared key with this SHA-256 (hex), in any policy. */
   keysWithDigest(sha256: string): readonly CompiledKey[] {
-    return this.keysByDigest.get(sha256) ?? [];
+    const found = this.keysByDigest.get(sha256);
+    return found === undefined ? [] : Array.isArray(found) ? found : [found];
   }
 
   /**
@@ -143,9 +145,10 @@ export class GateIndex {
     set.add(next);
     if (sameSource) return; // the same key objects are already indexed
     for (const k of next.keys) {
-      const list = this.keysByDigest.get(k.sha256);
-      if (list) list.push(k);
-      else this.keysByDigest.set(k.sha256, [k]);
+      const found = this.keysByDigest.get(k.sha256);
+      if (found === undefined) this.keysByDigest.set(k.sha256, k);
+      else if (Array.isArray(found)) found.push(k);
+      else this.keysByDigest.set(k.sha256, [found, k]);
     }
     this.keyCount += next.keys.length;
   }
@@ -158,9 +161,11 @@ export class GateIndex {
     if (set?.size === 0) this.byNamespace.delete(policy.namespace);
     if (keepKeys) return;
     for (const k of policy.keys) {
-      const list = this.keysByDigest.get(k.sha256)?.filter((other) => other !== k);
-      if (list && list.length > 0) this.keysByDigest.set(k.sha256, list);
-      else this.keysByDigest.delete(k.sha256);
+      const found = this.keysByDigest.get(k.sha256);
+      if (found === undefined) continue;
+      const rest = (Array.isArray(found) ? found : [found]).filter((other) => other !== k);
+      if (rest.length === 0) this.keysByDigest.delete(k.sha256);
+      else this.keysByDigest.set(k.sha256, rest.length === 1 ? rest[0]! : rest);
     }
     this.keyCount -= policy.keys.length;
   }

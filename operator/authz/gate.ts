@@ -56,7 +56,7 @@ export function authenticateKey(text: string, index: GateIndex, now: number): Ke
   let known = index.keysWithDigest(sha256).filter((k) => k.id === id);
   if (known.length > 0) {
     const digest = Buffer.from(sha256, "hex");
-    known = known.filter((k) => timingSafeEqual(k.digest, digest));
+    known = known.filter((k) => timingSafeEqual(Buffer.from(k.sha256, "hex"), digest));
   }
   if (known.length === 0) return { ok: false, reason: parseApiKey(text).ok ? Reason.UnknownKey : Reason.MalformedKey };
   const valid = known.filter((k) => (k.notBefore === undefined || now >= k.notBefore) && (k.notAfter === undefined || now < k.notAfter));
