@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   }
   let largeTenant: LargeTenantResult | undefined;
   if (largeTenantMembers > 0) {
-    largeTenant = await runLargeTenantPhase({ members: largeTenantMembers, concurrency, outDir, samples: Number(env.BENCH_TENANT_SAMPLES ?? 20), log });
+    largeTenant = await runLargeTenantPhase({ members: largeTenantMembers, concurrency, outDir, samples: Number(env.BENCH_TENANT_SAMPLES ?? 20), log, ...(cpuProfile ? { cpuProfileDir: path.join(outDir, "profiles") } : {}) });
     rows.push(...largeTenantRows(largeTenant));
   }
 

@@ -4,7 +4,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "./api/types.js";
 import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
-import { compactRenderedForCache } from "./runtime/apply-if-changed.js";
+import { carryVerifiedContent, compactRenderedForCache } from "./runtime/apply-if-changed.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
 import { resources } from "./runtime/resources.js";
@@ -17,8 +17,10 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
   const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void) =>
     new SupervisedInformer<T>(kubeConfig, client, type, log, {
       ...(labelSelector ? { labelSelector } : {}),
-      // Rendered objects: who else wrote one is named when its drift is repaired.
-      ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER } : {}),
+      // Rendered objects: who else wrote one is named when its drift is repaired. Their
+      // bodies are known from the list and from our own writes, so the watch brings their
+      // metadata only (generation and content hash tell when a body must be read again).
+      ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER, metadataOnlyWatch: { carry: carryVerifiedContent } } : {}),
     });
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),

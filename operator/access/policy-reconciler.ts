@@ -8,7 +8,6 @@ import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js"
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
 import { isShardName } from "../render/names.js";
-import { renderedNeedsWrite } from "../runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -20,6 +19,7 @@ import type { IdentityIndex } from "./identity-index.js";
 import { PolicyReason } from "./reasons.js";
 import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
 import { DriftRepairs } from "./drift-repairs.js";
+import { applyRendered, renderedLive } from "./rendered-writes.js";
 import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
 import { writeStatusOrReport } from "../runtime/status-writer.js";
 
@@ -116,10 +116,10 @@ export class PolicyReconciler implements Reconciler {
     try {
       await remove(removedFirst);
       for (const desired of result.objects as KubeObject[]) {
-        const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
-        if (!renderedNeedsWrite(desired, live)) continue;
+        const { live, needsWrite } = await renderedLive(client, caches, desired);
+        if (!needsWrite) continue;
         if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
-        await client.apply(desired);
+        await applyRendered(client, caches, desired);
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }
