@@ -37,11 +37,15 @@ export interface PolicyReconcilerDeps {
 
 type Policy = AccessPolicy & KubeObject;
 
+const RENDERINGS_KEPT = 1_000;
+
 export class PolicyReconciler implements Reconciler {
   readonly name = "accesspolicy";
   /** Policies rendered at their current generation by this process, per namespace. */
   private readonly renderedGeneration = new Map<string, number>();
   /** Spaces out repeated repairs of objects someone else keeps changing, and names them. */
+  /** The latest renderings, by policy key (see render); bounded, so memory does not grow with the number of policies. */
+  private readonly renderings = new Map<string, { inputs: string; result: PolicyRenderResult }>();
   private readonly driftRepairs = new DriftRepairs({ record: (...event) => this.deps.events.record(...event) });
 
   constructor(private readonly deps: PolicyReconcilerDeps) {}
@@ -59,11 +63,12 @@ export class PolicyReconciler implements Reconciler {
     if (!policy || policy.metadata.deletionTimestamp || namespaceTerminating(this.deps.caches, namespace)) {
       // Rendered objects go with the policy through garbage collection.
       this.renderedGeneration.delete(key);
+      this.renderings.delete(key);
       this.deps.metrics.unresolvedSources.remove({ namespace, name });
       this.deps.afterRender(namespace);
       return;
     }
-    const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config);
+    const result = this.render(key, policy);
     const convergence = await this.converge(policy, result, log);
     const { rendered } = convergence;
     await this.writeStatus(policy, result, convergence, log);
@@ -79,6 +84,28 @@ export class PolicyReconciler implements Reconciler {
     if (convergence.failure) return { retryWithBackoff: true };
     const heldBackMs = this.driftRepairs.requeueAfter(key);
     if (heldBackMs !== undefined) return { requeueAfterMs: heldBackMs };
+  }
+
+  /**
+   * The policy rendered, or the rendering made before when neither the policy (uid,
+   * generation) nor the identities (their index's version) changed since: a policy is
+   * reconciled again for each of its own objects the watch brings back, and rendering a
+   * policy naming a tenant of thousands again each time was most of what a member change cost.
+   */
+  private render(key: string, policy: Policy): PolicyRenderResult {
+    const inputs = `${policy.metadata.uid ?? ""}\0${policy.metadata.generation ?? 0}\0${this.deps.identities.version}`;
+    const known = this.renderings.get(key);
+    if (known?.inputs === inputs) {
+      // Most recently used last, so the oldest goes first when the memo is full.
+      this.renderings.delete(key);
+      this.renderings.set(key, known);
+      return known.result;
+    }
+    const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config);
+    this.renderings.delete(key);
+    this.renderings.set(key, { inputs, result });
+    if (this.renderings.size > RENDERINGS_KEPT) this.renderings.delete(this.renderings.keys().next().value as string);
+    return result;
   }
 
   private async converge(policy: Policy, result: PolicyRenderResult, log: Logger): Promise<Convergence> {
