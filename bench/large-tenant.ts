@@ -37,6 +37,8 @@ export interface LargeTenantOptions {
   /** Members added one at a time for the latency percentiles. */
   samples: number;
   log: (line: string) => void;
+  /** Directory for the operator's V8 CPU profile (BENCH_CPU_PROF=1). */
+  cpuProfileDir?: string;
 }
 
 export interface LargeTenantResult {
@@ -122,7 +124,7 @@ export async function runLargeTenantPhase(options: LargeTenantOptions): Promise<
     const kubeconfigPath = await cluster.controlPlane.mintUserKubeconfig(OPERATOR_USER, ["system:masters"]);
     const tracker = new CompletionTracker(cluster.kubeConfig, cluster.client, workload);
     await tracker.start();
-    operator = new OperatorProcess({ kubeconfigPath, concurrency, logFile: path.join(options.outDir, "logs", `operator-large-tenant-${members}.log`) });
+    operator = new OperatorProcess({ kubeconfigPath, concurrency, logFile: path.join(options.outDir, "logs", `operator-large-tenant-${members}.log`), ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
     const completeAt = await tracker.waitComplete(900_000, (line) => log(`large tenant: ${line}`)).finally(() => tracker.stop());
     const convergeMs = completeAt - operator.spawnedAt;
     await operator.idle({ quietMs: 2000 });

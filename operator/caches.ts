@@ -6,7 +6,7 @@ import type { AccessPolicy, EngineIdentity } from "./api/types.js";
 import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
 import { slimGatewayForCache, slimServiceForCache } from "./access/data-plane-cache.js";
 import { keepIstioObjections, WAYPOINT_ACCEPTED, ZTUNNEL_ACCEPTED } from "./access/istio-verdicts.js";
-import { compactRenderedForCache } from "./runtime/apply-if-changed.js";
+import { carryVerifiedContent, compactRenderedForCache } from "./runtime/apply-if-changed.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
 import { resources } from "./runtime/resources.js";
@@ -22,11 +22,13 @@ function compactAuthorizationPolicy(object: KubeObject): void {
 export type Caches = ReturnType<typeof createCaches>;
 
 export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Logger) {
-  const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void) =>
+  const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void, metadataOnly = true) =>
     new SupervisedInformer<T>(kubeConfig, client, type, log, {
       ...(labelSelector ? { labelSelector } : {}),
-      // Rendered objects: who else wrote one is named when its drift is repaired.
-      ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER } : {}),
+      // Rendered objects: who else wrote one is named when its drift is repaired. Their
+      // bodies are known from the list and from our own writes, so the watch brings their
+      // metadata only (generation and content hash tell when a body must be read again).
+      ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER, ...(metadataOnly ? { metadataOnlyWatch: { carry: carryVerifiedContent } } : {}) } : {}),
     });
   // Read only, never written: slimmed to what detection reads.
   const readOnly = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], transform: (o: KubeObject) => void) =>
@@ -44,7 +46,10 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
     services: readOnly<KubeObject>(resources.service, slimServiceForCache),
     gateways: readOnly<KubeObject>(resources.gateway, slimGatewayForCache),
     // The operator renders these whole, so their caches keep metadata and a digest of the body.
-    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector, compactAuthorizationPolicy),
+    // AuthorizationPolicies are watched whole: istiod writes ZtunnelAccepted/WaypointAccepted
+    // into their status without changing their generation, and a metadata-only watch would
+    // never show it (the read-back of api.md "Data planes" would then assume silently).
+    authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector, compactAuthorizationPolicy, false),
     peerAuthentications: informer<KubeObject>(resources.peerAuthentication, managedSelector, compactRenderedForCache),
     requestAuthentications: informer<KubeObject>(resources.requestAuthentication, managedSelector, compactRenderedForCache),
   };

@@ -7,7 +7,7 @@
 import type { Caches } from "../caches.js";
 import { renderNamespaceObjects, type IdentityLookup } from "../policy/index.js";
 import { BASELINE_DISABLED, BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
-import { renderedNeedsWrite } from "../runtime/apply-if-changed.js";
+import { applyRendered, renderedLive } from "./rendered-writes.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
@@ -48,9 +48,8 @@ export class BaselineReconciler implements Reconciler {
     // Writes first, removals after: an allow-nothing or STRICT object under a name used before
     // (nexus-default-deny, nexus-strict-mtls) stays until its replacement is there.
     for (const object of desired) {
-      const current = renderedCacheFor(caches, object.kind).get(object.metadata.name, namespace);
-      if (!renderedNeedsWrite(object, current)) continue;
-      await client.apply(object);
+      if (!(await renderedLive(client, caches, object)).needsWrite) continue;
+      await applyRendered(client, caches, object);
       written.push(object.metadata.labels?.[WORKLOAD_MTLS_LABEL] ? `workload PeerAuthentication ${object.metadata.name}` : `${object.kind} ${object.metadata.name}`);
     }
     let removedBaseline = false;

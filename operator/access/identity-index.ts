@@ -77,6 +77,14 @@ export class IdentityIndex implements IdentityLookup {
     return this.collect(this.byServiceAccount.get(objectKey(namespace, serviceAccount)));
   }
 
+  /**
+   * Changes with every change of what the index answers (facts of an identity, a namespace's
+   * tenant): a rendering made at one version holds as long as the version does.
+   */
+  get version(): number {
+    return this.answers.version;
+  }
+
   derived<T>(key: string, compute: () => T): T {
     return this.answers.get(key, compute);
   }

@@ -10,7 +10,6 @@ import { resolveTarget } from "../policy/target.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
 import { isShardName, ztunnelShardName } from "../render/names.js";
-import { renderedNeedsWrite } from "../runtime/apply-if-changed.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -23,6 +22,7 @@ import { PolicyReason } from "./reasons.js";
 import { istioVerdict } from "./istio-read-back.js";
 import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
 import { DriftRepairs } from "./drift-repairs.js";
+import { applyRendered, renderedLive } from "./rendered-writes.js";
 import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
 import { writeStatusOrReport } from "../runtime/status-writer.js";
 
@@ -42,11 +42,15 @@ export interface PolicyReconcilerDeps {
 
 type Policy = AccessPolicy & KubeObject;
 
+const RENDERINGS_KEPT = 1_000;
+
 export class PolicyReconciler implements Reconciler {
   readonly name = "accesspolicy";
   /** Policies rendered at their current generation by this process, per namespace. */
   private readonly renderedGeneration = new Map<string, number>();
   /** Spaces out repeated repairs of objects someone else keeps changing, and names them. */
+  /** The latest renderings, by policy key (see render); bounded, so memory does not grow with the number of policies. */
+  private readonly renderings = new Map<string, { inputs: string; result: PolicyRenderResult }>();
   private readonly driftRepairs = new DriftRepairs({ record: (...event) => this.deps.events.record(...event) });
 
   constructor(private readonly deps: PolicyReconcilerDeps) {}
@@ -64,11 +68,12 @@ export class PolicyReconciler implements Reconciler {
     if (!policy || policy.metadata.deletionTimestamp || namespaceTerminating(this.deps.caches, namespace)) {
       // Rendered objects go with the policy through garbage collection.
       this.renderedGeneration.delete(key);
+      this.renderings.delete(key);
       this.deps.metrics.unresolvedSources.remove({ namespace, name });
       this.deps.afterRender(namespace);
       return;
     }
-    const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config, this.deps.dataPlanes);
+    const result = this.render(key, policy);
     const convergence = await this.converge(policy, result, log);
     const { rendered } = convergence;
     await this.writeStatus(policy, result, this.withIstioVerdict(policy, result, convergence), log);
@@ -84,6 +89,31 @@ export class PolicyReconciler implements Reconciler {
     if (convergence.failure) return { retryWithBackoff: true };
     const heldBackMs = this.driftRepairs.requeueAfter(key);
     if (heldBackMs !== undefined) return { requeueAfterMs: heldBackMs };
+  }
+
+  /**
+   * The policy rendered, or the rendering made before when neither the policy (uid,
+   * generation) nor the identities (their index's version) nor the target's data planes
+   * (namespace labels, Services, waypoint) changed since: a policy is
+   * reconciled again for each of its own objects the watch brings back, and rendering a
+   * policy naming a tenant of thousands again each time was most of what a member change cost.
+   */
+  private render(key: string, policy: Policy): PolicyRenderResult {
+    const target = resolveTarget(policy, this.deps.identities);
+    const planes = target.resolved ? this.deps.dataPlanes.forTarget(policy.metadata.namespace, target.selector?.matchLabels) : undefined;
+    const inputs = `${policy.metadata.uid ?? ""}\0${policy.metadata.generation ?? 0}\0${this.deps.identities.version}\0${JSON.stringify(planes ?? null)}`;
+    const known = this.renderings.get(key);
+    if (known?.inputs === inputs) {
+      // Most recently used last, so the oldest goes first when the memo is full.
+      this.renderings.delete(key);
+      this.renderings.set(key, known);
+      return known.result;
+    }
+    const result = renderAccessPolicy(policy, this.deps.identities, this.deps.config, this.deps.dataPlanes);
+    this.renderings.delete(key);
+    this.renderings.set(key, { inputs, result });
+    if (this.renderings.size > RENDERINGS_KEPT) this.renderings.delete(this.renderings.keys().next().value as string);
+    return result;
   }
 
   private async converge(policy: Policy, result: PolicyRenderResult, log: Logger): Promise<Convergence> {
@@ -124,10 +154,10 @@ export class PolicyReconciler implements Reconciler {
     try {
       await remove(removedFirst);
       for (const desired of result.objects as KubeObject[]) {
-        const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
-        if (!renderedNeedsWrite(desired, live)) continue;
+        const { live, needsWrite } = await renderedLive(client, caches, desired);
+        if (!needsWrite) continue;
         if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
-        await client.apply(desired);
+        await applyRendered(client, caches, desired);
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }

@@ -39,6 +39,12 @@ export interface IdentityLookup {
 /** The memo behind `derived`: one entry per question, all dropped together when the identities change. */
 export class DerivedAnswers {
   private readonly answers = new Map<string, unknown>();
+  private cleared = 0;
+
+  /** Changes whenever the answers are dropped (the identities changed): equal versions, equal answers. */
+  get version(): number {
+    return this.cleared;
+  }
 
   get<T>(key: string, compute: () => T): T {
     if (this.answers.has(key)) return this.answers.get(key) as T;
@@ -48,6 +54,7 @@ export class DerivedAnswers {
   }
 
   clear(): void {
+    this.cleared++;
     this.answers.clear();
   }
 }

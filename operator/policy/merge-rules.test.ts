@@ -23,6 +23,24 @@ describe("rules that admit the same callers become one", () => {
     ]);
   });
 
+  it("merges rules naming long lists of equal content, shared or not, and keeps lists that differ by one member apart", () => {
+    const tenant = Array.from({ length: 100 }, (_, i) => `cluster.local/ns/t/sa/member-${i}`);
+    const copy = [...tenant];
+    const changed = [...tenant.slice(0, 99), "cluster.local/ns/t/sa/other"];
+    const rules: IstioRule[] = [
+      { from: [{ source: { principals: tenant } }], to: [get] },
+      { from: [{ source: { principals: copy } }], to: [post] },
+      { from: [{ source: { principals: changed } }], to: [get] },
+    ];
+    const merged = mergeRulesWithSameCallers(rules);
+    expect(merged).toEqual([
+      { from: [{ source: { principals: tenant } }], to: [get, post] },
+      { from: [{ source: { principals: changed } }], to: [get] },
+    ]);
+    // A list one member longer is another list, whatever it starts with.
+    expect(mergeRulesWithSameCallers([rules[0]!, { from: [{ source: { principals: [...tenant, "x"] } }], to: [post] }])).toHaveLength(2);
+  });
+
   it("keeps rules apart whose conditions differ, and lets a rule for every operation absorb the others", () => {
     const when = [{ key: "request.auth.claims[role]", values: ["admin"] }];
     const rules: IstioRule[] = [

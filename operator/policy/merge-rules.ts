@@ -15,7 +15,7 @@ export function mergeRulesWithSameCallers(rules: IstioRule[]): IstioRule[] {
   const merged: IstioRule[] = [];
   const byCallers = new Map<string, { index: number; anyOperation: boolean; operations: Map<string, NonNullable<IstioRule["to"]>[number]> }>();
   for (const rule of rules) {
-    const key = canonicalDigest({ from: rule.from ?? null, when: rule.when ?? null });
+    const key = canonicalDigest(withListDigests({ from: rule.from ?? null, when: rule.when ?? null }));
     const known = byCallers.get(key);
     const anyOperation = !rule.to?.length;
     if (!known) {
@@ -33,4 +33,28 @@ export function mergeRulesWithSameCallers(rules: IstioRule[]): IstioRule[] {
     merged[known.index] = known.anyOperation ? callers : { ...callers, to: [...known.operations.values()] };
   }
   return merged;
+}
+
+// A tenant's principals are one long list, named by every rule of every policy naming the
+// tenant: its digest is made once per list, and the key holds that digest in its place.
+// Lists with equal contents give equal digests, so which rules merge does not depend on
+// whether they share one list. No value of a rendered rule starts with a NUL character.
+const LONG_LIST = 64;
+const listDigests = new WeakMap<readonly string[], { length: number; digest: string }>();
+
+function withListDigests(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    if (value.length >= LONG_LIST && value.every((item) => typeof item === "string")) {
+      const known = listDigests.get(value);
+      if (known && known.length === value.length) return known.digest;
+      const digest = `\u0000list:${canonicalDigest(value)}`;
+      listDigests.set(value, { length: value.length, digest });
+      return digest;
+    }
+    return value.map(withListDigests);
+  }
+  if (value === null || typeof value !== "object") return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) copy[key] = withListDigests(member);
+  return copy;
 }

@@ -2,7 +2,7 @@
 // carries the hash of its own content, so a change of one shard rewrites that shard only;
 // the policy's version is derived from the objects' hashes and lives in its status and
 // Events, never on the objects (that would make every object change with any one of them).
-import { canonicalDigest } from "./hash.js";
+import { canonicalDigest, canonicalJson } from "./hash.js";
 import { BASELINE_LABEL, CONTENT_HASH_ANNOTATION, IDENTITY_LABEL, ISTIO_DRY_RUN_ANNOTATION, MANAGED_BY_LABEL, POLICY_LABEL, WORKLOAD_MTLS_LABEL } from "./metadata.js";
 
 /** The labels and annotations the operator sets whose change changes an object's meaning or ownership; other writers' keys are not ours to hash. */
@@ -25,6 +25,11 @@ export function contentHashOf(object: HashedObject): string {
     labels: pick(object.metadata.labels, HASHED_LABELS),
     spec: object.spec ?? null,
   });
+}
+
+/** The labels and annotations contentHashOf covers, as one text: equal texts, equal metadata in the hash. */
+export function hashedMetadataKey(object: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } }): string {
+  return canonicalJson([pick(object.metadata?.annotations, HASHED_ANNOTATIONS), pick(object.metadata?.labels, HASHED_LABELS)]);
 }
 
 /** The content hash an object carries (what it was written as), if any. */

@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { istioObject } from "../policy/rendered-object.js";
 import { CONTENT_HASH_ANNOTATION } from "../render/metadata.js";
-import { APPLIED_HASH_ANNOTATION, compactRenderedForCache, needsApply, renderedNeedsWrite, withAppliedHash } from "./apply-if-changed.js";
+import { FIELD_MANAGER } from "../render/metadata.js";
+import {
+  APPLIED_HASH_ANNOTATION,
+  carryVerifiedContent,
+  compactRenderedForCache,
+  isMetadataOnly,
+  markMetadataOnly,
+  needsApply,
+  recordApplied,
+  recordRead,
+  renderedNeedsWrite,
+  renderedWriteNeed,
+  withAppliedHash,
+} from "./apply-if-changed.js";
 import type { KubeObject } from "./kube-client.js";
 
 const desired: KubeObject = {
@@ -116,5 +129,77 @@ describe("renderedNeedsWrite: rendered objects compared by their content hash", 
 
   it("compacts an object once, so a second pass keeps the hash of the real body", () => {
     expect(renderedNeedsWrite(rendered, compacted(compacted(liveFrom(rendered))))).toBe(false);
+  });
+});
+
+describe("renderedWriteNeed: caches that watch metadata only", () => {
+  const rendered = istioObject(
+    { kind: "AuthorizationPolicy", name: "nexus-b", spec: { action: "ALLOW", rules: [{ from: [{ source: { principals: ["p1"] } }] }] } },
+    { namespace: "ns", labels: { "app.kubernetes.io/managed-by": "nexus-operator", "security.nexus.io/policy": "b" }, ownerReferences: [{ apiVersion: "v1", kind: "X", name: "x", uid: "u1", controller: true }] },
+  ) as unknown as KubeObject;
+  const ours = [{ manager: FIELD_MANAGER, operation: "Apply", fieldsV1: { "f:spec": {} } }];
+  /** What a metadata-only watch event of the live object looks like, at a generation. */
+  const metadataEvent = (uid: string, generation: number, extra: Partial<KubeObject["metadata"]> = {}): KubeObject => {
+    const event = { apiVersion: "meta.k8s.io/v1", kind: "PartialObjectMetadata", metadata: { ...JSON.parse(JSON.stringify(rendered.metadata)), uid, generation, managedFields: ours, ...extra } } as KubeObject;
+    markMetadataOnly(event, "security.istio.io/v1", "AuthorizationPolicy");
+    return event;
+  };
+  const listed = (uid: string, generation: number): KubeObject => {
+    const live = JSON.parse(JSON.stringify(rendered)) as KubeObject;
+    live.metadata = { ...live.metadata, uid, generation };
+    compactRenderedForCache(live);
+    return live;
+  };
+
+  it("asks for a read when nothing is known of a metadata-only object", () => {
+    const event = metadataEvent("m1", 1);
+    expect(isMetadataOnly(event)).toBe(true);
+    expect(renderedWriteNeed(rendered, event)).toBe("read");
+    expect(() => renderedNeedsWrite(rendered, event)).toThrow(/metadata only/);
+  });
+
+  it("keeps what the list read of an object while its generation stays, and asks for a read once it moves (a spec edit)", () => {
+    const previous = listed("m2", 4);
+    const same = metadataEvent("m2", 4, { resourceVersion: "99" });
+    carryVerifiedContent(same, previous);
+    expect(renderedWriteNeed(rendered, same)).toBe("none");
+    const edited = metadataEvent("m2", 5);
+    carryVerifiedContent(edited, same);
+    expect(renderedWriteNeed(rendered, edited)).toBe("read");
+  });
+
+  it("asks for a read when a hashed label changed at the same generation", () => {
+    const previous = listed("m3", 2);
+    const relabelled = metadataEvent("m3", 2, { labels: { ...rendered.metadata.labels, "security.nexus.io/policy": "other" } });
+    carryVerifiedContent(relabelled, previous);
+    expect(renderedWriteNeed(rendered, relabelled)).toBe("read");
+  });
+
+  it("knows what our own apply wrote, whether its watch event comes before or after the answer", () => {
+    const answer = { metadata: { ...rendered.metadata, uid: "m4", generation: 7, managedFields: ours } };
+    recordApplied(rendered, answer, undefined);
+    const later = metadataEvent("m4", 7);
+    carryVerifiedContent(later, undefined);
+    expect(renderedWriteNeed(rendered, later)).toBe("none");
+    const earlier = metadataEvent("m5", 3);
+    recordApplied(rendered, { metadata: { ...rendered.metadata, uid: "m5", generation: 3, managedFields: ours } }, earlier);
+    expect(renderedWriteNeed(rendered, earlier)).toBe("none");
+  });
+
+  it("records nothing from an apply when another field manager owns part of the spec (its part is still there)", () => {
+    const shared = [...ours, { manager: "kubectl-edit", operation: "Update", fieldsV1: { "f:spec": { "f:provider": {} } } }];
+    const cached = metadataEvent("m6", 2);
+    recordApplied(rendered, { metadata: { ...rendered.metadata, uid: "m6", generation: 2, managedFields: shared } }, cached);
+    expect(renderedWriteNeed(rendered, cached)).toBe("read");
+  });
+
+  it("decides on the body once it is read, and keeps that for the cached object", () => {
+    const cached = metadataEvent("m7", 9);
+    const full = JSON.parse(JSON.stringify(rendered)) as KubeObject;
+    full.metadata = { ...full.metadata, uid: "m7", generation: 9 };
+    (full.spec as { rules: unknown[] }).rules = [{}];
+    recordRead(full, cached);
+    expect(renderedWriteNeed(rendered, full)).toBe("write");
+    expect(renderedWriteNeed(rendered, cached)).toBe("write");
   });
 });

@@ -5,48 +5,194 @@
 // carry their own content hash (render/content-hash.ts) and are compared by it alone:
 // metadata that does not change what they mean (the source generation) is never a reason
 // to write one.
-import { contentHashOf, recordedContentHash } from "../render/content-hash.js";
+import { contentHashOf, hashedMetadataKey, recordedContentHash } from "../render/content-hash.js";
+import { FIELD_MANAGER } from "../render/metadata.js";
 import { canonicalDigest } from "../render/hash.js";
 import type { KubeObject } from "./kube-client.js";
 
 export const APPLIED_HASH_ANNOTATION = "security.nexus.io/applied-hash";
 
-/** Where a compacted cached object keeps the content hash of the body it no longer holds. */
-const LIVE_CONTENT_HASH = Symbol("liveContentHash");
-type Compacted = KubeObject & { [LIVE_CONTENT_HASH]?: string };
+/**
+ * What a cached rendered object is known to hold: the content hash of its body at one
+ * generation, with the operator's labels and annotations it was hashed with. The caches of
+ * rendered objects watch metadata only (an object's body never comes back through the
+ * watch), so the body is known from a full read (the informer's list, or a GET) or from our
+ * own write; metadata.generation changes with every change of the body, so a generation
+ * other than the one recorded means someone changed it, and it is read again.
+ */
+const VERIFIED = Symbol("verifiedContent");
+const METADATA_ONLY = Symbol("metadataOnly");
+interface VerifiedContent {
+  uid: string | undefined;
+  generation: number | undefined;
+  /** The hashed labels and annotations (content-hash.ts), which the hash covers too. */
+  metadata: string;
+  hash: string;
+}
+type Verifiable = KubeObject & { [VERIFIED]?: VerifiedContent; [METADATA_ONLY]?: boolean };
 const NOT_BODY = new Set(["apiVersion", "kind", "metadata", "status"]);
+/** The kind a metadata-only watch or response answers with. */
+const PARTIAL_OBJECT_METADATA = "PartialObjectMetadata";
+
+function verifiedOf(object: KubeObject, hash: string): VerifiedContent {
+  return { uid: object.metadata.uid, generation: object.metadata.generation, metadata: hashedMetadataKey(object), hash };
+}
+
+/** Whether the object is metadata only (a metadata watch event, an apply response). */
+export function isMetadataOnly(object: KubeObject): boolean {
+  return object.kind === PARTIAL_OBJECT_METADATA || (object as Verifiable)[METADATA_ONLY] === true;
+}
+
+/**
+ * Marks an object that came through a metadata-only watch (its kind and apiVersion are then
+ * set to those of the resource, as the rest of the operator reads them).
+ */
+export function markMetadataOnly(object: KubeObject, apiVersion: string, kind: string): void {
+  (object as Verifiable)[METADATA_ONLY] = true;
+  object.apiVersion = apiVersion;
+  object.kind = kind;
+}
 
 /**
  * For caches of objects the operator renders whole (the Istio kinds): drops the body
- * (spec) and keeps the content hash of what the object holds, computed as the renderer
- * computes it, which is all renderedNeedsWrite needs. Tens of thousands of rendered policies
- * then cost a few hundred bytes each in memory instead of kilobytes. The hash is exact, so a
- * field someone added to the spec counts as drift too.
+ * (spec) of an object read whole and keeps the content hash of what it holds, computed as
+ * the renderer computes it, which is all renderedWriteNeed needs. Tens of thousands of
+ * rendered policies then cost a few hundred bytes each in memory instead of kilobytes. The
+ * hash is exact, so a field someone added to the spec counts as drift too. A metadata-only
+ * object has no body to hash: what is known of it comes from the object it replaces
+ * (carryVerifiedContent) or from our own write (recordApplied).
  */
 export function compactRenderedForCache(object: KubeObject): void {
-  const compacted = object as Compacted;
-  if (compacted[LIVE_CONTENT_HASH] !== undefined) return;
+  if (isMetadataOnly(object) || !hasBody(object)) return;
   const hash = contentHashOf(object);
   // Set to undefined rather than deleted, which would make V8 store the object as a slow,
   // larger dictionary.
   for (const key of Object.keys(object)) if (!NOT_BODY.has(key)) (object as Record<string, unknown>)[key] = undefined;
-  compacted[LIVE_CONTENT_HASH] = hash;
+  (object as Verifiable)[VERIFIED] = verifiedOf(object, hash);
 }
+
+function hasBody(object: KubeObject): boolean {
+  for (const key of Object.keys(object)) if (!NOT_BODY.has(key) && object[key] !== undefined) return true;
+  return false;
+}
+
+/**
+ * A metadata-only watch event replaces the cached object: what was known of the one it
+ * replaces still holds as long as uid, generation and the hashed metadata are the same
+ * (liveContentHash checks that when it is asked), and a write of ours may have said what
+ * the new generation holds.
+ */
+export function carryVerifiedContent(next: KubeObject, previous: KubeObject | undefined): void {
+  const uid = next.metadata?.uid;
+  const pending = uid ? appliedContents.get(uid) : undefined;
+  if (pending && pending.generation === next.metadata.generation) {
+    (next as Verifiable)[VERIFIED] = pending;
+    appliedContents.delete(uid!);
+    return;
+  }
+  const known = previous ? (previous as Verifiable)[VERIFIED] : undefined;
+  if (known && (next as Verifiable)[VERIFIED] === undefined) (next as Verifiable)[VERIFIED] = known;
+}
+
+/**
+ * The content hash the live object holds, when it is known: undefined when it must be read
+ * (someone changed its body, or it came in metadata only and nothing is known of it).
+ */
+export function liveContentHash(live: KubeObject): string | undefined {
+  const verifiable = live as Verifiable;
+  let known = verifiable[VERIFIED];
+  if (!isCurrent(known, live) && live.metadata.uid) {
+    const pending = appliedContents.get(live.metadata.uid);
+    if (isCurrent(pending, live)) {
+      appliedContents.delete(live.metadata.uid);
+      verifiable[VERIFIED] = known = pending;
+    }
+  }
+  if (isCurrent(known, live)) return known!.hash;
+  // An object read whole and never compacted (tests, the CLI) is hashed as it stands.
+  if (!isMetadataOnly(live) && hasBody(live)) return contentHashOf(live);
+  return undefined;
+}
+
+function isCurrent(known: VerifiedContent | undefined, live: KubeObject): boolean {
+  return known !== undefined && known.uid === live.metadata.uid && known.generation === live.metadata.generation && known.metadata === hashedMetadataKey(live);
+}
+
+/**
+ * What our own server-side apply of `desired` left in the object, from the apply's
+ * metadata-only response: the body is the one we sent when no other field manager owns a
+ * part of the spec (a part we do not set would still be there) and the hashed metadata is
+ * ours. Kept with the cached object, or until the watch brings the object at that generation.
+ */
+export function recordApplied(desired: KubeObject, response: { metadata: KubeObject["metadata"] } | undefined, cached: KubeObject | undefined): void {
+  const hash = recordedContentHash(desired);
+  const uid = response?.metadata?.uid;
+  if (hash === undefined || !uid || response.metadata.generation === undefined) return;
+  if (hashedMetadataKey(response) !== hashedMetadataKey(desired)) return;
+  if (othersOwnSpec(response.metadata)) return;
+  const verified: VerifiedContent = { uid, generation: response.metadata.generation, metadata: hashedMetadataKey(desired), hash };
+  if (cached && cached.metadata.uid === uid && cached.metadata.generation === verified.generation) {
+    (cached as Verifiable)[VERIFIED] = verified;
+    return;
+  }
+  appliedContents.delete(uid);
+  appliedContents.set(uid, verified);
+  if (appliedContents.size > MAX_PENDING) appliedContents.delete(appliedContents.keys().next().value as string);
+}
+
+/**
+ * An object read whole (its generation moved since it was last known): its hash is kept
+ * with the cached object as well, so the next reconcile does not read it again.
+ */
+export function recordRead(full: KubeObject, cached: KubeObject | undefined): void {
+  compactRenderedForCache(full);
+  const known = (full as Verifiable)[VERIFIED];
+  if (cached && known && isCurrent(known, cached)) (cached as Verifiable)[VERIFIED] = known;
+}
+
+// Writes of ours whose watch event has not come yet, by uid (uids never repeat, so what is
+// known of a uid at a generation is true whoever recorded it). Bounded: an entry whose
+// event never comes (the object was deleted meanwhile) is dropped in time.
+const appliedContents = new Map<string, VerifiedContent>();
+const MAX_PENDING = 50_000;
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  subresource?: string;
+  fieldsV1?: Record<string, unknown>;
+}
+
+function othersOwnSpec(metadata: KubeObject["metadata"]): boolean {
+  const entries = metadata.managedFields as ManagedFieldsEntry[] | undefined;
+  if (!Array.isArray(entries)) return true;
+  return entries.some((e) => e.manager !== FIELD_MANAGER && !e.subresource && (e.fieldsV1 === undefined || "f:spec" in e.fieldsV1));
+}
+
+export type WriteNeed = "write" | "none" | "read";
 
 /**
  * Whether a rendered object (one carrying its content hash) must be written: it is missing,
  * it was last written with other content, someone changed its content since, or our owner
  * reference is gone. Nothing else counts: an object whose content did not change is not
- * written, whatever else changed in its policy.
+ * written, whatever else changed in its policy. "read": the cached object is metadata
+ * only and its body changed since it was last known; read it whole and ask again.
  */
-export function renderedNeedsWrite(desired: KubeObject, live: KubeObject | undefined): boolean {
+export function renderedWriteNeed(desired: KubeObject, live: KubeObject | undefined): WriteNeed {
   const want = recordedContentHash(desired);
   if (want === undefined) throw new Error(`${desired.kind} ${desired.metadata.name} was rendered without a content hash`);
-  if (!live) return true;
-  if (recordedContentHash(live) !== want) return true;
-  const holds = (live as Compacted)[LIVE_CONTENT_HASH] ?? contentHashOf(live);
-  if (holds !== want) return true;
-  return !contains(live.metadata.ownerReferences, desired.metadata.ownerReferences, ["metadata"]);
+  if (!live) return "write";
+  if (recordedContentHash(live) !== want) return "write";
+  if (!contains(live.metadata.ownerReferences, desired.metadata.ownerReferences, ["metadata"])) return "write";
+  const holds = liveContentHash(live);
+  if (holds === undefined) return "read";
+  return holds === want ? "none" : "write";
+}
+
+/** renderedWriteNeed for a live object read whole (or compacted from one). */
+export function renderedNeedsWrite(desired: KubeObject, live: KubeObject | undefined): boolean {
+  const need = renderedWriteNeed(desired, live);
+  if (need === "read") throw new Error(`${desired.kind} ${desired.metadata.name}: the cached object is metadata only and what it holds is not known; read it first`);
+  return need === "write";
 }
 
 /** For objects without a content hash of their own (ServiceAccount, Certificate): the desired object with the applied-hash annotation that records its own content. */

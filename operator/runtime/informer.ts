@@ -4,6 +4,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KubeApiError, type KubeClient, type KubeObject } from "./kube-client.js";
+import { markMetadataOnly } from "./apply-if-changed.js";
 import { slimForCache } from "./cache-slimming.js";
 import { rememberOtherFieldManagers } from "./field-managers.js";
 import { collectionPath, type ResourceType } from "./resources.js";
@@ -21,6 +22,14 @@ export interface InformerOptions {
   keepFieldManagersOtherThan?: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Lists whole objects but watches metadata only (PartialObjectMetadata): for objects the
+   * operator writes itself, whose bodies it knows, every write would otherwise come back
+   * whole through the watch. Each watched object is given the resource's kind and
+   * apiVersion, marked metadata-only, and handed with the cached object it replaces to
+   * `carry` before it is cached.
+   */
+  metadataOnlyWatch?: { carry: (next: KubeObject, previous: KubeObject | undefined) => void };
 }
 
 export class SupervisedInformer<T extends KubeObject> {
@@ -73,7 +82,7 @@ export class SupervisedInformer<T extends KubeObject> {
     };
     const lw = new ListWatch<KubernetesObject>(
       path,
-      new Watch(this.kubeConfig),
+      this.options.metadataOnlyWatch ? new MetadataOnlyWatch(this.kubeConfig, this.type, this.options.metadataOnlyWatch.carry, (name, ns) => this.get(name, ns)) : new Watch(this.kubeConfig),
       listFn as never,
       false,
       this.options.labelSelector,
@@ -155,6 +164,41 @@ export class SupervisedInformer<T extends KubeObject> {
     if (this.availability === availability) return;
     this.availability = availability;
     for (const handler of this.availabilityHandlers) handler(availability);
+  }
+}
+
+// The Accept header that turns a watch's objects into PartialObjectMetadata (the apiserver
+// converts them before they are sent, so the bodies are neither encoded nor parsed).
+const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
+/** client-node's Watch, asking for metadata only and preparing each object before ListWatch caches it. */
+class MetadataOnlyWatch extends Watch {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly type: ResourceType,
+    private readonly carry: (next: KubeObject, previous: KubeObject | undefined) => void,
+    private readonly cached: (name: string, namespace?: string) => KubeObject | undefined,
+  ) {
+    // Watch reads the cluster and the request options from its config: the same, plus the Accept header.
+    const config = Object.create(kubeConfig) as KubeConfig;
+    config.applyToFetchOptions = async (opts) => {
+      const init = await kubeConfig.applyToFetchOptions(opts);
+      // client-node builds the headers as node-fetch's Headers.
+      (init.headers as unknown as { set(name: string, value: string): void }).set("Accept", METADATA_WATCH_ACCEPT);
+      return init;
+    };
+    super(config);
+  }
+
+  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, object, watchObj) => {
+      if ((phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED") && object?.metadata) {
+        const next = object as KubeObject;
+        markMetadataOnly(next, this.type.apiVersion, this.type.kind);
+        if (phase !== "DELETED") this.carry(next, this.cached(next.metadata.name, next.metadata.namespace));
+      }
+      callback(phase, object, watchObj);
+    }, done);
   }
 }
 

@@ -22,6 +22,7 @@ import { startTestOperator, type TestOperator } from "../support/operator.js";
 import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME, workloadMtlsName } from "../../operator/render/names.js";
 import { NO_CALLER_PRINCIPAL } from "../../operator/policy/no-caller.js";
 import { contentHashOf, policyHashOf } from "../../operator/render/content-hash.js";
+import { isMetadataOnly } from "../../operator/runtime/apply-if-changed.js";
 
 const OPERATOR_USER = "nexus-operator-under-test";
 
@@ -160,6 +161,24 @@ describe("AccessPolicy reconciler", () => {
     await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => principalsOf(o).length === principalsOf(before).length && (o.spec as AuthorizationPolicySpec).rules?.every((r) => r.from) === true, "edited policy restored");
     await client.delete(resources.authorizationPolicy, "nexus-ledger-callers", ns);
     await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => o.metadata.uid !== before.metadata.uid && principalsOf(o).length > 0, "deleted policy recreated");
+  });
+
+  it("repairs a spec edit that leaves every annotation alone, though its cache watches metadata only", async () => {
+    const name = "nexus-ledger-callers";
+    await running.operator.idle();
+    const before = await client.get<KubeObject>(resources.authorizationPolicy, name, ns);
+    const intruder = "cluster.local/ns/elsewhere/sa/intruder";
+    // The content-hash annotation still says what the operator wrote; only the generation tells.
+    const edited = await client.mergePatch<KubeObject>(resources.authorizationPolicy, name, ns, { spec: { rules: [{ from: [{ source: { principals: [intruder] } }] }] } }, "kubectl-edit");
+    expect(edited.metadata.annotations).toEqual(before.metadata.annotations);
+    expect(edited.metadata.generation).toBeGreaterThan(before.metadata.generation!);
+    const restored = await waitForObject(client, resources.authorizationPolicy, name, ns, (o) => o.metadata.generation! > edited.metadata.generation! && !principalsOf(o).includes(intruder), "spec edit repaired");
+    expect(principalsOf(restored)).toEqual(principalsOf(before));
+    expect(contentHashOf(restored)).toBe(before.metadata.annotations?.["security.nexus.io/content-hash"]);
+    // What the watch brought was metadata only: the cache never held the edited body.
+    const cached = running.operator.caches.authorizationPolicies.get(name, ns)!;
+    expect(isMetadataOnly(cached)).toBe(true);
+    expect(cached.spec).toBeUndefined();
   });
 
   it("sends no write when nothing changed: not on a forced resync, not after a restart", async () => {

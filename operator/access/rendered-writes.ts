@@ -1,0 +1,41 @@
+// Whether a rendered object must be written, from the cache of its kind, reading the live
+// object whole only when the cache cannot tell: the caches of rendered objects watch
+// metadata only, and an object whose generation moved since its body was last known (someone
+// else changed its spec) is read once to see what it holds. After a write of ours, what the
+// object then holds is recorded from the apply's answer, so our own write coming back through
+// the watch is never read again.
+import type { Caches } from "../caches.js";
+import { FIELD_MANAGER } from "../render/metadata.js";
+import { rememberOtherFieldManagers } from "../runtime/field-managers.js";
+import { recordApplied, recordRead, renderedWriteNeed } from "../runtime/apply-if-changed.js";
+import { isNotFound, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
+import { resourceOf } from "../runtime/resources.js";
+import { renderedCacheFor } from "./rendered-caches.js";
+
+export interface RenderedLive {
+  /** The cached live object (metadata, and what its body is known to hold), if any. */
+  live: KubeObject | undefined;
+  needsWrite: boolean;
+}
+
+export async function renderedLive(client: KubeClient, caches: Caches, desired: KubeObject): Promise<RenderedLive> {
+  const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
+  const need = renderedWriteNeed(desired, live);
+  if (need !== "read") return { live, needsWrite: need === "write" };
+  const full = await client.get<KubeObject>(resourceOf(desired.apiVersion, desired.kind), desired.metadata.name, desired.metadata.namespace).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  if (!full) return { live, needsWrite: true };
+  // Who else wrote it is named when the drift is repaired (the informer keeps the same for what it caches).
+  rememberOtherFieldManagers(full, FIELD_MANAGER);
+  recordRead(full, live);
+  // What was read is newer than or as new as the cache: decide on it (never "read" again).
+  return { live: full, needsWrite: renderedWriteNeed(desired, full) !== "none" };
+}
+
+/** Server-side applies a rendered object and records what it now holds. */
+export async function applyRendered(client: KubeClient, caches: Caches, desired: KubeObject): Promise<void> {
+  const response = await client.apply(desired);
+  recordApplied(desired, response, renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace));
+}
