@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dataPlaneLookupOf, formsOfNamespace, servicesOfTarget, type DataPlaneFacts, type GatewayFacts, type ServiceFacts } from "./detect.js";
+import { dataPlaneLookupOf, formsOfNamespace, servicesOfTarget, sharedServicesOfTarget, type DataPlaneFacts, type GatewayFacts, type ServiceFacts } from "./detect.js";
 
 function factsOf(world: { namespaces?: Record<string, Record<string, string>>; services?: Record<string, ServiceFacts[]>; gateways?: GatewayFacts[] }): DataPlaneFacts {
   return {
@@ -37,9 +37,14 @@ describe("servicesOfTarget", () => {
     api,
     { name: "manual", labels: {} },
   ];
-  it("keeps the Services whose selector the target's labels satisfy, sorted by name", () => {
-    expect(servicesOfTarget(services, { app: "api", version: "v1" }).map((s) => s.name)).toEqual(["api", "api-v1"]);
-    expect(servicesOfTarget(services, { app: "api" }).map((s) => s.name)).toEqual(["api"]);
+  it("keeps the Services that select only the target's pods, sorted by name", () => {
+    expect(servicesOfTarget(services, { app: "api" }).map((s) => s.name)).toEqual(["api", "api-v1"]);
+    expect(servicesOfTarget(services, { app: "api", version: "v1" }).map((s) => s.name)).toEqual(["api-v1"]);
+  });
+  it("names the Services that may front the target's pods and others too", () => {
+    expect(sharedServicesOfTarget(services, { app: "api", version: "v1" }).map((s) => s.name)).toEqual(["api"]);
+    expect(sharedServicesOfTarget(services, { app: "api" })).toEqual([]);
+    expect(sharedServicesOfTarget(services, undefined)).toEqual([]);
   });
   it("never counts a Service without a selector (it selects no pods)", () => {
     expect(servicesOfTarget(services, undefined).map((s) => s.name)).toEqual(["api", "api-v1", "web"]);
@@ -102,6 +107,19 @@ describe("dataPlaneLookupOf", () => {
     expect(optOut.forTarget("shop", { app: "api" }).waypoint).toBeUndefined();
     const workloadOnly = dataPlaneLookupOf(factsOf({ namespaces, services: { shop: [api] }, gateways: [waypoint("shop", "wp", { labels: { "istio.io/waypoint-for": "workload" } })] }));
     expect(workloadOnly.forTarget("shop", { app: "api" }).waypointProblem).toMatch(/waypoint-for=workload/);
+  });
+
+  it("trusts no waypoint while a Service that also fronts other pods reaches the target", () => {
+    const planes = dataPlaneLookupOf(
+      factsOf({
+        namespaces: { shop: { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "wp" } },
+        services: { shop: [{ name: "api-v1", labels: {}, selector: { app: "api", version: "v1" } }, api] },
+        gateways: [waypoint("shop", "wp")],
+      }),
+    ).forTarget("shop", { app: "api", version: "v1" });
+    expect(planes.waypoint).toBeUndefined();
+    expect(planes.services).toEqual(["api-v1"]);
+    expect(planes.waypointProblem).toMatch(/Service shop\/api may also select the target's pods/);
   });
 
   it("has no waypoint when the target has no Service, or its Services use different waypoints", () => {

@@ -48,16 +48,36 @@ export function formsOfNamespace(labels: Readonly<Record<string, string>> | unde
   return injected ? ["ambient", "sidecar"] : ["ambient"];
 }
 
-/** Services whose selector every pod of the target satisfies: the Service selector is part of the target's labels. */
+/**
+ * The target's own Services: those that select only pods of the target (their selector holds
+ * every label of the target's selector). A waypoint binds policy per Service, so a policy of
+ * the target bound to a Service that also fronts other pods would admit its callers there too.
+ * A namespace-wide policy (no selector) owns every Service of its namespace.
+ */
 export function servicesOfTarget(services: readonly ServiceFacts[], selector: Readonly<Record<string, string>> | undefined): ServiceFacts[] {
   return services
     .filter((service) => {
-      const serviceSelector = Object.entries(service.selector ?? {});
-      if (serviceSelector.length === 0) return false;
+      const serviceSelector = service.selector ?? {};
+      if (Object.keys(serviceSelector).length === 0) return false;
       if (!selector) return true;
-      return serviceSelector.every(([key, value]) => selector[key] === value);
+      return Object.entries(selector).every(([key, value]) => serviceSelector[key] === value);
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Services that may select pods of the target without being its own (no label of theirs
+ * contradicts the target's, yet they do not hold all of them): traffic through such a Service
+ * reaches the target past the waypoint's policies for the target, so no waypoint is trusted.
+ */
+export function sharedServicesOfTarget(services: readonly ServiceFacts[], selector: Readonly<Record<string, string>> | undefined): ServiceFacts[] {
+  if (!selector) return [];
+  const own = new Set(servicesOfTarget(services, selector).map((service) => service.name));
+  return services.filter((service) => {
+    const serviceSelector = Object.entries(service.selector ?? {});
+    if (serviceSelector.length === 0 || own.has(service.name)) return false;
+    return serviceSelector.every(([key, value]) => selector[key] === undefined || selector[key] === value);
+  });
 }
 
 type WaypointChoice = { kind: "none" } | { kind: "named"; namespace: string; name: string; labelledOn: string };
@@ -78,8 +98,14 @@ function servesServices(gateway: GatewayFacts): boolean {
   return waypointFor === "service" || waypointFor === "all";
 }
 
-function waypointOf(namespace: string, services: readonly ServiceFacts[], facts: DataPlaneFacts): { waypoint?: Waypoint; problem?: string } {
+function waypointOf(namespace: string, services: readonly ServiceFacts[], shared: readonly ServiceFacts[], facts: DataPlaneFacts): { waypoint?: Waypoint; problem?: string } {
   const labels = facts.namespaceLabels(namespace);
+  if (shared.length > 0) {
+    const names = shared.map((service) => `${namespace}/${service.name}`).join(", ");
+    return {
+      problem: `Service ${names} may also select the target's pods but fronts other pods too, so the waypoint cannot apply the target's policy to it: give the target Services of its own (their selector holding every label of the target's workloadSelector)`,
+    };
+  }
   const setLabel = `set the label ${USE_WAYPOINT_LABEL}=<waypoint> on Namespace ${namespace} or on the target's Services`;
   if (services.length === 0) {
     return { problem: `no Service in namespace ${namespace} selects the target's pods, and a waypoint enforces policy only for Services: create a Service for the target and ${setLabel}` };
@@ -112,10 +138,11 @@ export function dataPlaneLookupOf(facts: DataPlaneFacts): DataPlaneLookup {
   return {
     forTarget(namespace, selector): TargetDataPlanes {
       const forms = formsOfNamespace(facts.namespaceLabels(namespace));
-      const services = servicesOfTarget(facts.servicesIn(namespace), selector);
+      const all = facts.servicesIn(namespace);
+      const services = servicesOfTarget(all, selector);
       const names = services.map((service) => service.name);
       if (!forms.includes("ambient")) return { forms, services: names };
-      const { waypoint, problem } = waypointOf(namespace, services, facts);
+      const { waypoint, problem } = waypointOf(namespace, services, sharedServicesOfTarget(all, selector), facts);
       return waypoint ? { forms, services: names, waypoint } : { forms, services: names, waypointProblem: problem };
     },
   };
