@@ -163,7 +163,7 @@ describe("AccessPolicy reconciler", () => {
     await waitForObject(client, resources.authorizationPolicy, "nexus-ledger-callers", ns, (o) => o.metadata.uid !== before.metadata.uid && principalsOf(o).length > 0, "deleted policy recreated");
   });
 
-  it("repairs a spec edit that leaves every annotation alone, though its cache watches metadata only", async () => {
+  it("repairs a spec edit that leaves every annotation alone", async () => {
     const name = "nexus-ledger-callers";
     await running.operator.idle();
     const before = await client.get<KubeObject>(resources.authorizationPolicy, name, ns);
@@ -175,8 +175,24 @@ describe("AccessPolicy reconciler", () => {
     const restored = await waitForObject(client, resources.authorizationPolicy, name, ns, (o) => o.metadata.generation! > edited.metadata.generation! && !principalsOf(o).includes(intruder), "spec edit repaired");
     expect(principalsOf(restored)).toEqual(principalsOf(before));
     expect(contentHashOf(restored)).toBe(before.metadata.annotations?.["security.nexus.io/content-hash"]);
+  });
+
+  it("repairs a spec edit of a PeerAuthentication, whose cache watches metadata only", async () => {
+    await running.operator.idle();
+    const before = await client.get<KubeObject>(resources.peerAuthentication, STRICT_MTLS_NAME, ns);
+    const edited = await client.mergePatch<KubeObject>(resources.peerAuthentication, STRICT_MTLS_NAME, ns, { spec: { mtls: { mode: "PERMISSIVE" } } }, "kubectl-edit");
+    expect(edited.metadata.annotations).toEqual(before.metadata.annotations);
+    const restored = await waitForObject(
+      client,
+      resources.peerAuthentication,
+      STRICT_MTLS_NAME,
+      ns,
+      (o) => o.metadata.generation! > edited.metadata.generation! && (o.spec as { mtls?: { mode?: string } }).mtls?.mode === "STRICT",
+      "PeerAuthentication spec edit repaired",
+    );
+    expect(contentHashOf(restored)).toBe(before.metadata.annotations?.["security.nexus.io/content-hash"]);
     // What the watch brought was metadata only: the cache never held the edited body.
-    const cached = running.operator.caches.authorizationPolicies.get(name, ns)!;
+    const cached = running.operator.caches.peerAuthentications.get(STRICT_MTLS_NAME, ns)!;
     expect(isMetadataOnly(cached)).toBe(true);
     expect(cached.spec).toBeUndefined();
   });
