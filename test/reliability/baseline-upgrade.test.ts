@@ -6,9 +6,8 @@
 // uid, never deleted), and a watch hands on every state of the namespace's
 // AuthorizationPolicies to the evaluator: in none is a workload that only the baseline
 // covers reachable, and the allow-nothing object is never missing.
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ResourceWatch } from "../../bench/watch.js";
+import { judgeLivePolicies } from "../support/live-policies.js";
 import { evaluateRequest, type AuthorizationPolicyObject } from "../../operator/evaluate/index.js";
 import { renderNamespaceBaseline } from "../../operator/policy/namespace-baseline.js";
 import { NO_CALLER_PRINCIPAL } from "../../operator/policy/no-caller.js";
@@ -65,23 +64,12 @@ describe("upgrading the namespace baseline from an ALLOW policy without rules", 
 
     const live = new Map<string, KubeObject>();
     const states: Array<{ baseline: string; uid?: string; admitted: string[] }> = [];
-    let listed = false;
     const judge = () => {
       const policies = [...live.values()];
       const baseline = live.get(DEFAULT_DENY_NAME);
       states.push({ baseline: baseline ? JSON.stringify(baseline.spec ?? {}) : "missing", uid: baseline?.metadata.uid, admitted: admitsToLonely(policies) });
     };
-    const adminConfig = new KubeConfig();
-    adminConfig.loadFromFile(inject("kubeconfig"));
-    const watch = new ResourceWatch(adminConfig, client, resources.authorizationPolicy, (type, object) => {
-      if (object.metadata.namespace !== ns) return;
-      if (type === "DELETED") live.delete(object.metadata.name);
-      else live.set(object.metadata.name, object);
-      if (listed) judge();
-    });
-    await watch.start();
-    listed = true;
-    judge();
+    const watch = await judgeLivePolicies(inject("kubeconfig"), client, ns, live, judge);
     const newSpec = JSON.stringify({ rules: [{ from: [{ source: { principals: [NO_CALLER_PRINCIPAL] } }] }] });
     try {
       expect(states[0]!.baseline).toBe("{}");

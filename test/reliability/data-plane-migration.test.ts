@@ -3,9 +3,8 @@
 // judged by the evaluator for a sidecar pod and for an ambient pod (through the waypoint and
 // around it), and no state may admit what the policies do not (an Allow wider) or let
 // through what a Deny names (a Deny missing). Admitting less for a moment is fail closed.
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ResourceWatch } from "../../bench/watch.js";
+import { judgeLivePolicies } from "../support/live-policies.js";
 import { evaluateRequest, type AuthorizationPolicyObject } from "../../operator/evaluate/index.js";
 import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
 import { resources } from "../../operator/runtime/resources.js";
@@ -70,18 +69,7 @@ describe("data-plane migration: sidecar to ambient and back, never wider, never 
         }
       }
     };
-    const config = new KubeConfig();
-    config.loadFromFile(inject("kubeconfig"));
-    let listed = false;
-    const watch = new ResourceWatch(config, admin, resources.authorizationPolicy, (type, object) => {
-      if (object.metadata.namespace !== ns) return;
-      if (type === "DELETED") live.delete(object.metadata.name);
-      else live.set(object.metadata.name, object);
-      if (listed) judge();
-    });
-    await watch.start();
-    listed = true;
-    judge();
+    const watch = await judgeLivePolicies(inject("kubeconfig"), admin, ns, live, judge);
     const webGet = (pod: "sidecar" | "ambient via waypoint") => allowed([...live.values()] as unknown as AuthorizationPolicyObject[], pod, "web", "GET", "/entries");
     const relabel = async (labels: Record<string, string | null>) => admin.mergePatch(resources.namespace, ns, undefined, { metadata: { labels } }, "nexus-test");
     const settled = async (description: string, check: () => boolean) => {

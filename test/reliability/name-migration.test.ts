@@ -6,10 +6,9 @@
 // a caller the policy does not name, none lets a request through to a workload that only the
 // baseline covers (the allow-nothing object is never missing), and at the end only objects
 // under the new names remain.
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runPool } from "../../bench/pool.js";
-import { ResourceWatch } from "../../bench/watch.js";
+import { judgeLivePolicies } from "../support/live-policies.js";
 import { evaluateRequest, type AuthorizationPolicyObject } from "../../operator/evaluate/index.js";
 import { BASELINE_LABEL, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_LABEL, WORKLOAD_MTLS_LABEL } from "../../operator/render/metadata.js";
 import { DEFAULT_DENY_NAME, legacyNames, policyObjectName, STRICT_MTLS_NAME, workloadMtlsName } from "../../operator/render/names.js";
@@ -101,7 +100,6 @@ describe("migrating rendered objects from the old names", () => {
     // Every state of the namespace's AuthorizationPolicies from here on, judged as it comes.
     const live = new Map<string, KubeObject>();
     const verdicts: Verdicts[] = [];
-    let listed = false;
     const judge = () => {
       const policies = [...live.values()];
       verdicts.push({
@@ -111,17 +109,7 @@ describe("migrating rendered objects from the old names", () => {
         baselineOnlyAdmitted: admits(policies, caller(0), "other"),
       });
     };
-    const adminConfig = new KubeConfig();
-    adminConfig.loadFromFile(inject("kubeconfig"));
-    const watch = new ResourceWatch(adminConfig, client, resources.authorizationPolicy, (type, object) => {
-      if (object.metadata.namespace !== ns) return;
-      if (type === "DELETED") live.delete(object.metadata.name);
-      else live.set(object.metadata.name, object);
-      if (listed) judge();
-    });
-    await watch.start();
-    listed = true;
-    judge();
+    const watch = await judgeLivePolicies(inject("kubeconfig"), client, ns, live, judge);
     try {
       expect(verdicts[0]!.names).toEqual([legacyNames.defaultDeny, legacyNames.shard(POLICY, 0), legacyNames.shard(POLICY, 1)].sort());
       running = await startTestOperator(inject("kubeconfig"));

@@ -4,7 +4,6 @@
 // reports: once the rendering without the removed members starts to land (a shard with new
 // content, or the final shards), no state of the live shards admits a
 // removed member. The budget is set small so a tenant of 150 is enough.
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { evaluateRequest, type AuthorizationPolicyObject } from "../../operator/evaluate/index.js";
 import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
@@ -12,7 +11,7 @@ import { policyHashOf, recordedContentHash } from "../../operator/render/content
 import { POLICY_LABEL } from "../../operator/render/metadata.js";
 import { resources } from "../../operator/runtime/resources.js";
 import { runPool } from "../../bench/pool.js";
-import { ResourceWatch } from "../../bench/watch.js";
+import { judgeLivePolicies } from "../support/live-policies.js";
 import { credentialsFor } from "../controlplane/credentials.js";
 import { waitFor } from "../controlplane/wait.js";
 import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../support/kube.js";
@@ -105,7 +104,6 @@ describe("a tenant growing past the shard budget and shrinking back", () => {
     // Every state the shards go through, in order: a watch hands on each change, and the
     // evaluator judges the live set after each one.
     const live = new Map<string, KubeObject>();
-    let listed = false;
     const judge = () => {
       const shards = [...live.values()];
       snapshots.push({
@@ -115,17 +113,7 @@ describe("a tenant growing past the shard budget and shrinking back", () => {
         admittedRemoved: removed.filter((i) => admits(shards, i)).map(member),
       });
     };
-    const adminConfig = new KubeConfig();
-    adminConfig.loadFromFile(inject("kubeconfig"));
-    const watch = new ResourceWatch(adminConfig, client, resources.authorizationPolicy, (type, object) => {
-      if (object.metadata.namespace !== ns) return;
-      if (type === "DELETED") live.delete(object.metadata.name);
-      else live.set(object.metadata.name, object);
-      if (listed) judge();
-    }, { labelSelector: selector });
-    await watch.start();
-    listed = true;
-    judge();
+    const watch = await judgeLivePolicies(inject("kubeconfig"), client, ns, live, judge, selector);
     try {
       // The operator is cut off while the members leave, so it goes from the large rendering
       // to the small one in one step, and its write order alone decides what is admitted.
