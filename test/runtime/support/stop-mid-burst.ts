@@ -51,4 +51,7 @@ process.once("exit", () => report(`after-stop ${JSON.stringify(after)}`));
 // The process's own stdio pipes are not the operator's. Sampled one loop turn later: a socket
 // whose request stop() aborted is destroyed at once, but libuv releases its handle only in the
 // close phase, which follows the first check phase; a socket still open would still be listed.
-setImmediate(() => setImmediate(() => report(`active-resources ${JSON.stringify(process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "PipeWrap"))}`)));
+// Immediates queued by those closes run once and keep nothing alive (the exit check covers
+// anything that would loop); timers, sockets and servers are what must be gone.
+const lingering = () => process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "PipeWrap" && r !== "Immediate");
+setImmediate(() => setImmediate(() => report(`active-resources ${JSON.stringify(lingering())}`)));
