@@ -99,9 +99,7 @@ export class PolicyReconciler implements Reconciler {
    * policy naming a tenant of thousands again each time was most of what a member change cost.
    */
   private render(key: string, policy: Policy): PolicyRenderResult {
-    const target = resolveTarget(policy, this.deps.identities);
-    const planes = target.resolved ? this.deps.dataPlanes.forTarget(policy.metadata.namespace, target.selector?.matchLabels) : undefined;
-    const inputs = `${policy.metadata.uid ?? ""}\0${policy.metadata.generation ?? 0}\0${this.deps.identities.version}\0${JSON.stringify(planes ?? null)}`;
+    const inputs = `${policy.metadata.uid ?? ""}\0${policy.metadata.generation ?? 0}\0${this.deps.identities.version}\0${JSON.stringify(this.targetDataPlanes(policy) ?? null)}`;
     const known = this.renderings.get(key);
     if (known?.inputs === inputs) {
       // Most recently used last, so the oldest goes first when the memo is full.

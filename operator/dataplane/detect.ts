@@ -70,9 +70,13 @@ export function servicesOfTarget(services: readonly ServiceFacts[], selector: Re
  * contradicts the target's, yet they do not hold all of them): traffic through such a Service
  * reaches the target past the waypoint's policies for the target, so no waypoint is trusted.
  */
-export function sharedServicesOfTarget(services: readonly ServiceFacts[], selector: Readonly<Record<string, string>> | undefined): ServiceFacts[] {
+export function sharedServicesOfTarget(
+  services: readonly ServiceFacts[],
+  selector: Readonly<Record<string, string>> | undefined,
+  ownServices: readonly ServiceFacts[] = servicesOfTarget(services, selector),
+): ServiceFacts[] {
   if (!selector) return [];
-  const own = new Set(servicesOfTarget(services, selector).map((service) => service.name));
+  const own = new Set(ownServices.map((service) => service.name));
   return services.filter((service) => {
     const serviceSelector = Object.entries(service.selector ?? {});
     if (serviceSelector.length === 0 || own.has(service.name)) return false;
@@ -142,7 +146,7 @@ export function dataPlaneLookupOf(facts: DataPlaneFacts): DataPlaneLookup {
       const services = servicesOfTarget(all, selector);
       const names = services.map((service) => service.name);
       if (!forms.includes("ambient")) return { forms, services: names };
-      const { waypoint, problem } = waypointOf(namespace, services, sharedServicesOfTarget(all, selector), facts);
+      const { waypoint, problem } = waypointOf(namespace, services, sharedServicesOfTarget(all, selector, services), facts);
       return waypoint ? { forms, services: names, waypoint } : { forms, services: names, waypointProblem: problem };
     },
   };
