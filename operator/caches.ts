@@ -1,6 +1,5 @@
 // The informer caches every reconciler reads from. Reconcilers never list the apiserver:
 // they read here and write through the client.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "./api/types.js";
 import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
@@ -21,9 +20,9 @@ function compactAuthorizationPolicy(object: KubeObject): void {
 
 export type Caches = ReturnType<typeof createCaches>;
 
-export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Logger) {
+export function createCaches(client: KubeClient, log: Logger) {
   const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void, metadataOnly = true) =>
-    new SupervisedInformer<T>(kubeConfig, client, type, log, {
+    new SupervisedInformer<T>(client, type, log, {
       ...(labelSelector ? { labelSelector } : {}),
       // Rendered objects: who else wrote one is named when its drift is repaired. Their
       // bodies are known from the list and from our own writes, so the watch brings their
@@ -32,7 +31,7 @@ export function createCaches(kubeConfig: KubeConfig, client: KubeClient, log: Lo
     });
   // Read only, never written: slimmed to what detection reads.
   const readOnly = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], transform: (o: KubeObject) => void) =>
-    new SupervisedInformer<T>(kubeConfig, client, type, log, { transform });
+    new SupervisedInformer<T>(client, type, log, { transform });
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),

@@ -1,10 +1,10 @@
 // The operator binary: settings, logs, probes, metrics, the controllers, graceful stop.
-import { KubeConfig } from "@kubernetes/client-node";
 import { startHttpServer } from "./http-server.js";
 import { Operator } from "./manager.js";
 import { parseAddress, parseSettings } from "./options.js";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { loadClusterAccess } from "./runtime/cluster-access.js";
 import { KubeClient } from "./runtime/kube-client.js";
 import { KubernetesMetricsAccess } from "./runtime/metrics-access.js";
 import { LeaderElector } from "./runtime/leader-election.js";
@@ -21,9 +21,13 @@ async function main(): Promise<void> {
   }
   const logOutput = bufferedStdout();
   const log = createLogger(settings.logLevel, logOutput);
-  const kubeConfig = new KubeConfig();
-  if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
-  else kubeConfig.loadFromDefault();
+  let kubeConfig;
+  try {
+    kubeConfig = loadClusterAccess(settings.kubeconfig);
+  } catch (err) {
+    process.stderr.write(`nexus-operator: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const metrics = new OperatorMetrics({ processMetrics: true });
   const operator = new Operator({ kubeConfig, render: settings.render, log, concurrency: settings.concurrency, metrics, eventRateLimit: settings.eventRateLimit });
   const probe = parseAddress(settings.probeAddress);

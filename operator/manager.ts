@@ -1,6 +1,6 @@
 // Wires caches, controllers and event routing together: the operator process in one object,
 // so the binary, the demo and the tests all run exactly the same thing.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterAccess } from "./runtime/cluster-access.js";
 import type { Logger } from "pino";
 import { allInformers, createCaches, type Caches } from "./caches.js";
 import type { RenderConfig } from "./config.js";
@@ -14,7 +14,7 @@ import { OperatorMetrics } from "./runtime/metrics.js";
 import { AccessWiring } from "./access/wiring.js";
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: ClusterAccess;
   render: RenderConfig;
   log: Logger;
   concurrency?: number;
@@ -39,7 +39,7 @@ export class Operator {
     const { kubeConfig, log } = options;
     this.metrics = options.metrics ?? new OperatorMetrics();
     this.client = new KubeClient(kubeConfig, { onRequest: options.onRequest, maxSockets: (options.concurrency ?? 8) * 2 });
-    this.caches = createCaches(kubeConfig, this.client, log);
+    this.caches = createCaches(this.client, log);
     const events = new EventRecorder(this.client, log, {
       ...(options.eventRateLimit ? { rateLimit: options.eventRateLimit } : {}),
       onDropped: () => this.metrics.eventsDropped.inc(),

@@ -2,10 +2,10 @@
 // 429 or OK for each request Istio sends it through an AuthorizationPolicy of action CUSTOM.
 // Its own process (same image as the operator): node dist/authz/main.js.
 import { readFile } from "node:fs/promises";
-import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { startHttpServer } from "../http-server.js";
 import { parseAddress } from "../options.js";
+import { loadClusterAccess } from "../runtime/cluster-access.js";
 import { KubeClient } from "../runtime/kube-client.js";
 import { bufferedStdout, createLogger } from "../runtime/logger.js";
 import { auditSinkOn } from "./audit.js";
@@ -34,12 +34,16 @@ async function main(): Promise<void> {
   const audit = settings.auditLog
     ? auditSinkOn(pino.destination({ dest: settings.auditLog, sync: false, mkdir: true, contentMode: "buffer", minLength: 8 * 1024, periodicFlush: 250 } as never) as typeof logOutput, { bytes: true })
     : auditSinkOn(logOutput);
-  const kubeConfig = new KubeConfig();
-  if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig);
+  let access;
+  try {
+    access = loadClusterAccess(settings.kubeconfig);
+  } catch (err) {
+    process.stderr.write(`nexus-authz: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const client = new KubeClient(access);
   const index = new GateIndex(settings.trustDomain);
-  const watch = new GateWatch(kubeConfig, client, log, index, settings.tenantLabel);
+  const watch = new GateWatch(client, log, index, settings.tenantLabel);
   const metrics = new AuthzMetrics({ processMetrics: true });
   metrics.countIndexedWith(() => index.size);
   const limiter = settings.redisUrl

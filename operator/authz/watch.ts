@@ -3,7 +3,6 @@
 // (list and watch), and nothing else; the gate never reads Secrets. A policy event updates
 // its entry at once; identity and namespace events are gathered for a moment and then the
 // policies they may affect are resolved again.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { SupervisedInformer } from "../runtime/informer.js";
@@ -20,15 +19,14 @@ export class GateWatch {
   private synced = false;
 
   constructor(
-    kubeConfig: KubeConfig,
     client: KubeClient,
     private readonly log: Logger,
     private readonly index: GateIndex,
     tenantLabel = DEFAULT_TENANT_LABEL,
   ) {
-    this.policies = new SupervisedInformer(kubeConfig, client, resources.accessPolicy, log);
-    this.identities = new SupervisedInformer(kubeConfig, client, resources.engineIdentity, log);
-    this.namespaces = new SupervisedInformer(kubeConfig, client, resources.namespace, log);
+    this.policies = new SupervisedInformer(client, resources.accessPolicy, log);
+    this.identities = new SupervisedInformer(client, resources.engineIdentity, log);
+    this.namespaces = new SupervisedInformer(client, resources.namespace, log);
     this.namespaces.on((namespace, event) => {
       const tenant = event === "delete" ? undefined : tenantOfNamespace(namespace.metadata.labels, tenantLabel);
       if (index.setNamespaceTenant(namespace.metadata.name, tenant)) this.scheduleResolve();

@@ -1,12 +1,12 @@
-// A supervised informer: client-node's ListWatch keeps the cache and relists on 410 Gone;
+// A supervised informer: a ListWatchCache keeps the cache and lists again on 410 Gone;
 // this wrapper restarts it with backoff after any other failure, tells whether the kind is
 // served at all (a missing CRD is a state to report, not a crash), and reports sync.
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KubeApiError, type KubeClient, type KubeObject } from "./kube-client.js";
 import { markMetadataOnly } from "./apply-if-changed.js";
 import { slimForCache } from "./cache-slimming.js";
 import { rememberOtherFieldManagers } from "./field-managers.js";
+import { ListWatchCache } from "./list-watch.js";
 import { collectionPath, type ResourceType } from "./resources.js";
 
 export type InformerEvent = "add" | "update" | "delete";
@@ -33,7 +33,7 @@ export interface InformerOptions {
 }
 
 export class SupervisedInformer<T extends KubeObject> {
-  private listWatch: ListWatch<KubernetesObject> | undefined;
+  private cache: ListWatchCache<T> | undefined;
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly availabilityHandlers: Array<(availability: Availability) => void> = [];
   private failures = 0;
@@ -44,7 +44,6 @@ export class SupervisedInformer<T extends KubeObject> {
   availability: Availability = "unknown";
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
     private readonly client: KubeClient,
     readonly type: ResourceType,
     private readonly log: Logger,
@@ -60,56 +59,69 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   get synced(): boolean {
-    if (!this.hasSynced && this.listWatch?.latestResourceVersion()) this.hasSynced = true;
+    if (!this.hasSynced && this.cache?.latestResourceVersion()) this.hasSynced = true;
     return this.hasSynced;
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.listWatch?.get(name, namespace) as T | undefined;
+    return this.cache?.get(name, namespace);
   }
 
   list(namespace?: string): T[] {
-    return (this.listWatch?.list(namespace) ?? []) as T[];
+    return this.cache?.list(namespace) ?? [];
   }
 
   start(): void {
     this.stopped = false;
     const path = collectionPath(this.type, this.options.namespace);
-    const listFn = async () => {
-      const list = await oneListAtATime(() => this.client.list<T>(this.type, this.options.namespace, this.options.labelSelector, (item) => this.prepareForCache(item)));
-      this.setAvailability("served");
-      return list as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
-    };
-    const lw = new ListWatch<KubernetesObject>(
-      path,
-      this.options.metadataOnlyWatch ? new MetadataOnlyWatch(this.kubeConfig, this.type, this.options.metadataOnlyWatch.carry, (name, ns) => this.get(name, ns)) : new Watch(this.kubeConfig),
-      listFn as never,
-      false,
-      this.options.labelSelector,
+    const { labelSelector, metadataOnlyWatch } = this.options;
+    const cache = new ListWatchCache<T>(
+      {
+        list: async () => {
+          const list = await oneListAtATime(() => this.client.list<T>(this.type, this.options.namespace, labelSelector, (item) => this.prepareForCache(item)));
+          this.setAvailability("served");
+          return list;
+        },
+        watch: (resourceVersion, onEvent, onConnected, signal) =>
+          this.client.watch({ path, resourceVersion, labelSelector, onEvent, onConnected, signal, ...(metadataOnlyWatch ? { accept: METADATA_WATCH_ACCEPT } : {}) }),
+      },
+      {
+        add: (o) => this.emit(o, "add"),
+        update: (o) => this.emit(o, "update"),
+        delete: (o) => this.emit(o, "delete"),
+        connected: () => {
+          if (this.cache?.latestResourceVersion()) this.markHealthy();
+        },
+      },
+      (object, event) => {
+        if (metadataOnlyWatch) {
+          // The watch sent PartialObjectMetadata: what is known of the body comes from the
+          // cached object it replaces.
+          markMetadataOnly(object, this.type.apiVersion, this.type.kind);
+          if (event !== "DELETED") metadataOnlyWatch.carry(object, this.get(object.metadata.name, object.metadata.namespace));
+        }
+        this.prepareForCache(object);
+      },
     );
-    lw.on("add", (o) => this.emit(o as T, "add"));
-    lw.on("update", (o) => this.emit(o as T, "update"));
-    lw.on("delete", (o) => this.emit(o as T, "delete"));
-    lw.on("connect", () => {
-      if (lw.latestResourceVersion()) this.markHealthy();
-    });
-    lw.on("error", (err) => this.failed(lw, err));
-    this.listWatch = lw;
-    this.run(lw);
+    this.cache = cache;
+    this.run(cache);
   }
 
   // The cache is filled once a list has set a resourceVersion; the watch that follows may
   // take a while to be answered, which must not hold up readiness.
-  private run(lw: ListWatch<KubernetesObject>): void {
-    void lw.start().then(() => {
-      if (lw.latestResourceVersion()) this.markHealthy();
-    });
+  private run(cache: ListWatchCache<T>): void {
+    cache.run().then(
+      () => undefined,
+      (err: unknown) => this.failed(cache, err),
+    );
   }
 
+  /** Ends the watch and any restart pending; resolves once the cache's loop has returned. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    await this.listWatch?.stop();
+    this.restartTimer = undefined;
+    await this.cache?.stop();
   }
 
   /** Resolves once the first list has filled the cache. */
@@ -136,12 +148,11 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   private emit(object: T, event: InformerEvent): void {
-    this.prepareForCache(object);
     for (const handler of this.handlers) handler(object, event);
   }
 
-  private failed(lw: ListWatch<KubernetesObject>, err: unknown): void {
-    if (this.stopped || lw !== this.listWatch) return;
+  private failed(cache: ListWatchCache<T>, err: unknown): void {
+    if (this.stopped || cache !== this.cache) return;
     const status = statusOf(err);
     if (status === 404) this.setAvailability("absent");
     this.failures++;
@@ -155,7 +166,8 @@ export class SupervisedInformer<T extends KubeObject> {
       this.log.warn({ kind: this.type.kind, retryInMs: delay, err: message }, "watch failed; restarting with backoff");
     }
     this.restartTimer = setTimeout(() => {
-      if (!this.stopped) this.run(lw);
+      this.restartTimer = undefined;
+      if (!this.stopped) this.run(cache);
     }, delay);
     this.restartTimer.unref();
   }
@@ -170,37 +182,6 @@ export class SupervisedInformer<T extends KubeObject> {
 // The Accept header that turns a watch's objects into PartialObjectMetadata (the apiserver
 // converts them before they are sent, so the bodies are neither encoded nor parsed).
 const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
-
-/** client-node's Watch, asking for metadata only and preparing each object before ListWatch caches it. */
-class MetadataOnlyWatch extends Watch {
-  constructor(
-    kubeConfig: KubeConfig,
-    private readonly type: ResourceType,
-    private readonly carry: (next: KubeObject, previous: KubeObject | undefined) => void,
-    private readonly cached: (name: string, namespace?: string) => KubeObject | undefined,
-  ) {
-    // Watch reads the cluster and the request options from its config: the same, plus the Accept header.
-    const config = Object.create(kubeConfig) as KubeConfig;
-    config.applyToFetchOptions = async (opts) => {
-      const init = await kubeConfig.applyToFetchOptions(opts);
-      // client-node builds the headers as node-fetch's Headers.
-      (init.headers as unknown as { set(name: string, value: string): void }).set("Accept", METADATA_WATCH_ACCEPT);
-      return init;
-    };
-    super(config);
-  }
-
-  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase, object, watchObj) => {
-      if ((phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED") && object?.metadata) {
-        const next = object as KubeObject;
-        markMetadataOnly(next, this.type.apiVersion, this.type.kind);
-        if (phase !== "DELETED") this.carry(next, this.cached(next.metadata.name, next.metadata.namespace));
-      }
-      callback(phase, object, watchObj);
-    }, done);
-  }
-}
 
 // After an apiserver restart every informer relists at once; taking the lists one at a
 // time keeps only one collection in flight besides the caches, which bounds peak memory.

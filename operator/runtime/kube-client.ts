@@ -2,10 +2,11 @@
 // status apply, delete, create), over one keep-alive connection pool. Errors carry the
 // apiserver's Status reason and message, never the request body, so no secret can leak
 // into a log line through an error.
-import type { ClientRequest } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../render/metadata.js";
+import type { ClusterAccess } from "./cluster-access.js";
+import { splitLines } from "./line-splitter.js";
 import { collectionPath, objectPath, resourceOf, type ResourceType } from "./resources.js";
 
 export interface KubeObject {
@@ -63,22 +64,55 @@ export interface RequestCounter {
   (verb: string): void;
 }
 
+/** One event of a watch stream, as the apiserver sends it. */
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: KubeObject & { code?: number; reason?: string; message?: string };
+}
+
+export interface WatchRequest {
+  /** Collection path, as collectionPath() makes it. */
+  path: string;
+  resourceVersion: string;
+  labelSelector?: string;
+  /** The Accept header; metadata-only watches ask for PartialObjectMetadata. */
+  accept?: string;
+  /** Called once the apiserver has answered 200, before the first event. */
+  onConnected?: () => void;
+  onEvent: (event: WatchEvent) => void;
+  signal: AbortSignal;
+}
+
+// Credentials are applied again after this long, so a rotated token file is used.
+const CREDENTIALS_REFRESH_MS = 60_000;
+// The apiserver ends a watch after timeoutSeconds; a random length in this range keeps the
+// watches of many kinds from being renewed all at once. A watch that stays silent past its
+// length plus the grace is treated as a dead connection.
+const WATCH_SECONDS_MIN = 300;
+const WATCH_SECONDS_SPREAD = 300;
+const WATCH_SILENCE_GRACE_MS = 30_000;
+
 export class KubeClient {
   private readonly agent: https.Agent;
+  // Watches hold their connection for minutes: they get a pool of their own, so they never
+  // take a socket that reads and writes are waiting for.
+  private readonly watchAgent: https.Agent;
   private readonly server: URL;
   private tlsOptions: https.RequestOptions = {};
   private ready: Promise<void>;
+  private credentialsLoadedAt = 0;
   private closed = false;
   private readonly inFlight = new Set<ClientRequest>();
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly access: ClusterAccess,
     options: { maxSockets?: number; onRequest?: RequestCounter } = {},
   ) {
-    const cluster = kubeConfig.getCurrentCluster();
+    const cluster = access.getCurrentCluster();
     if (!cluster) throw new Error("the kubeconfig names no current cluster");
     this.server = new URL(cluster.server);
     this.agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
+    this.watchAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
     this.onRequest = options.onRequest;
     this.ready = this.loadCredentials();
   }
@@ -87,8 +121,19 @@ export class KubeClient {
 
   private async loadCredentials(): Promise<void> {
     const opts: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
+    await this.access.applyToHTTPSOptions(opts);
     this.tlsOptions = opts;
+    this.credentialsLoadedAt = Date.now();
+  }
+
+  private async credentials(): Promise<void> {
+    await this.ready;
+    if (Date.now() - this.credentialsLoadedAt >= CREDENTIALS_REFRESH_MS) {
+      // Stamped first, so a burst of requests starts one refresh, not one each.
+      this.credentialsLoadedAt = Date.now();
+      this.ready = this.loadCredentials();
+      await this.ready;
+    }
   }
 
   async get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T> {
@@ -190,12 +235,67 @@ export class KubeClient {
     return this.request<T>("GET", path);
   }
 
-  /** Ends every request in flight (they fail with ClientClosed) and refuses new ones. */
+  /**
+   * Watches a collection from resourceVersion until the apiserver ends the stream (resolves)
+   * or it fails (rejects with a KubeApiError: the HTTP status of a refused watch, 0 for a
+   * broken connection). Aborting the signal ends it at once and resolves.
+   */
+  async watch(request: WatchRequest): Promise<void> {
+    await this.credentials();
+    if (this.closed) throw new KubeApiError(0, "ClientClosed", `watch ${request.path}: the client was closed`);
+    if (request.signal.aborted) return;
+    const seconds = WATCH_SECONDS_MIN + Math.floor(Math.random() * WATCH_SECONDS_SPREAD);
+    const query = new URLSearchParams({ watch: "true", allowWatchBookmarks: "true", timeoutSeconds: String(seconds) });
+    if (request.resourceVersion) query.set("resourceVersion", request.resourceVersion);
+    if (request.labelSelector) query.set("labelSelector", request.labelSelector);
+    const what = `watch ${request.path}`;
+    return new Promise<void>((resolve, reject) => {
+      const state = { settled: false };
+      const finish = (err?: KubeApiError) => {
+        if (state.settled) return;
+        state.settled = true;
+        request.signal.removeEventListener("abort", onAbort);
+        if (err && !request.signal.aborted) reject(err);
+        else resolve();
+      };
+      let response: IncomingMessage | undefined;
+      const req = https.request(
+        {
+          ...this.tlsOptions,
+          agent: this.watchAgent,
+          method: "GET",
+          protocol: this.server.protocol,
+          hostname: this.server.hostname,
+          port: this.server.port,
+          path: `${this.server.pathname.replace(/\/$/, "")}${request.path}?${query}`,
+          headers: { ...(this.tlsOptions.headers ?? {}), accept: request.accept ?? "application/json" },
+        },
+        (res) => {
+          response = res;
+          readWatchStream(res, request, what, state, finish);
+        },
+      );
+      this.inFlight.add(req);
+      const onAbort = () => req.destroy();
+      request.signal.addEventListener("abort", onAbort, { once: true });
+      req.once("close", () => {
+        this.inFlight.delete(req);
+        if (response?.complete) finish();
+        else finish(new KubeApiError(0, "ConnectionFailed", `${what}: the connection closed`));
+      });
+      req.on("error", (err) => finish(new KubeApiError(0, "ConnectionFailed", `${what}: ${err.message}`)));
+      req.setTimeout(seconds * 1000 + WATCH_SILENCE_GRACE_MS, () => req.destroy(new Error("no data past the watch's timeout")));
+      req.end();
+    });
+  }
+
+  /** Ends every request and watch in flight (they fail with ClientClosed) and refuses new ones. */
   close(): void {
     this.closed = true;
     for (const req of this.inFlight) req.destroy(new Error("the client was closed"));
     this.inFlight.clear();
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
   private async request<T>(
@@ -206,7 +306,7 @@ export class KubeClient {
     accept = "application/json",
     signal?: AbortSignal,
   ): Promise<T> {
-    await this.ready;
+    await this.credentials();
     if (this.closed) throw new KubeApiError(0, "ClientClosed", `${method} ${path}: the client was closed`);
     if (signal?.aborted) throw new KubeApiError(0, "Aborted", `${method} ${path}: aborted`);
     this.onRequest?.(method);
@@ -272,4 +372,41 @@ function toApiError(method: string, path: string, status: number, text: string):
     // Not a Status object; the HTTP code alone is all we report.
   }
   return new KubeApiError(status, reason, message);
+}
+
+function readWatchStream(res: IncomingMessage, request: WatchRequest, what: string, state: { settled: boolean }, finish: (err?: KubeApiError) => void): void {
+  const status = res.statusCode ?? 0;
+  if (status !== 200) {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.on("end", () => finish(toApiError("GET", what, status, Buffer.concat(chunks).toString("utf8"))));
+    res.on("error", () => finish(new KubeApiError(status, "ConnectionFailed", `${what}: HTTP ${status}`)));
+    return;
+  }
+  request.onConnected?.();
+  const fail = (err: KubeApiError) => {
+    finish(err);
+    res.destroy();
+  };
+  const feed = splitLines((line) => {
+    if (state.settled || request.signal.aborted) return;
+    let event: WatchEvent;
+    try {
+      event = JSON.parse(line) as WatchEvent;
+    } catch {
+      fail(new KubeApiError(0, "BadResponse", `${what}: an event is not JSON`));
+      return;
+    }
+    if (event.type === "ERROR") {
+      // In the stream, an expired resourceVersion comes as an ERROR event with code 410.
+      const code = event.object?.code ?? 0;
+      fail(new KubeApiError(code, event.object?.reason ?? "Unknown", `${what}: ${event.object?.message ?? `error event ${code}`}`));
+      return;
+    }
+    request.onEvent(event);
+  });
+  res.on("data", feed);
+  // The apiserver ended the watch (its timeout): the caller watches again from where it was.
+  res.on("end", () => finish());
+  res.on("error", (err) => finish(new KubeApiError(0, "ConnectionFailed", `${what}: ${err.message}`)));
 }

@@ -399,10 +399,8 @@ describe("Helm chart charts/nexus-operator", () => {
   it("grants list and watch on every kind the operator's informers watch, and nothing beyond them", () => {
     const clusterRole = findObject<V1ClusterRole>(defaults, "ClusterRole");
     const rules = clusterRole.rules ?? [];
-    const kc = new KubeConfig();
-    kc.loadFromFile(inject("kubeconfig"));
     const local = adminClient(inject("kubeconfig"));
-    const caches = createCaches(kc, local, createLogger("fatal"));
+    const caches = createCaches(local, createLogger("fatal"));
     local.close();
     const watched = Object.values(caches).map((informer) => `${groupOf(informer.type.apiVersion)}/${informer.type.plural}`);
     for (const key of watched) {

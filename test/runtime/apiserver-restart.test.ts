@@ -67,7 +67,7 @@ describe("apiserver restart", () => {
     });
     let lists = 0;
     const listingClient = new KubeClient(viaProxy, { onRequest: () => lists++ });
-    const informer = new SupervisedInformer<KubeObject>(viaProxy, listingClient, resources.serviceAccount, pino({ level: "silent" }), {
+    const informer = new SupervisedInformer<KubeObject>(listingClient, resources.serviceAccount, pino({ level: "silent" }), {
       namespace: "gone",
       minBackoffMs: 100,
       maxBackoffMs: 400,

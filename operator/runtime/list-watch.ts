@@ -1,0 +1,164 @@
+// The cache behind an informer: list a collection, then follow its watch from the list's
+// resourceVersion, keeping every object by namespace and name. A watch the apiserver ends
+// (its timeout) is followed by the next one from the last resourceVersion seen; one that
+// is answered 410 Gone (the version expired while we were away) lists again, reporting
+// what changed meanwhile as adds, updates and deletes. Any other failure ends run() with
+// the error, and the supervisor decides when to run again.
+import { KubeApiError, type KubeList, type KubeObject, type WatchEvent } from "./kube-client.js";
+
+export interface ListWatchSource<T extends KubeObject> {
+  list(): Promise<KubeList<T>>;
+  /** Watches from resourceVersion; resolves when the stream ends, rejects on failure. */
+  watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onConnected: () => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface ListWatchHandlers<T> {
+  add(object: T): void;
+  update(object: T): void;
+  delete(object: T): void;
+  /** A watch was answered (the cache is current from here on). */
+  connected(): void;
+}
+
+// A watch that ends this soon after it started, having delivered nothing, is not a server
+// timeout but a server refusing to keep it open: it counts as a failure, so the
+// supervisor's backoff applies instead of a tight loop.
+const SHORTEST_NORMAL_WATCH_MS = 1_000;
+
+export class ListWatchCache<T extends KubeObject> {
+  private objects = new Map<string, Map<string, T>>();
+  private resourceVersion = "";
+  private abort: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly source: ListWatchSource<T>,
+    private readonly handlers: ListWatchHandlers<T>,
+    /** Readies a watched object before it is cached or handed on (listed objects come ready). */
+    private readonly prepare: (object: T, event: "ADDED" | "MODIFIED" | "DELETED") => void,
+  ) {}
+
+  latestResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.objects.get(namespace ?? "")?.get(name);
+  }
+
+  list(namespace?: string): T[] {
+    if (namespace) return [...(this.objects.get(namespace)?.values() ?? [])];
+    const all: T[] = [];
+    for (const objects of this.objects.values()) all.push(...objects.values());
+    return all;
+  }
+
+  /** Lists when needed and follows watches until stopped (resolves) or a failure (rejects). */
+  run(): Promise<void> {
+    this.stopped = false;
+    const running = this.loop();
+    this.running = running.catch(() => undefined);
+    return running;
+  }
+
+  /** Ends the watch in flight; resolves once run() has returned. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      if (!this.resourceVersion) await this.relist();
+      if (this.stopped) return;
+      const abort = new AbortController();
+      this.abort = abort;
+      const started = Date.now();
+      let events = 0;
+      try {
+        await this.source.watch(
+          this.resourceVersion,
+          (event) => {
+            events++;
+            this.apply(event);
+          },
+          () => this.handlers.connected(),
+          abort.signal,
+        );
+      } catch (err) {
+        if (this.stopped) return;
+        if (err instanceof KubeApiError && err.statusCode === 410) {
+          this.resourceVersion = "";
+          continue;
+        }
+        throw err;
+      } finally {
+        this.abort = undefined;
+      }
+      if (!this.stopped && events === 0 && Date.now() - started < SHORTEST_NORMAL_WATCH_MS) {
+        throw new KubeApiError(0, "WatchClosed", "the apiserver ended the watch as soon as it began");
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const listed = await this.source.list();
+    if (this.stopped) return;
+    const fresh = new Map<string, Map<string, T>>();
+    for (const object of listed.items) byNamespace(fresh, object.metadata.namespace).set(object.metadata.name, object);
+    // What the cache holds and the list does not was deleted while we were not watching.
+    for (const [namespace, objects] of this.objects) {
+      for (const [name, object] of objects) {
+        if (!fresh.get(namespace)?.has(name)) this.remove(object);
+      }
+    }
+    for (const object of listed.items) this.store(object);
+    this.resourceVersion = listed.metadata.resourceVersion ?? "";
+  }
+
+  private apply(event: WatchEvent): void {
+    const object = event.object as T;
+    if (!object?.metadata) return;
+    if (event.type === "ADDED" || event.type === "MODIFIED") {
+      this.prepare(object, event.type);
+      this.store(object);
+    } else if (event.type === "DELETED") {
+      this.prepare(object, event.type);
+      this.remove(object);
+    }
+    // Every event, bookmarks included, moves the point a new watch resumes from.
+    if (object.metadata.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
+  }
+
+  private store(object: T): void {
+    const objects = byNamespace(this.objects, object.metadata.namespace);
+    const cached = objects.get(object.metadata.name);
+    if (!cached) {
+      objects.set(object.metadata.name, object);
+      this.handlers.add(object);
+    } else if (cached.metadata.resourceVersion === undefined || cached.metadata.resourceVersion !== object.metadata.resourceVersion) {
+      objects.set(object.metadata.name, object);
+      this.handlers.update(object);
+    }
+  }
+
+  private remove(object: T): void {
+    const namespace = object.metadata.namespace ?? "";
+    const objects = this.objects.get(namespace);
+    if (!objects?.delete(object.metadata.name)) return;
+    if (objects.size === 0) this.objects.delete(namespace);
+    this.handlers.delete(object);
+  }
+}
+
+function byNamespace<T>(objects: Map<string, Map<string, T>>, namespace: string | undefined): Map<string, T> {
+  const key = namespace ?? "";
+  let inNamespace = objects.get(key);
+  if (!inNamespace) {
+    inNamespace = new Map();
+    objects.set(key, inNamespace);
+  }
+  return inNamespace;
+}
