@@ -5,7 +5,7 @@
 // and the cost of 100,000 keys against 100 (memory and latency). Goals (issue 24): at the
 // fixed rate the gate's p50 and p99 against the floor's of the same round (≤ 1.15x, ≤ 1.25x,
 // median of rounds) at 100 and 100,100 keys; the gate's RSS after a full GC (collected through
-// its inspector, bench/gate-inspector.ts) ≤ 150 MB with 100,100 keys. PASS/FAIL printed.
+// its inspector, test/authz/support/gate-inspector.ts) ≤ 150 MB with 100,100 keys. PASS/FAIL printed.
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
 // AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5),
@@ -28,7 +28,7 @@ import { waitFor } from "../test/controlplane/wait.js";
 import { EnvoyCheckClient, envoyCheckRequest, sidecarXfccFor, type EnvoyRequest } from "../test/authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../test/authz/support/gate-process.js";
 import { startBenchCluster } from "./cluster.js";
-import { GateInspector, inspectorUrlOf } from "./gate-inspector.js";
+import { GateInspector, inspectorUrlOf } from "../test/authz/support/gate-inspector.js";
 import { compileOperator } from "./compile.js";
 import { cpuSecondsOf } from "./cpu-accounting.js";
 import { percentile, round } from "./stats.js";

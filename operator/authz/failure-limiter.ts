@@ -2,8 +2,9 @@
 // (client, target) for authentications and of the sender for refused Checks): in memory by
 // default, or in Redis so that every replica of the gate draws on one budget. When Redis
 // cannot be reached, an in-memory limiter with the same budget stands in (each replica then
-// limits on its own) rather than letting every attempt through.
-import { Redis } from "ioredis";
+// limits on its own) rather than letting every attempt through. ioredis is loaded only when
+// a Redis store is configured: its code costs a gate that limits in memory about 20 MB.
+import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { FailureLimiter } from "./gate.js";
 
@@ -28,7 +29,8 @@ export class RateLimitedFailures implements FailureLimiter {
     return new RateLimitedFailures(memoryLimiter(budget), budget);
   }
 
-  static shared(budget: FailureBudget, redisUrl: string, onError: (message: string) => void): RateLimitedFailures {
+  static async shared(budget: FailureBudget, redisUrl: string, onError: (message: string) => void): Promise<RateLimitedFailures> {
+    const { Redis } = await import("ioredis");
     // No offline queue: while Redis is away a command fails at once and the in-memory
     // stand-in answers, instead of every Check waiting for a reconnect.
     const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false });

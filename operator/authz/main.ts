@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const metrics = new AuthzMetrics({ processMetrics: true });
   metrics.countIndexedWith(() => index.size);
   const limiter = settings.redisUrl
-    ? RateLimitedFailures.shared(settings.budget, settings.redisUrl, (message) => log.warn({ err: message }, "rate-limit store unreachable; limiting in memory until it is back"))
+    ? await RateLimitedFailures.shared(settings.budget, settings.redisUrl, (message) => log.warn({ err: message }, "rate-limit store unreachable; limiting in memory until it is back"))
     : RateLimitedFailures.inMemory(settings.budget);
   const tokens = new JoseTokenVerifier({
     cooldownMs: settings.jwksCooldownSeconds * 1000,

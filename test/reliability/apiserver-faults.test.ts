@@ -13,8 +13,14 @@ import { startTestOperator, type TestOperator } from "../support/operator.js";
 import { convergence, describeProgress, principalsOf } from "./convergence.js";
 
 const POLICIES = 10;
-/** Refused attempts per rendered object before the fault is lifted: enough to see the backoff grow. */
-const REFUSALS_PER_OBJECT = 7;
+/**
+ * Refused attempts per rendered object before the fault is lifted: enough to see the backoff
+ * grow past what a loaded machine adds to every attempt. With nine, the last delay is at
+ * least 640 ms, so the longest gap stays above four times the first while each attempt's own
+ * latency (the operator's queueing under CPU load) is below 200 ms; with seven, 75 ms of it
+ * was enough to hide the doubling.
+ */
+const REFUSALS_PER_OBJECT = 9;
 const FAULTS: InjectedFault[] = [{ status: 429, retryAfterSeconds: 1 }, { status: 500 }, { status: 503 }];
 
 const name = (i: number) => `engine-${i % POLICIES}`;

@@ -1,5 +1,5 @@
-// The benchmark's way into the gate process as the product runs it: the gate is started
-// with node's own --inspect=127.0.0.1:0 (a loopback port of the benchmark's run only; no
+// The benchmark's and the tests' way into the gate process as the product runs it: the gate
+// is started with node's own --inspect=127.0.0.1:0 (a loopback port of that run only; no
 // flag, endpoint or signal handler of the product's), and this client speaks the Chrome
 // DevTools Protocol to it: a full collection, then the process's memory as it reports it.
 // A collection from the outside is the only way to read "memory after a full GC" without
