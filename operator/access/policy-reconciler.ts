@@ -44,6 +44,36 @@ type Policy = AccessPolicy & KubeObject;
 
 const RENDERINGS_KEPT = 1_000;
 
+// A policy's status is written as a follow-up of its reconcile, under this key: queued at the
+// back, so when one identity change re-renders hundreds of policies, every one of their
+// AuthorizationPolicies is written before the first status report, and enforcing the change
+// does not wait behind reporting it. A name holds no "/", so the key cannot be a policy's.
+const STATUS_KEY_SUFFIX = "/status";
+
+function statusKeyOf(policyKey: string): string {
+  return `${policyKey}${STATUS_KEY_SUFFIX}`;
+}
+
+function policyKeyOfStatusKey(key: string): string | undefined {
+  return key.split("/").length === 3 && key.endsWith(STATUS_KEY_SUFFIX) ? key.slice(0, -STATUS_KEY_SUFFIX.length) : undefined;
+}
+
+/** A status computed by a reconcile whose writes succeeded, waiting for its follow-up. */
+interface PendingStatus extends StatusChange {
+  uid: string | undefined;
+  generation: number | undefined;
+}
+
+/** A status that differs from the one the policy has, and what its write reports. */
+interface StatusChange {
+  result: PolicyRenderResult;
+  previous: AccessPolicyStatus;
+  status: AccessPolicyStatus;
+  /** The `Resolved` condition, whose message a SourcesUnresolved Event repeats. */
+  resolvedMessage: string;
+  dataPlaneNotes: DesiredCondition[];
+}
+
 export class PolicyReconciler implements Reconciler {
   readonly name = "accesspolicy";
   /** Policies rendered at their current generation by this process, per namespace. */
@@ -52,6 +82,8 @@ export class PolicyReconciler implements Reconciler {
   /** The latest renderings, by policy key (see render); bounded, so memory does not grow with the number of policies. */
   private readonly renderings = new Map<string, { inputs: string; result: PolicyRenderResult }>();
   private readonly driftRepairs = new DriftRepairs({ record: (...event) => this.deps.events.record(...event) });
+  /** Statuses to write, by policy key (see STATUS_KEY_SUFFIX); one per policy, the latest. */
+  private readonly pendingStatus = new Map<string, PendingStatus>();
 
   constructor(private readonly deps: PolicyReconcilerDeps) {}
 
@@ -63,12 +95,15 @@ export class PolicyReconciler implements Reconciler {
   }
 
   async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileResult | void> {
+    const statusOf = policyKeyOfStatusKey(key);
+    if (statusOf !== undefined) return this.writePendingStatus(statusOf, log);
     const [namespace = "", name] = splitKey(key);
     const policy = this.deps.caches.policies.get(name, namespace);
     if (!policy || policy.metadata.deletionTimestamp || namespaceTerminating(this.deps.caches, namespace)) {
       // Rendered objects go with the policy through garbage collection.
       this.renderedGeneration.delete(key);
       this.renderings.delete(key);
+      this.pendingStatus.delete(key);
       this.deps.metrics.unresolvedSources.remove({ namespace, name });
       this.deps.afterRender(namespace);
       return;
@@ -76,7 +111,16 @@ export class PolicyReconciler implements Reconciler {
     const result = this.render(key, policy);
     const convergence = await this.converge(policy, result, log);
     const { rendered } = convergence;
-    await this.writeStatus(policy, result, this.withIstioVerdict(policy, result, convergence), log);
+    const status = this.statusChange(policy, result, this.withIstioVerdict(policy, result, convergence));
+    // A failed write reports at once (and the retry follows); a successful one reports after the burst.
+    let followUp: string | undefined;
+    if (status && convergence.failure) {
+      this.pendingStatus.delete(key);
+      await this.commitStatus(policy, status, log);
+    } else if (status) {
+      this.pendingStatus.set(key, { uid: policy.metadata.uid, generation: policy.metadata.generation, ...status });
+      followUp = statusKeyOf(key);
+    } else this.pendingStatus.delete(key);
     // A series only for policies with something left out: tens of thousands of zeros would
     // cost every scrape (and the operator's memory) without telling anyone anything.
     if (result.unresolved.length > 0) this.deps.metrics.unresolvedSources.set({ namespace, name }, result.unresolved.length);
@@ -88,7 +132,26 @@ export class PolicyReconciler implements Reconciler {
     if (convergence.failure && !convergence.failure.permanent) throw convergence.failure.error;
     if (convergence.failure) return { retryWithBackoff: true };
     const heldBackMs = this.driftRepairs.requeueAfter(key);
-    if (heldBackMs !== undefined) return { requeueAfterMs: heldBackMs };
+    if (heldBackMs !== undefined || followUp) return { ...(heldBackMs !== undefined ? { requeueAfterMs: heldBackMs } : {}), ...(followUp ? { followUp } : {}) };
+  }
+
+  /**
+   * The follow-up of a reconcile: writes the status it computed, unless the policy changed
+   * or was rendered anew since (that reconcile queues its own), so a status never reports a
+   * rendering other than the one last written.
+   */
+  private async writePendingStatus(key: string, log: Logger): Promise<void> {
+    const pending = this.pendingStatus.get(key);
+    if (!pending) return;
+    const [namespace = "", name] = splitKey(key);
+    const policy = this.deps.caches.policies.get(name, namespace);
+    // The map holds the latest reconcile's status only; a policy changed since is reconciled anew.
+    if (!policy || policy.metadata.uid !== pending.uid || policy.metadata.generation !== pending.generation) {
+      this.pendingStatus.delete(key);
+      return;
+    }
+    await this.commitStatus(policy, pending, log);
+    if (this.pendingStatus.get(key) === pending) this.pendingStatus.delete(key);
   }
 
   /**
@@ -280,7 +343,8 @@ export class PolicyReconciler implements Reconciler {
     }
   }
 
-  private async writeStatus(policy: Policy, result: PolicyRenderResult, { rendered, failure }: Convergence, log: Logger): Promise<void> {
+  /** The status this rendering and its convergence call for, or undefined when the policy already has it. */
+  private statusChange(policy: Policy, result: PolicyRenderResult, { rendered, failure }: Convergence): StatusChange | undefined {
     const action = policy.spec.action ?? "Allow";
     const resolved = resolvedCondition(result, action);
     const parts = [resolved, rendered];
@@ -290,6 +354,7 @@ export class PolicyReconciler implements Reconciler {
     const readyParts = !result.target.resolved ? parts : [rendered, ...nothingEnforced(result, action)];
     const ready = readyFrom(readyParts, PolicyReason.Ready, "policy is enforced by the mesh");
     const previous = policy.status ?? {};
+    const dataPlaneNotes = dataPlaneConditions(result, failure);
     // After a failed write the version in force is still the one written before.
     const status: AccessPolicyStatus = {
       observedGeneration: policy.metadata.generation,
@@ -303,18 +368,23 @@ export class PolicyReconciler implements Reconciler {
             namespace: o.metadata.namespace,
           })),
       unresolved: result.unresolved,
-      conditions: setConditions(previous.conditions, [...parts, ready, ...dataPlaneConditions(result, failure)], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
+      conditions: setConditions(previous.conditions, [...parts, ready, ...dataPlaneNotes], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
     };
-    if (canonicalJson(status) === canonicalJson(previous)) return;
+    if (canonicalJson(status) === canonicalJson(previous)) return undefined;
+    return { result, previous, status, resolvedMessage: resolved.message, dataPlaneNotes };
+  }
+
+  /** Writes the status, then the Events its change calls for. */
+  private async commitStatus(policy: Policy, { result, previous, status, resolvedMessage, dataPlaneNotes }: StatusChange, log: Logger): Promise<void> {
     await writeStatusOrReport(this.deps, policy, status);
     if (canonicalJson(previous.unresolved ?? []) !== canonicalJson(result.unresolved)) {
       if (result.unresolved.length > 0) {
         log.info({ unresolved: result.unresolved.length }, "policy sources left out");
-        this.deps.events.record(policy, "Warning", PolicyReason.SourcesUnresolved, resolved.message);
+        this.deps.events.record(policy, "Warning", PolicyReason.SourcesUnresolved, resolvedMessage);
       }
     }
     reportReadiness(policy, previous.conditions, status.conditions, this.deps.events, log);
-    for (const note of dataPlaneConditions(result, failure)) this.deps.events.record(policy, "Warning", note.reason, note.message);
+    for (const note of dataPlaneNotes) this.deps.events.record(policy, "Warning", note.reason, note.message);
   }
 }
 
