@@ -10,6 +10,7 @@ import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.
 import { resources } from "../../operator/runtime/resources.js";
 import { waitFor } from "../controlplane/wait.js";
 import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../support/kube.js";
+import { waypointGateway } from "../support/waypoint.js";
 import { rememberCreated } from "./support/credentials-created.js";
 import { EnvoyCheckClient, sidecarXfccFor, type CheckAnswer, type EnvoyRequest } from "./support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "./support/gate-process.js";
@@ -21,15 +22,6 @@ function newKey(id: string): string {
   const key = generateApiKey(id);
   rememberCreated(key);
   return key;
-}
-
-function waypointGateway(namespace: string, name: string): KubeObject {
-  return {
-    apiVersion: "gateway.networking.k8s.io/v1",
-    kind: "Gateway",
-    metadata: { name, namespace, labels: { "istio.io/waypoint-for": "service" } },
-    spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
-  };
 }
 
 describe("nexus-authz asked by ambient waypoints, as its own process", () => {

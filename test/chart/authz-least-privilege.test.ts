@@ -19,6 +19,7 @@ import { startGateProcess, type GateProcess } from "../authz/support/gate-proces
 import { mayDo } from "../support/access-review.js";
 import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
 import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../support/kube.js";
+import { waypointGateway } from "../support/waypoint.js";
 
 const RELEASE = "nexus-operator";
 const API = "security.nexus.io/v1alpha1";
@@ -67,12 +68,7 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
     await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "ledger" } } } });
     const service = await admin.create<KubeObject & { spec: { clusterIP: string } }>({ apiVersion: "v1", kind: "Service", metadata: { name: "ledger", namespace: ns }, spec: { selector: { app: "ledger" }, ports: [{ port: 8080 }] } });
     ledgerAddress = service.spec.clusterIP;
-    await admin.create({
-      apiVersion: "gateway.networking.k8s.io/v1",
-      kind: "Gateway",
-      metadata: { name: "waypoint", namespace: ns },
-      spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
-    });
+    await admin.create(waypointGateway(ns, "waypoint"));
     await admin.create({
       apiVersion: API,
       kind: "AccessPolicy",

@@ -16,6 +16,7 @@ import { thirdPartyCrdFiles } from "../controlplane/third-party-crds.js";
 import { waitFor } from "../controlplane/wait.js";
 import { adminClient, conditionOf, createNamespace, hasCondition, waitForEvent, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { waypointGateway } from "../support/waypoint.js";
 import { rememberCreated } from "../authz/support/credentials-created.js";
 import { EnvoyCheckClient, sidecarXfccFor } from "../authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../authz/support/gate-process.js";
@@ -112,12 +113,7 @@ describe("without the Gateway API CRDs", () => {
   it("recovers by itself once the Gateway API CRDs and the waypoint appear", async () => {
     await applyManifests(controlPlane.kubeconfigPath, await readYamlFiles(gatewayApiFiles));
     await waitFor(async () => (running.operator.caches.gateways.availability === "served" ? true : undefined), { timeoutMs: 60_000, description: "the Gateway watch to start" });
-    await client.create({
-      apiVersion: "gateway.networking.k8s.io/v1",
-      kind: "Gateway",
-      metadata: { name: "waypoint", namespace: ambientNs },
-      spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
-    });
+    await client.create(waypointGateway(ambientNs, "waypoint"));
     await waitForObject(client, resources.accessPolicy, "ledger-callers", ambientNs, (o) => hasCondition(o, "Ready", "True"), "Ready with the waypoint", 60_000);
   });
 
