@@ -91,13 +91,14 @@ export class Gate {
     // (the destination address), and only a waypoint that serves it may ask; any other
     // sender's Check is about its destination principal, and only that destination's own
     // proxy may ask. Never Host nor any other header.
-    const waypoint = sender.identity.ok ? this.waypoints.ask(sender.identity.spiffeId, request.destinationAddress) : undefined;
+    const senderId = sender.identity.ok ? sender.identity.spiffeId : undefined;
+    const waypoint = senderId === undefined ? undefined : this.waypoints.ask(senderId, request.destinationAddress);
     let target: GateTarget;
     /** Whose failure budget a failed authentication spends (with the client's). */
     let destination: string;
     let service: string | undefined;
-    if (waypoint) {
-      base.checkSender = (sender.identity as { spiffeId: string }).spiffeId;
+    if (waypoint && senderId !== undefined) {
+      base.checkSender = senderId;
       if (!waypoint.served) return this.refuseSender(sender, base, Reason.CallerNotDestination, waypoint.service);
       target = waypoint.target;
       service = waypoint.service;
