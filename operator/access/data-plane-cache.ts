@@ -9,7 +9,7 @@ export const GATEWAY_SERVICE_ACCOUNT_ANNOTATION = "gateway.istio.io/service-acco
 const SERVICE_LABELS = [USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL];
 const GATEWAY_LABELS = [WAYPOINT_FOR_LABEL];
 
-export type CachedService = KubeObject & { spec?: { selector?: Record<string, string> } };
+export type CachedService = KubeObject & { spec?: { selector?: Record<string, string>; clusterIPs?: string[] } };
 export type CachedGateway = KubeObject & { spec?: { gatewayClassName?: string } };
 
 function pick(record: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> | undefined {
@@ -28,6 +28,18 @@ export function slimServiceForCache(object: KubeObject): void {
   const selector = service.spec?.selector;
   service.spec = selector ? { selector } : {};
   keepIstioObjections(service, [WAYPOINT_BOUND]);
+}
+
+/**
+ * Cache transform for the credential gate's Services: as the operator's, plus the cluster IPs
+ * (a waypoint's Check names the Service it routes to by the address it was sent to).
+ */
+export function slimServiceWithAddressesForCache(object: KubeObject): void {
+  const spec = (object as KubeObject & { spec?: { clusterIP?: string; clusterIPs?: string[] } }).spec;
+  // "None" (headless) and "" (ExternalName) are no address anything is sent to.
+  const addresses = (spec?.clusterIPs ?? (spec?.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== "" && ip !== "None");
+  slimServiceForCache(object);
+  if (addresses.length > 0) (object as CachedService).spec!.clusterIPs = addresses;
 }
 
 /** Cache transform for Gateways: class, waypoint-for label and service account annotation. */

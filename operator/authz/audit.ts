@@ -13,7 +13,8 @@ export interface AuditRecord {
   status: number;
   reason: string;
   caller: Decision["caller"];
-  target: { principal?: string; host: string; port?: number };
+  /** service: the Service a waypoint's Check was about (its destination address's). */
+  target: { principal?: string; service?: string; host: string; port?: number };
   method: string;
   path: string;
   policy?: string;
@@ -26,6 +27,7 @@ export interface AuditRecord {
 // which keeps one object shape and costs a fraction of the spreads.
 export function auditRecordOf(decision: Decision, request: GateRequest, at: number, latencyMs: number): AuditRecord {
   const target: AuditRecord["target"] = request.destinationPrincipal ? { principal: request.destinationPrincipal, host: request.host } : { host: request.host };
+  if (decision.service !== undefined) target.service = decision.service;
   if (request.port !== undefined) target.port = request.port;
   const record = {
     time: isoTime(at),

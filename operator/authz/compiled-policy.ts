@@ -46,6 +46,8 @@ export interface CompiledPolicy {
   policyHash?: string;
   /** The target identity's facts; absent for a namespace-wide policy. */
   target?: IdentityFacts;
+  /** The target's workload selector as the renderer reads it (detection of its data planes); absent for a namespace-wide policy. */
+  selector?: Readonly<Record<string, string>>;
   keyHeader: string;
   keys: CompiledKey[];
   issuers: JwtIssuer[];
@@ -77,6 +79,7 @@ export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, 
     name,
     ...(policy.status?.policyHash ? { policyHash: policy.status.policyHash } : {}),
     ...(target.identity ? { target: target.identity } : {}),
+    ...(target.selector ? { selector: target.selector.matchLabels } : {}),
     keyHeader: (auth.apiKeys?.header ?? DEFAULT_KEY_HEADER).toLowerCase(),
     keys: [],
     issuers,

@@ -24,7 +24,7 @@ export const Reason = {
   NoDestinationPrincipal: "no-destination-principal",
   /** The Check's sender could not be identified (no XFCC from the gate's sidecar, no client certificate). */
   UnknownCaller: "unknown-caller",
-  /** The Check's sender is not the destination's own proxy (nor a waypoint serving it). */
+  /** The Check's sender is not the destination's own proxy, nor the waypoint that serves the Service at the Check's destination address. */
   CallerNotDestination: "caller-not-destination",
   PathTooLong: "path-too-long",
   TooManyFailures: "too-many-failures",
@@ -47,6 +47,8 @@ export interface Decision {
   kind: DecisionKind;
   reason: ReasonValue;
   caller: CallerFacts;
+  /** A waypoint's Check: the Service ("namespace/name") at its destination address, which the decision is about. */
+  service?: string;
   /** The policy that admitted the caller (allow only). */
   policy?: CompiledPolicy;
   /** 401: the challenge for WWW-Authenticate. */

@@ -35,8 +35,14 @@ export class GateIndex {
 
   /** targetOf's answer per destination principal; emptied whenever a policy or identity changes. */
   private readonly principalTargets = new ByteBoundedCache<GateTarget>(TARGET_CACHE_BYTES);
+  private changes = 0;
 
   constructor(private readonly trustDomain: string) {}
+
+  /** Grows whenever a policy or an identity changed: answers derived from the index before are stale. */
+  get generation(): number {
+    return this.changes;
+  }
 
   get size(): { policies: number; keys: number } {
     return { policies: this.compiled.size, keys: this.keyCount };
@@ -62,7 +68,7 @@ export class GateIndex {
     const previous = this.identities.update(key, next);
     for (const policy of this.dependents.affectedBy(key, previous, next)) this.pending.add(policy);
     // Which engines share a service account (ambiguous targets) may have changed.
-    this.principalTargets.clear();
+    this.changed();
   }
 
   /** Compiles again the policies the identity changes since the last call may affect. */
@@ -117,21 +123,40 @@ export class GateIndex {
   private resolveTarget(destinationPrincipal: string): GateTarget {
     const parsed = parseServiceAccountSpiffeId(destinationPrincipal);
     if (!parsed || parsed.trustDomain !== this.trustDomain) return NO_TARGET;
-    const inNamespace = this.byNamespace.get(parsed.namespace);
+    return this.targetWhere(parsed.namespace, (policy) => !policy.target || policy.target.serviceAccount === parsed.serviceAccount);
+  }
+
+  /**
+   * The gated policies of a namespace that `protects` accepts for one destination: by its
+   * principal (the sidecar's Check, above) or by the Service a waypoint routes to
+   * (waypoint-lookup.ts). Ambiguous when one of them targets an EngineIdentity whose service
+   * account another one shares: the mesh cannot tell those engines apart, and the renderer
+   * refuses such a gated policy (AmbiguousTarget); only the namespace-wide ones are kept.
+   */
+  targetWhere(namespace: string, protects: (policy: CompiledPolicy) => boolean): GateTarget {
+    const inNamespace = this.byNamespace.get(namespace);
     if (!inNamespace) return NO_TARGET;
     const namespaceWide: CompiledPolicy[] = [];
     const targeted: CompiledPolicy[] = [];
     for (const policy of inNamespace) {
-      if (!policy.target) namespaceWide.push(policy);
-      else if (policy.target.serviceAccount === parsed.serviceAccount) targeted.push(policy);
+      if (!protects(policy)) continue;
+      if (policy.target) targeted.push(policy);
+      else namespaceWide.push(policy);
     }
-    const sharing = this.identities.withServiceAccount(parsed.namespace, parsed.serviceAccount);
-    if (targeted.length > 0 && sharing.length > 1) return { policies: namespaceWide, ambiguous: true };
+    const serviceAccounts = new Set(targeted.map((policy) => policy.target!.serviceAccount));
+    for (const serviceAccount of serviceAccounts) {
+      if (this.identities.withServiceAccount(namespace, serviceAccount).length > 1) return { policies: namespaceWide, ambiguous: true };
+    }
     return { policies: [...namespaceWide, ...targeted], ambiguous: false };
   }
 
-  private recompile(key: string): void {
+  private changed(): void {
     this.principalTargets.clear();
+    this.changes++;
+  }
+
+  private recompile(key: string): void {
+    this.changed();
     const previous = this.compiled.get(key);
     const source = this.sources.get(key);
     const sameSource = previous !== undefined && source !== undefined && this.compiledFrom.get(key) === source;

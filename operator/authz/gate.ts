@@ -7,7 +7,7 @@ import { admit, type Caller, type VerifiedToken } from "./authorize.js";
 import type { CompiledKey, CompiledPolicy } from "./compiled-policy.js";
 import { presentedCredentials, type Presented } from "./credentials.js";
 import { Reason, type CallerFacts, type Decision, type ReasonValue } from "./decision.js";
-import type { GateIndex } from "./gate-index.js";
+import type { GateIndex, GateTarget } from "./gate-index.js";
 import type { GateRequest } from "./request.js";
 import type { CallerIdentity } from "./caller-identity.js";
 import { failureClientOf, failureKeyOf, type ClientPolicy } from "./failure-client.js";
@@ -36,7 +36,7 @@ export interface GateOptions {
   clients: ClientPolicy;
   /** Longest path matched; longer ones are refused (--max-path-length). */
   maxPathLength: number;
-  /** Waypoints that may ask on behalf of a destination (ambient); none by default. */
+  /** Waypoints that may ask about the Services they serve (ambient, waypoint-lookup.ts); none by default. */
   waypoints?: WaypointLookup;
   now?: () => number;
 }
@@ -80,22 +80,44 @@ export class Gate {
     this.waypoints = options.waypoints ?? NO_WAYPOINTS;
   }
 
-  async decide(request: GateRequest, sender: CheckSender): Promise<Decision> {
+  // Not async itself: a sidecar's Check goes straight on to decideFor, with no promise more.
+  decide(request: GateRequest, sender: CheckSender): Promise<Decision> {
     const base: CallerFacts = {};
     if (request.sourcePrincipal) base.principal = request.sourcePrincipal;
     if (request.sourceAddress) base.address = request.sourceAddress;
-    if (!this.options.ready()) return { kind: "unavailable", reason: Reason.NotSynced, caller: base, retryAfterSeconds: 1 };
+    if (!this.options.ready()) return Promise.resolve({ kind: "unavailable", reason: Reason.NotSynced, caller: base, retryAfterSeconds: 1 });
 
-    // Who asks, and about what: the destination principal names the target (never Host),
-    // and only that destination's own proxy may ask about it.
-    const destination = request.destinationPrincipal;
-    if (!destination) return this.refuseSender(sender, base, Reason.NoDestinationPrincipal);
-    const may = mayAsk(sender.identity, destination, this.waypoints);
-    if (!may.ok) return this.refuseSender(sender, base, may.reason === "unknown-caller" ? Reason.UnknownCaller : Reason.CallerNotDestination);
+    // Who asks, and about what. A waypoint's Check is about the Service its Envoy routes to
+    // (the destination address), and only a waypoint that serves it may ask; any other
+    // sender's Check is about its destination principal, and only that destination's own
+    // proxy may ask. Never Host nor any other header.
+    const senderId = sender.identity.ok ? sender.identity.spiffeId : undefined;
+    const waypoint = senderId === undefined ? undefined : this.waypoints.ask(senderId, request.destinationAddress);
+    let target: GateTarget;
+    /** Whose failure budget a failed authentication spends (with the client's). */
+    let destination: string;
+    let service: string | undefined;
+    if (waypoint && senderId !== undefined) {
+      base.checkSender = senderId;
+      if (!waypoint.served) return this.refuseSender(sender, base, Reason.CallerNotDestination, waypoint.service);
+      target = waypoint.target;
+      service = waypoint.service;
+      destination = `service:${service}`;
+    } else {
+      if (!request.destinationPrincipal) return this.refuseSender(sender, base, Reason.NoDestinationPrincipal);
+      destination = request.destinationPrincipal;
+      const may = mayAsk(sender.identity, destination);
+      if (!may.ok) return this.refuseSender(sender, base, may.reason === "unknown-caller" ? Reason.UnknownCaller : Reason.CallerNotDestination);
+      target = this.options.index.targetOf(destination);
+    }
     // Matched whole or not at all: a cut path could match a rule the whole path does not.
-    if (request.path.length > this.options.maxPathLength) return { kind: "forbidden", reason: Reason.PathTooLong, caller: base };
+    if (request.path.length > this.options.maxPathLength) return Promise.resolve(withService({ kind: "forbidden", reason: Reason.PathTooLong, caller: base }, service));
+    const decision = this.decideFor(request, target, destination, base);
+    return service === undefined ? decision : decision.then((answer) => withService(answer, service));
+  }
 
-    const target = this.options.index.targetOf(destination);
+  /** The decision on the request's merits, once the sender may ask about this target. */
+  private async decideFor(request: GateRequest, target: GateTarget, destination: string, base: CallerFacts): Promise<Decision> {
     const presented = presentedCredentials(request.headers, target.policies);
     const caller: Caller = request.sourcePrincipal ? { principal: request.sourcePrincipal, keys: [], tokens: [] } : { keys: [], tokens: [] };
     const facts: CallerFacts = base;
@@ -146,13 +168,13 @@ export class Gate {
    * sender (never against the target it names), and 429 once that sender has spent its
    * budget. Its credentials are never looked at, so forged Checks learn nothing about keys.
    */
-  private async refuseSender(sender: CheckSender, caller: CallerFacts, reason: ReasonValue): Promise<Decision> {
+  private async refuseSender(sender: CheckSender, caller: CallerFacts, reason: ReasonValue, service?: string): Promise<Decision> {
     // An unidentified sender is counted by its address without the port: new connections are free.
     const who = sender.identity.ok ? `sender:${sender.identity.spiffeId}` : `sender-address:${(sender.peer ?? "unknown").replace(/:\d+$/, "")}`;
     if (sender.identity.ok) caller.checkSender = sender.identity.spiffeId;
     const blocked = await this.options.limiter.recordFailure(failureKeyOf(who, "check"));
-    if (blocked > 0) return { kind: "rate-limited", reason: Reason.TooManyFailures, caller, retryAfterSeconds: blocked };
-    return { kind: "forbidden", reason, caller };
+    if (blocked > 0) return withService({ kind: "rate-limited", reason: Reason.TooManyFailures, caller, retryAfterSeconds: blocked }, service);
+    return withService({ kind: "forbidden", reason, caller }, service);
   }
 
   private allow(caller: CallerFacts, policy: CompiledPolicy, reason: ReasonValue, callerHeader: string, presented: Presented): Decision {
@@ -182,4 +204,10 @@ export class Gate {
     }
     return challenges.join(", ");
   }
+}
+
+/** Names, for the audit record, the Service a waypoint's Check was about. */
+function withService(decision: Decision, service: string | undefined): Decision {
+  if (service !== undefined) decision.service = service;
+  return decision;
 }

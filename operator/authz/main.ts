@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   }
   const client = new KubeClient(access);
   const index = new GateIndex(settings.trustDomain);
-  const watch = new GateWatch(client, log, index, settings.tenantLabel);
+  const watch = new GateWatch(client, log, index, settings.trustDomain, settings.tenantLabel);
   const metrics = new AuthzMetrics({ processMetrics: true });
   metrics.countIndexedWith(() => index.size);
   const limiter = settings.redisUrl
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     realm: settings.realm,
     clients: { trustedGateways: new Set(settings.trustedGatewayPrincipals), trustedHops: settings.trustedGatewayHops },
     maxPathLength: settings.maxPathLength,
+    waypoints: watch.waypoints,
   });
   const tls = settings.tls ? { cert: await readFile(settings.tls.certFile), key: await readFile(settings.tls.keyFile), clientCa: await readFile(settings.tls.clientCaFile) } : undefined;
   // Serving starts before the caches fill: until then every Check is answered 503.

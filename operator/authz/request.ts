@@ -34,6 +34,12 @@ export interface GateRequest {
   host: string;
   /** Destination port, when Envoy names it. */
   port?: number;
+  /**
+   * Destination IP, when Envoy names it: the connection's local address. At a waypoint, the
+   * address the request was tunnelled to (a Service's cluster IP), which chose the filter
+   * chain and so the Service whose policies run there (waypoint-lookup.ts).
+   */
+  destinationAddress?: string;
   /** The caller's SPIFFE ID from its certificate's URI SAN, when it presented one. */
   sourcePrincipal?: string;
   sourceAddress?: string;
@@ -75,6 +81,8 @@ export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   };
   // Set one by one (not spread in): this runs for every Check.
   if (port) request.port = port;
+  const destinationAddress = attributes.destination?.address?.socket_address?.address;
+  if (destinationAddress) request.destinationAddress = destinationAddress.slice(0, MAX_RECORDED_LENGTH);
   const sourcePrincipal = attributes.source?.principal;
   if (sourcePrincipal) request.sourcePrincipal = sourcePrincipal.slice(0, MAX_RECORDED_LENGTH);
   const sourceAddress = attributes.source?.address?.socket_address?.address;

@@ -2,22 +2,24 @@
 // the chart's ServiceAccount and exactly the ClusterRole the chart renders for it, syncs its
 // caches, answers Checks from what it watched, and gets no 403 from the apiserver. The role
 // grants reading the two NEXUS kinds and Namespaces (whose tenant label decides tenant
-// membership) and nothing else: no Secret, no write.
+// membership), and listing and watching Services and Gateways (which waypoint serves which
+// Service, for an ambient waypoint's Checks), and nothing else: no Secret, no write.
 import { KubeConfig, type KubernetesObject, type V1ClusterRole } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { apiKeySha256, generateApiKey } from "../../operator/credentials/api-key.js";
-import type { KubeClient } from "../../operator/runtime/kube-client.js";
+import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
 import type { ResourceType } from "../../operator/runtime/resources.js";
 import { readAuditEvents } from "../controlplane/audit.js";
 import { credentialsFor } from "../controlplane/credentials.js";
 import { serverSideApply } from "../controlplane/server-side-apply.js";
 import { waitFor } from "../controlplane/wait.js";
 import { rememberCreated } from "../authz/support/credentials-created.js";
-import { EnvoyCheckClient } from "../authz/support/envoy-check-client.js";
+import { EnvoyCheckClient, sidecarXfccFor } from "../authz/support/envoy-check-client.js";
 import { startGateProcess, type GateProcess } from "../authz/support/gate-process.js";
 import { mayDo } from "../support/access-review.js";
 import { findObject, helmBinary, HELM_BUILD_TIMEOUT_MS, renderChart } from "../support/helm.js";
 import { adminClient, createNamespace, deleteNamespace, uniqueName } from "../support/kube.js";
+import { waypointGateway } from "../support/waypoint.js";
 
 const RELEASE = "nexus-operator";
 const API = "security.nexus.io/v1alpha1";
@@ -34,6 +36,7 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
   const system = uniqueName("nexus-system");
   const ns = uniqueName("lp-authz");
   const key = generateApiKey("ci");
+  let ledgerAddress = "";
 
   /** SelfSubjectAccessReview as the user under test: what the apiserver's authorizer says. */
   const gateMay = (attributes: Record<string, string>) => mayDo(gateConfig, attributes);
@@ -46,7 +49,8 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
     const adminConfig = new KubeConfig();
     adminConfig.loadFromFile(kubeconfig);
     await createNamespace(admin, system);
-    await createNamespace(admin, ns);
+    // Ambient, its Services served by the waypoint "waypoint".
+    await createNamespace(admin, ns, { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
     const rendered = await renderChart({ release: RELEASE, namespace: system, values: { authz: { enabled: true } }, showOnly: ["templates/authz.yaml"] });
     const rbac = rendered.filter((o) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"].includes(o.kind ?? ""));
     expect(rbac.map((o) => o.kind).sort()).toEqual(["ClusterRole", "ClusterRoleBinding", "ServiceAccount"]);
@@ -62,6 +66,9 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
       description: "the gate's ClusterRoleBinding to take effect",
     });
     await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "ledger" } } } });
+    const service = await admin.create<KubeObject & { spec: { clusterIP: string } }>({ apiVersion: "v1", kind: "Service", metadata: { name: "ledger", namespace: ns }, spec: { selector: { app: "ledger" }, ports: [{ port: 8080 }] } });
+    ledgerAddress = service.spec.clusterIP;
+    await admin.create(waypointGateway(ns, "waypoint"));
     await admin.create({
       apiVersion: API,
       kind: "AccessPolicy",
@@ -92,7 +99,7 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
     admin?.close();
   });
 
-  it("grants get, list and watch on AccessPolicies, EngineIdentities and Namespaces, and nothing else", () => {
+  it("grants get, list and watch on AccessPolicies, EngineIdentities and Namespaces, list and watch on Services and Gateways, and nothing else", () => {
     const granted = (clusterRole.rules ?? []).flatMap((rule) =>
       (rule.apiGroups ?? []).flatMap((group) => (rule.resources ?? []).flatMap((resource) => rule.verbs.map((verb) => `${group}/${resource}:${verb}`))),
     );
@@ -100,11 +107,12 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
       [
         ...["accesspolicies", "engineidentities"].flatMap((resource) => ["get", "list", "watch"].map((verb) => `security.nexus.io/${resource}:${verb}`)),
         ...["get", "list", "watch"].map((verb) => `/namespaces:${verb}`),
+        ...["list", "watch"].flatMap((verb) => [`/services:${verb}`, `gateway.networking.k8s.io/gateways:${verb}`]),
       ].sort(),
     );
   });
 
-  it("syncs its caches and answers Checks from what it watched: the declared key OK, another 401", async () => {
+  it("syncs its caches and answers Checks from what it watched: the declared key OK, another 401, the same key OK from the target's waypoint", async () => {
     const request = (apiKey: string) => ({
       path: "/v1/items",
       host: `ledger.${ns}.svc.cluster.local:8080`,
@@ -120,6 +128,13 @@ describe("least privilege: nexus-authz under the chart's RBAC only", () => {
     const stranger = generateApiKey("ci");
     rememberCreated(stranger);
     expect((await client!.check(request(stranger))).status).toBe(401);
+    // The ledger's waypoint, known from the Services and Gateways the gate watched.
+    const fromWaypoint = { path: "/v1/items", host: `ledger.${ns}.svc.cluster.local:8080`, destinationAddress: ledgerAddress, sourceAddress: "127.0.0.9", headers: { "x-api-key": key } };
+    const viaWaypoint = await waitFor(async () => {
+      const checked = await client!.check(fromWaypoint, { xfcc: sidecarXfccFor(`spiffe://cluster.local/ns/${ns}/sa/waypoint`) });
+      return checked.status === 200 ? checked : undefined;
+    }, { timeoutMs: 15_000, description: "the gate to answer the ledger's waypoint" });
+    expect(viaWaypoint.headers["x-nexus-caller"]).toBe("ci");
     expect((await fetch(`http://127.0.0.1:${gate!.probePort}/readyz`)).status).toBe(200);
   });
 

@@ -459,7 +459,7 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(missing.stderr).toContain("serviceAccount.name is required");
   });
 
-  it("renders nexus-authz when enabled: 2 replicas, PDB, probes, gRPC and metrics Services, a read-only role on the two NEXUS kinds and Namespaces only", async () => {
+  it("renders nexus-authz when enabled: 2 replicas, PDB, probes, gRPC and metrics Services, a read-only role on the two NEXUS kinds, Namespaces, Services and Gateways only", async () => {
     expect(defaults.some((o) => o.metadata?.name === "nexus-operator-authz")).toBe(false);
     const objects = await renderChart({ namespace: releaseNamespace, values: { authz: { enabled: true, rateLimit: { redis: { url: "redis://redis.nexus-system:6379" } } } } });
     const authz = objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
@@ -479,6 +479,8 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(role.rules).toEqual([
       { apiGroups: ["security.nexus.io"], resources: ["accesspolicies", "engineidentities"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["services"], verbs: ["list", "watch"] },
+      { apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways"], verbs: ["list", "watch"] },
     ]);
     const deployment = findObject<V1Deployment>(objects, "Deployment", "nexus-operator-authz");
     expect(deployment.spec!.replicas).toBe(2);
@@ -493,7 +495,7 @@ describe("Helm chart charts/nexus-operator", () => {
     // Behind its own sidecar, which names the Check's sender; the gate checks the element is its sidecar's.
     expect(env).toMatchObject({ NEXUS_AUTHZ_CALLER_IDENTITY: "sidecar-xfcc", NEXUS_AUTHZ_GATE_SPIFFE_ID: `spiffe://cluster.local/ns/${releaseNamespace}/sa/nexus-operator-authz`, NEXUS_AUTHZ_MAX_PATH_LENGTH: "8192" });
     expect(deployment.spec!.template.metadata!.labels).toMatchObject({ "sidecar.istio.io/inject": "true" });
-    // Around the gate: mTLS only, mesh identities only on the Check port, sidecar pods only below the mesh.
+    // Around the gate: mTLS only, mesh identities only on the Check port, sidecar and waypoint pods only below the mesh.
     const peer = findObject<KubernetesObject & { spec: { mtls: { mode: string } } }>(objects, "PeerAuthentication", "nexus-operator-authz");
     expect(peer.spec.mtls.mode).toBe("STRICT");
     const meshPolicy = findObject<KubernetesObject & { spec: { action: string; rules: unknown[] } }>(objects, "AuthorizationPolicy", "nexus-operator-authz");
@@ -502,7 +504,11 @@ describe("Helm chart charts/nexus-operator", () => {
     const network = findObject<KubernetesObject & { spec: { ingress: Array<{ from?: unknown[]; ports: Array<{ port: number }> }> } }>(objects, "NetworkPolicy", "nexus-operator-authz");
     const grpcRule = network.spec.ingress.find((rule) => rule.ports.some((p) => p.port === 9000))!;
     expect(grpcRule.ports).toEqual([{ protocol: "TCP", port: 9000 }]);
-    expect(grpcRule.from).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { "security.istio.io/tlsMode": "istio" } } }]);
+    // Sidecars, and ambient waypoints (Istio labels their pods with the Gateway's class; they have no sidecar).
+    expect(grpcRule.from).toEqual([
+      { namespaceSelector: {}, podSelector: { matchLabels: { "security.istio.io/tlsMode": "istio" } } },
+      { namespaceSelector: {}, podSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-class-name": "istio-waypoint" } } },
+    ]);
     const without = await renderChart({ namespace: releaseNamespace, values: { authz: { enabled: true, meshPolicies: { enabled: false }, networkPolicy: { enabled: false } } } });
     expect(without.filter((o) => ["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy"].includes(o.kind ?? "") && o.metadata?.name === "nexus-operator-authz")).toEqual([]);
     const results = await dryRunApply(kubeConfig, objects.filter((o) => o.metadata?.name?.startsWith("nexus-operator-authz")));

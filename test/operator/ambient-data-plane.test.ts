@@ -13,6 +13,7 @@ import { rawRequest } from "../controlplane/raw-request.js";
 import { waitFor } from "../controlplane/wait.js";
 import { adminClient, conditionOf, createNamespace, deleteNamespace, eventsFor, hasCondition, uniqueName, waitForEvent, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { waypointGateway } from "../support/waypoint.js";
 
 const API = "security.nexus.io/v1alpha1";
 const AMBIENT = { "istio.io/dataplane-mode": "ambient" };
@@ -32,15 +33,6 @@ function policy(namespace: string, name: string, rules: unknown[]): KubeObject {
 
 function service(namespace: string, name: string, labels: Record<string, string> = {}): KubeObject {
   return { apiVersion: "v1", kind: "Service", metadata: { name, namespace, labels }, spec: { selector: { app: name }, ports: [{ name: "http", port: 8080 }] } };
-}
-
-function waypoint(namespace: string, name: string): KubeObject {
-  return {
-    apiVersion: "gateway.networking.k8s.io/v1",
-    kind: "Gateway",
-    metadata: { name, namespace, labels: { "istio.io/waypoint-for": "service" } },
-    spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
-  };
 }
 
 /** What istiod does: server-side apply of status.conditions on the status subresource, under its own field manager. */
@@ -115,7 +107,7 @@ describe("ambient data plane: detection, WaypointRequired and Istio's read-back"
   );
 
   it("a waypoint added later: the policy is rendered again for it and becomes Ready", async () => {
-    await admin.create(waypoint(ns, "waypoint"));
+    await admin.create(waypointGateway(ns, "waypoint"));
     await admin.mergePatch(resources.namespace, ns, undefined, { metadata: { labels: { "istio.io/use-waypoint": "waypoint" } } }, "nexus-test");
     const ready = await waitForObject(admin, resources.accessPolicy, "ledger-l7", ns, (o) => hasCondition(o, "Ready", "True"), "Ready with a waypoint", 60_000);
     expect(conditionOf(ready, "Rendered")?.status).toBe("True");

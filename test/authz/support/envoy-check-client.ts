@@ -2,7 +2,7 @@
 // binary exists on these machines): header names lower-cased, pseudo-headers :authority,
 // :method and :path in the headers map, the path with its query string, the caller's
 // principal taken from the URI SAN of the peer certificate, and the destination's address
-// and principal. Optionally header_map with raw bytes, as with encode_raw_headers.
+// and principal (a waypoint's Envoy sends no principals, and the Service's cluster IP). Optionally header_map with raw bytes, as with encode_raw_headers.
 // The gRPC call carries x-forwarded-client-cert as the gate's own Istio sidecar adds it
 // (APPEND_FORWARD: one element for the certificate the Check's sender presented, last), by
 // default naming the destination itself, as when the destination's own proxy asks.
@@ -22,6 +22,8 @@ export interface EnvoyRequest {
   peerCertificatePem?: string;
   sourceAddress?: string;
   destinationPrincipal?: string;
+  /** The destination IP (default 127.0.0.1); a waypoint's Envoy sends the Service's cluster IP. */
+  destinationAddress?: string;
   destinationPort?: number;
   requestId?: string;
 }
@@ -72,7 +74,7 @@ export function envoyCheckRequest(request: EnvoyRequest): Record<string, unknown
     attributes: {
       source: { address: { socket_address: { address: request.sourceAddress ?? "127.0.0.1", port_value: 40000 + (requestCounter % 20000) } }, ...(principal ? { principal } : {}) },
       destination: {
-        address: { socket_address: { address: "127.0.0.1", port_value: request.destinationPort ?? 8080 } },
+        address: { socket_address: { address: request.destinationAddress ?? "127.0.0.1", port_value: request.destinationPort ?? 8080 } },
         ...(request.destinationPrincipal ? { principal: request.destinationPrincipal } : {}),
       },
       request: {
