@@ -44,10 +44,11 @@ type Policy = AccessPolicy & KubeObject;
 
 const RENDERINGS_KEPT = 1_000;
 
-// A policy's status is written as a follow-up of its reconcile, under this key: queued at the
-// back, so when one identity change re-renders hundreds of policies, every one of their
-// AuthorizationPolicies is written before the first status report, and enforcing the change
-// does not wait behind reporting it. A name holds no "/", so the key cannot be a policy's.
+// A policy's status is written as a follow-up of its reconcile, under this key, at low
+// priority: when one identity change re-renders hundreds of policies, every one of their
+// AuthorizationPolicies is written before the first status report, and enforcing the next
+// change never waits behind reporting the last. A name holds no "/", so the key cannot be a
+// policy's.
 const STATUS_KEY_SUFFIX = "/status";
 
 function statusKeyOf(policyKey: string): string {

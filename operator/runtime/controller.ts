@@ -12,9 +12,9 @@ export interface ReconcileResult {
   /** Not an error, but a state worth looking at again soon: retry with backoff, quietly. */
   retryWithBackoff?: boolean;
   /**
-   * A key to process after this one, queued at the back: behind every key already waiting.
-   * For work that may wait for the rest of a burst (a status report after the writes that
-   * enforce it).
+   * A key to process after this one at low priority: behind every other key waiting, now or
+   * later. For work that may wait for the rest of a burst (a status report after the writes
+   * that enforce it).
    */
   followUp?: string;
 }
@@ -77,7 +77,7 @@ export class Controller {
         return;
       }
       this.queue.forget(key);
-      if (result?.followUp) this.queue.add(result.followUp);
+      if (result?.followUp) this.queue.addLowPriority(result.followUp);
       if (result?.requeueAfterMs !== undefined) {
         this.queue.addAfter(key, result.requeueAfterMs);
         metrics.reconcileTotal.inc({ controller: this.reconciler.name, result: "requeue_after" });

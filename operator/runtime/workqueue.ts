@@ -21,6 +21,8 @@ export type KeyHandler = (key: string) => Promise<void>;
 
 export class WorkQueue {
   private readonly order: string[] = [];
+  /** Keys added with addLowPriority: taken only when `order` is empty. */
+  private readonly lowOrder: string[] = [];
   private readonly queued = new Map<string, number>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -34,7 +36,7 @@ export class WorkQueue {
   constructor(private readonly options: WorkQueueOptions) {}
 
   get depth(): number {
-    return this.order.length;
+    return this.order.length + this.lowOrder.length;
   }
 
   add(key: string): void {
@@ -47,6 +49,25 @@ export class WorkQueue {
     if (this.queued.has(key)) return;
     this.queued.set(key, Date.now());
     this.order.push(key);
+    this.reportDepth();
+    this.pump();
+  }
+
+  /**
+   * Adds the key behind every key added with add(), now or later: it is taken only when no
+   * other key waits. For work that reports rather than enforces. A key already queued keeps
+   * its place.
+   */
+  addLowPriority(key: string): void {
+    if (this.stopped) return;
+    this.options.observer?.added?.(this.options.name);
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.set(key, Date.now());
+    this.lowOrder.push(key);
     this.reportDepth();
     this.pump();
   }
@@ -94,7 +115,7 @@ export class WorkQueue {
 
   /** Resolves once nothing is queued or running (delayed retries do not count). */
   idle(): Promise<void> {
-    if (this.order.length === 0 && this.running === 0) return Promise.resolve();
+    if (this.depth === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -103,6 +124,7 @@ export class WorkQueue {
     for (const timer of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     this.order.length = 0;
+    this.lowOrder.length = 0;
     this.queued.clear();
     this.reportDepth();
     await this.idle();
@@ -112,7 +134,7 @@ export class WorkQueue {
     const handler = this.handler;
     if (!handler) return;
     while (this.running < this.options.concurrency) {
-      const key = this.order.shift();
+      const key = this.order.shift() ?? this.lowOrder.shift();
       if (key === undefined) break;
       const enqueuedAt = this.queued.get(key) ?? Date.now();
       this.queued.delete(key);
@@ -122,7 +144,7 @@ export class WorkQueue {
       this.running++;
       void this.run(handler, key);
     }
-    if (this.order.length === 0 && this.running === 0) {
+    if (this.depth === 0 && this.running === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
@@ -139,6 +161,6 @@ export class WorkQueue {
   }
 
   private reportDepth(): void {
-    this.options.observer?.depth?.(this.options.name, this.order.length);
+    this.options.observer?.depth?.(this.options.name, this.depth);
   }
 }
