@@ -40,17 +40,7 @@ export class WorkQueue {
   }
 
   add(key: string): void {
-    if (this.stopped) return;
-    this.options.observer?.added?.(this.options.name);
-    if (this.active.has(key)) {
-      this.dirty.add(key);
-      return;
-    }
-    if (this.queued.has(key)) return;
-    this.queued.set(key, Date.now());
-    this.order.push(key);
-    this.reportDepth();
-    this.pump();
+    this.enqueue(key, this.order);
   }
 
   /**
@@ -59,6 +49,10 @@ export class WorkQueue {
    * its place.
    */
   addLowPriority(key: string): void {
+    this.enqueue(key, this.lowOrder);
+  }
+
+  private enqueue(key: string, lane: string[]): void {
     if (this.stopped) return;
     this.options.observer?.added?.(this.options.name);
     if (this.active.has(key)) {
@@ -67,7 +61,7 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.set(key, Date.now());
-    this.lowOrder.push(key);
+    lane.push(key);
     this.reportDepth();
     this.pump();
   }
