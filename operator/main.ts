@@ -12,22 +12,18 @@ import { bufferedStdout, createLogger } from "./runtime/logger.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 
 async function main(): Promise<void> {
+  // Settings and the connection they name: either wrong is a usage error, said before anything starts.
   let settings;
+  let kubeConfig;
   try {
     settings = parseSettings(process.argv.slice(2), process.env);
+    kubeConfig = loadClusterAccess(settings.kubeconfig);
   } catch (err) {
     process.stderr.write(`nexus-operator: ${(err as Error).message}\n`);
     process.exit(2);
   }
   const logOutput = bufferedStdout();
   const log = createLogger(settings.logLevel, logOutput);
-  let kubeConfig;
-  try {
-    kubeConfig = loadClusterAccess(settings.kubeconfig);
-  } catch (err) {
-    process.stderr.write(`nexus-operator: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
   const metrics = new OperatorMetrics({ processMetrics: true });
   const operator = new Operator({ kubeConfig, render: settings.render, log, concurrency: settings.concurrency, metrics, eventRateLimit: settings.eventRateLimit });
   const probe = parseAddress(settings.probeAddress);

@@ -20,9 +20,12 @@ import { parseAuthzSettings } from "./options.js";
 import { GateWatch } from "./watch.js";
 
 async function main(): Promise<void> {
+  // Settings and the connection they name: either wrong is a usage error, said before anything starts.
   let settings;
+  let access;
   try {
     settings = parseAuthzSettings(process.argv.slice(2), process.env);
+    access = loadClusterAccess(settings.kubeconfig);
   } catch (err) {
     process.stderr.write(`nexus-authz: ${(err as Error).message}\n`);
     process.exit(2);
@@ -34,13 +37,6 @@ async function main(): Promise<void> {
   const audit = settings.auditLog
     ? auditSinkOn(pino.destination({ dest: settings.auditLog, sync: false, mkdir: true, contentMode: "buffer", minLength: 8 * 1024, periodicFlush: 250 } as never) as typeof logOutput, { bytes: true })
     : auditSinkOn(logOutput);
-  let access;
-  try {
-    access = loadClusterAccess(settings.kubeconfig);
-  } catch (err) {
-    process.stderr.write(`nexus-authz: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
   const client = new KubeClient(access);
   const index = new GateIndex(settings.trustDomain);
   const watch = new GateWatch(client, log, index, settings.trustDomain, settings.tenantLabel);
