@@ -114,7 +114,7 @@ describe("nexus diff, check --live and test against a real cluster", () => {
 
   it("nexus test passes the examples' access tests through the installed binary, and fails a wrong expectation with its explanation", async () => {
     const examples = await nexusProcess(["test", "-f", "examples/", "--expect", "examples/tests/access.yaml"]);
-    expect(examples.stderr).toContain("9 of 9 access tests passed");
+    expect(examples.stderr).toContain("14 of 14 access tests passed");
     expect(examples.code).toBe(0);
 
     const wrong = path.join(dir, "wrong.yaml");
