@@ -44,7 +44,7 @@ const handWritten: AuthorizationPolicyObject[] = [
 ];
 
 /** Cell by cell, the matrix gives checkAccess's answer on each target's data plane. */
-function expectMatrixEqualsEvaluator(dataPlane: DataPlane | undefined): { allowed: number; cells: number; planes: Set<string> } {
+function expectMatrixEqualsEvaluator(dataPlane: DataPlane | undefined): { allowed: number; cells: number; planes: Set<string>; allowedOn: Set<string> } {
   const rendered = renderAll({ identities, policies, namespaces, services, gateways, ...(dataPlane ? { dataPlane } : {}) }, defaultRenderConfig);
   const model = new AccessModel([...(rendered.objects.filter((o) => o.kind === "AuthorizationPolicy") as unknown as AuthorizationPolicyObject[]), ...handWritten]);
   const targets = identities.map((i) => targetOf(rendered.lookup.get(i.metadata.namespace, i.metadata.name)!));
