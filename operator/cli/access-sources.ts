@@ -12,6 +12,7 @@ import { DEFAULT_ROOT_NAMESPACE, type AuthorizationPolicyObject } from "../evalu
 import type { IdentityLookup } from "../policy/index.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { resources } from "../runtime/resources.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
 import { AccessModel } from "./access-model.js";
 import { dataPlaneObjectsOfCluster, namespaceLabelsOfCluster, readIdentities, readPolicies } from "./cluster-state.js";
 import { ioOf } from "./context.js";
@@ -52,6 +53,12 @@ export interface AccessSources {
   chosen?: ChosenDataPlane;
   /** What the operator reports (or would) of an AccessPolicy's data plane, by `namespace/name`: WaypointRequired, DenyWidened, ... */
   dataPlaneNotes: Map<string, DataPlaneNote[]>;
+  /**
+   * The policies as written: rendered in the sidecar form, which enforces every rule as the
+   * AccessPolicy says it. Tells a call denied because its data plane cannot enforce a rule
+   * (WaypointRequired) from one the policies deny.
+   */
+  asWritten: () => AccessModel;
 }
 
 /** The sources as they are for a choice of data plane (none: as detected), each computed once. */
@@ -81,19 +88,29 @@ export async function openAccessSources(command: Command, options: AccessSourceO
       for (const line of lines) if (!warned.has(line)) warned.add(line), ioOf(command).err(`nexus: warning: ${line}\n`);
     };
     warn(tenancyWarnings(manifests, config));
-    sourcesFor = (chosen) => fromFiles(manifests, config, rootNamespace, chosen, warn);
+    sourcesFor = (chosen) => fromFiles(manifests, config, rootNamespace, chosen, warn, () => get(AS_WRITTEN).model);
   }
   // Rendered once per data plane; who chose it is only said in the answer.
   const memo = new Map<string, AccessSources>();
-  return (chosen) => {
+  const get: AccessSourcesFor = (chosen) => {
     const key = chosen?.dataPlane ?? "";
     let found = memo.get(key);
     if (!found) memo.set(key, (found = sourcesFor(chosen)));
     return chosen && found.chosen?.by !== chosen.by ? { ...found, chosen } : found;
   };
+  return get;
 }
 
-function fromFiles(manifests: Loaded["manifests"], config: RenderConfig, rootNamespace: string, chosen: ChosenDataPlane | undefined, warn: (lines: string[]) => void): AccessSources {
+const AS_WRITTEN: ChosenDataPlane = { dataPlane: "sidecar", by: "the policies as written (the sidecar form)" };
+
+function fromFiles(
+  manifests: Loaded["manifests"],
+  config: RenderConfig,
+  rootNamespace: string,
+  chosen: ChosenDataPlane | undefined,
+  warn: (lines: string[]) => void,
+  asWritten: () => AccessModel,
+): AccessSources {
   const rendered = renderAll({ ...manifests, ...(chosen ? { dataPlane: chosen.dataPlane } : {}) }, config);
   warn(renderWarnings(rendered.policies));
   const istioPolicies = [
@@ -116,6 +133,7 @@ function fromFiles(manifests: Loaded["manifests"], config: RenderConfig, rootNam
     dataPlanes: rendered.dataPlanes,
     ...(chosen ? { chosen } : {}),
     dataPlaneNotes: new Map(rendered.policies.map(({ policy, result }) => [key(policy), dataPlaneNotesOf(result)])),
+    asWritten,
   };
 }
 
@@ -145,6 +163,14 @@ async function openLive(command: Command, options: AccessSourceOptions, rootName
     // The operator's own account of what it left out and of each policy's data plane, from its status.
     const leftOut = new Map(policies.map((p) => [key(p), p.status?.unresolved ?? []]));
     const dataPlaneNotes = new Map(policies.map((p) => [key(p), dataPlaneNotesOfStatus(p.status)]));
+    // The cluster's AccessPolicies rendered again in the sidecar form, beside the AuthorizationPolicies NEXUS did not write.
+    let written: AccessModel | undefined;
+    const asWritten = () => {
+      if (written) return written;
+      const rendered = renderAll({ identities, policies, namespaces: namespaceLabels, dataPlane: "sidecar" }, config);
+      const others = istioPolicies.filter((p) => (p.metadata as { labels?: Record<string, string> }).labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE);
+      return (written = new AccessModel([...(rendered.objects.filter((o) => o.kind === "AuthorizationPolicy") as unknown as AuthorizationPolicyObject[]), ...others], rootNamespace));
+    };
     return (chosen) => {
       const dataPlanes = dataPlaneLookupFor({ namespaces: namespaceLabels, ...dataPlaneObjects, ...(chosen ? { dataPlane: chosen.dataPlane } : {}) }, config.trustDomain);
       return {
@@ -159,6 +185,7 @@ async function openLive(command: Command, options: AccessSourceOptions, rootName
         dataPlanes,
         ...(chosen ? { chosen } : {}),
         dataPlaneNotes,
+        asWritten,
       };
     };
   } finally {

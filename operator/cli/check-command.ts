@@ -113,6 +113,7 @@ export function answerAndReport(sources: AccessSources, caller: Caller, target: 
   const report = buildReport(caller, target, operation, answer, sources.provenance, {
     leftOut: (namespace, name) => sources.leftOut.get(key(namespace, name)) ?? [],
     dataPlaneNotes: (namespace, name) => sources.dataPlaneNotes.get(key(namespace, name)) ?? [],
+    decisionAsWritten: () => checkAccess(sources.asWritten(), caller, target, operation).decision,
   });
   return { answer, report };
 }

@@ -48,7 +48,10 @@ export interface CheckReport {
   to: string;
   request: Operation;
   decision: Decision;
-  /** True when the call is denied and an AccessPolicy of the target is refused for want of a waypoint (it admits nobody until one serves the target). */
+  /**
+   * True when the call is denied only because an AccessPolicy of the target is refused for want
+   * of a waypoint (it admits nobody until one serves the target): the policies as written admit it.
+   */
   waypointRequired: boolean;
   reason: string;
   dataPlane: DataPlaneReport;
@@ -66,6 +69,8 @@ export interface CheckReport {
 export interface PolicyAccounts {
   leftOut?: (namespace: string, policy: string) => readonly UnresolvedSource[];
   dataPlaneNotes?: (namespace: string, policy: string) => readonly DataPlaneNote[];
+  /** The decision on the policies as written (the sidecar form); absent: taken to admit the call. */
+  decisionAsWritten?: () => Decision;
 }
 
 export function buildReport(caller: Caller, target: Target, operation: Operation, answer: AccessAnswer, context: ProvenanceContext, accounts: PolicyAccounts = {}): CheckReport {
@@ -87,7 +92,7 @@ export function buildReport(caller: Caller, target: Target, operation: Operation
     to: `${target.namespace}/${target.name}`,
     request: operation,
     decision: answer.decision,
-    waypointRequired: answer.decision === "DENY" && notes.some((note) => note.reason === DataPlaneReason.WaypointRequired),
+    waypointRequired: answer.decision === "DENY" && notes.some((note) => note.reason === DataPlaneReason.WaypointRequired) && (accounts.decisionAsWritten?.() ?? "ALLOW") !== "DENY",
     reason: decided.reason,
     dataPlane: {
       name: plane.dataPlane,

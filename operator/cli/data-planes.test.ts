@@ -96,6 +96,10 @@ describe("nexus check on an ambient target", () => {
     expect(report.dataPlane.noWaypoint).toContain("names waypoint shop/waypoint (label istio.io/use-waypoint), but no Gateway of class istio-waypoint has that name");
     // The same policy on sidecars admits the call: the refusal is the data plane's, not the policy's.
     expect((await check(noWaypoint, ["--from", "front/web", "--to", "shop/api", "--path", "/v1/items", "--data-plane", "sidecar"])).report.decision).toBe("ALLOW");
+    // A call the policy as written denies is denied for that, not for want of a waypoint.
+    const deleted = await check(noWaypoint, ["--from", "front/web", "--to", "shop/api", "--method", "DELETE", "--path", "/v1/items"]);
+    expect(deleted.report).toMatchObject({ decision: "DENY", waypointRequired: false });
+    expect(deleted.report.dataPlane.notes.map((note) => note.reason)).toEqual(["WaypointRequired"]);
   });
 
   it("admits by an L4-only policy without a waypoint, where ztunnel enforces it, while a policy with an L7 rule is refused whole", async () => {
