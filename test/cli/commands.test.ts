@@ -159,6 +159,15 @@ describe("nexus diff, check --live and test against a real cluster", () => {
     expect(events.filter((e) => e.user?.username === CLI_USER && (WRITE_VERBS as readonly string[]).includes(e.verb))).toEqual([]);
   });
 
+  it("diff renders an ambient namespace with the cluster's Services and waypoint: no difference from what the operator wrote", async () => {
+    const file = path.join(dir, "ambient.yaml");
+    // Only the sources: the data plane comes from the cluster's Namespace labels, Service and Gateway.
+    await writeManifests(file, ambientObjects(ambientNs, true).filter((o) => o.apiVersion === "security.nexus.io/v1alpha1"));
+    const result = await nexus(["diff", "-f", file, "--kubeconfig", cliKubeconfig]);
+    expect(result.stderr).toContain("no differences");
+    expect(result.code).toBe(0);
+  });
+
   it("nexus test passes the examples' access tests through the installed binary, and fails a wrong expectation with its explanation", async () => {
     const examples = await nexusProcess(["test", "-f", "examples/", "--expect", "examples/tests/access.yaml"]);
     expect(examples.stderr).toContain("14 of 14 access tests passed");
