@@ -77,19 +77,6 @@ export async function loadAccessSources(command: Command, options: AccessSourceO
 /** Reads the files or the cluster once; the files are rendered again for each data plane asked for. */
 export async function openAccessSources(command: Command, options: AccessSourceOptions): Promise<AccessSourcesFor> {
   const rootNamespace = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
-  let sourcesFor: AccessSourcesFor;
-  if (options.live) {
-    if (options.filename?.length) throw new UsageError("use either -f (files) or --live (the cluster), not both");
-    sourcesFor = await openLive(command, options, rootNamespace);
-  } else {
-    const { manifests, config } = await loadFromOptions(command, options);
-    const warned = new Set<string>();
-    const warn = (lines: string[]) => {
-      for (const line of lines) if (!warned.has(line)) warned.add(line), ioOf(command).err(`nexus: warning: ${line}\n`);
-    };
-    warn(tenancyWarnings(manifests, config));
-    sourcesFor = (chosen) => fromFiles(manifests, config, rootNamespace, chosen, warn, () => get(AS_WRITTEN).model);
-  }
   // Rendered once per data plane; who chose it is only said in the answer.
   const memo = new Map<string, AccessSources>();
   const get: AccessSourcesFor = (chosen) => {
@@ -98,6 +85,23 @@ export async function openAccessSources(command: Command, options: AccessSourceO
     if (!found) memo.set(key, (found = sourcesFor(chosen)));
     return chosen && found.chosen?.by !== chosen.by ? { ...found, chosen } : found;
   };
+  let sourcesFor: AccessSourcesFor;
+  if (options.live) {
+    if (options.filename?.length) throw new UsageError("use either -f (files) or --live (the cluster), not both");
+    sourcesFor = await openLive(command, options, rootNamespace);
+  } else {
+    const { manifests, config } = await loadFromOptions(command, options);
+    // Each rendering warns of what it finds; a line the renderings share is said once.
+    const warned = new Set<string>();
+    const warn = (lines: string[]) => {
+      for (const line of lines.filter((l) => !warned.has(l))) {
+        warned.add(line);
+        ioOf(command).err(`nexus: warning: ${line}\n`);
+      }
+    };
+    warn(tenancyWarnings(manifests, config));
+    sourcesFor = (chosen) => fromFiles(manifests, config, rootNamespace, chosen, warn, () => get(AS_WRITTEN).model);
+  }
   return get;
 }
 
@@ -171,15 +175,16 @@ async function openLive(command: Command, options: AccessSourceOptions, rootName
       const others = istioPolicies.filter((p) => (p.metadata as { labels?: Record<string, string> }).labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE);
       return (written = new AccessModel([...(rendered.objects.filter((o) => o.kind === "AuthorizationPolicy") as unknown as AuthorizationPolicyObject[]), ...others], rootNamespace));
     };
+    // The renderer traces a rule to its AccessPolicy rule on the data plane that rendered it: the detected one.
+    const provenance = { istioPolicies, accessPolicies: policies, lookup, config, dataPlanes: dataPlaneLookupFor({ namespaces: namespaceLabels, ...dataPlaneObjects }, config.trustDomain) };
     return (chosen) => {
-      const dataPlanes = dataPlaneLookupFor({ namespaces: namespaceLabels, ...dataPlaneObjects, ...(chosen ? { dataPlane: chosen.dataPlane } : {}) }, config.trustDomain);
+      const dataPlanes = chosen ? dataPlaneLookupFor({ namespaces: namespaceLabels, ...dataPlaneObjects, dataPlane: chosen.dataPlane }, config.trustDomain) : provenance.dataPlanes;
       return {
         identities,
         policies,
         lookup,
         model,
-        // The renderer traces a rule to its AccessPolicy rule on the data plane that rendered it.
-        provenance: { istioPolicies, accessPolicies: policies, lookup, config, dataPlanes: dataPlaneLookupFor({ namespaces: namespaceLabels, ...dataPlaneObjects }, config.trustDomain) },
+        provenance,
         config,
         leftOut,
         dataPlanes,

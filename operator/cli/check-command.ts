@@ -1,7 +1,6 @@
 // `nexus check`: may this caller make this request? And with --matrix: who can call whom.
 import { Option, type Command } from "commander";
 import yaml from "js-yaml";
-import { DATA_PLANES } from "../dataplane/data-plane.js";
 import { loadAccessSources, planeOf, type AccessSourceOptions, type AccessSources } from "./access-sources.js";
 import { parseTarget, targetOf, type Target } from "./access-model.js";
 import { CALLER_FORMS, parseCaller, type Caller } from "./caller.js";
@@ -12,7 +11,7 @@ import { ioOf, raiseExitCode } from "./context.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { accessMatrix, parseOperations } from "./matrix.js";
 import { matrixCsv, matrixJson, matrixText } from "./matrix-format.js";
-import { addClusterOptions, addFileOptions, addRenderSettingOptions } from "./options.js";
+import { addClusterOptions, addFileOptions, addRenderSettingOptions, dataPlaneOption } from "./options.js";
 
 export const DEFAULT_PORT = 8080;
 
@@ -96,14 +95,6 @@ export function registerCheck(program: Command): void {
       else io.out(reportText(report));
       if (answer.decision === "DENY") raiseExitCode(cmd, ExitCode.Findings);
     });
-}
-
-/**
- * --data-plane: one data plane for every target. Commander refuses any other value with an
- * error naming the flag and the allowed values (exit code 2, as every usage error).
- */
-export function dataPlaneOption(): Option {
-  return new Option(`${DATA_PLANE_FLAG} <plane>`, "judge every target on this data plane instead of the one detected (from files, rendered for it too)").choices([...DATA_PLANES]);
 }
 
 /** check's question answered on the target's data plane, with the report that explains it. */

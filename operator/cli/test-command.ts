@@ -7,12 +7,12 @@ import { parseTarget } from "./access-model.js";
 import { parseAccessTests, type AccessTestCase, type Expectation } from "./access-tests.js";
 import { parseCaller } from "./caller.js";
 import { checkAccess, type Decision } from "./check-access.js";
-import { answerAndReport, dataPlaneOption, DEFAULT_PORT } from "./check-command.js";
+import { answerAndReport, DEFAULT_PORT } from "./check-command.js";
 import { DATA_PLANE_FLAG } from "./data-planes.js";
 import { buildReport, reportText, type CheckReport } from "./check-report.js";
 import { ioOf, raiseExitCode } from "./context.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { addClusterOptions, addFileOptions, addRenderSettingOptions, outputOption } from "./options.js";
+import { addClusterOptions, addFileOptions, addRenderSettingOptions, dataPlaneOption, outputOption } from "./options.js";
 
 interface TestOptions extends AccessSourceOptions {
   expect: string;
