@@ -2,7 +2,7 @@
 import type { AccessRequest, Verdict } from "../operator/evaluate/index.js";
 import type { KubeObject } from "../operator/runtime/kube-client.js";
 
-function table(header: string[], rows: string[][]): void {
+export function table(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd());
 }

@@ -1,6 +1,7 @@
 // `make demo`: a local control plane, cert-manager's real controller, the operator, the
 // examples applied, and what came of them: identities with SPIFFE IDs and expiry, policies,
-// the rendered Istio objects, and the evaluator's verdict on a few sample calls.
+// the rendered Istio objects, the evaluator's verdict on a few sample calls, and the same
+// calls to the ambient warehouse judged on sidecars and on ambient side by side.
 // DEMO_KEEP=1 keeps everything running (and prints a kubeconfig) until Ctrl-C.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -17,6 +18,7 @@ import { repoRoot } from "../test/controlplane/binaries.js";
 import { thirdPartyCrdFiles } from "../test/controlplane/third-party-crds.js";
 import { printCalls, printIdentities, printPolicies, printRendered } from "./demo-output.js";
 import { printEngineComparison } from "./demo-engine.js";
+import { printDataPlaneComparison } from "./demo-data-planes.js";
 
 const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
 
@@ -31,8 +33,11 @@ async function main(): Promise<void> {
     await controlPlane.stop();
   };
   try {
-    say("installing the NEXUS CRDs and cert-manager's and Istio's CRDs from their pinned modules");
-    const crds = [...(await findYamlFiles(path.join(repoRoot, "crds"))), ...((await thirdPartyCrdFiles()) ?? [])];
+    // Gateway API's CRDs too: the warehouse's waypoint is a Gateway (without them the operator fails its ambient policy closed).
+    say("installing the NEXUS CRDs and cert-manager's, Istio's and Gateway API's CRDs from their pinned modules");
+    const thirdParty = await thirdPartyCrdFiles();
+    if (!thirdParty) throw new Error("hack/third-party-crds.sh is missing: the demo needs cert-manager's, Istio's and Gateway API's CRDs");
+    const crds = [...(await findYamlFiles(path.join(repoRoot, "crds"))), ...thirdParty];
     await applyManifests(controlPlane.kubeconfigPath, await readYamlFiles(crds));
     await controlPlane.restartControllerManager();
 
@@ -86,9 +91,14 @@ async function main(): Promise<void> {
     say("sample calls, judged by the evaluator on the rendered AuthorizationPolicies");
     printCalls(sampleCalls(), (request) => evaluateRequest(authorizationPolicies as unknown as AuthorizationPolicyObject[], request));
     say("the same calls: the evaluator next to a real RBAC engine (grpc-go enforcing istiod's proxyless gRPC output over mTLS)");
-    await printEngineComparison(sampleCalls(), authorizationPolicies as unknown as AuthorizationPolicyObject[], (request) =>
-      evaluateRequest(authorizationPolicies as unknown as AuthorizationPolicyObject[], request),
-    );
+    // The engine is proxyless gRPC: it takes the policies of the sample calls' namespaces (the
+    // warehouse's ambient form is for ztunnel and a waypoint, compared in the next section).
+    const sampleNamespaces = new Set(sampleCalls().map((call) => call.request.workload.namespace));
+    const enginePolicies = (authorizationPolicies as unknown as AuthorizationPolicyObject[]).filter((p) => sampleNamespaces.has(p.metadata.namespace));
+    await printEngineComparison(sampleCalls(), enginePolicies, (request) => evaluateRequest(authorizationPolicies as unknown as AuthorizationPolicyObject[], request));
+
+    say("data planes: the same calls to the ambient warehouse on sidecars and on ambient (waypoint + ztunnel), side by side");
+    await printDataPlaneComparison(controlPlane.kubeconfigPath, examples, authorizationPolicies as unknown as AuthorizationPolicyObject[]);
 
     if (process.env.DEMO_KEEP) {
       say(`running until Ctrl-C; kubectl --kubeconfig ${controlPlane.kubeconfigPath} get nexus -A`);

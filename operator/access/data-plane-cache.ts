@@ -1,11 +1,11 @@
 // What the caches of Services and Gateways keep of each object: only what detection
 // (operator/dataplane/detect.ts) and the read-back of Istio's verdicts read, so watching
 // every Service of a large cluster costs little memory.
-import { USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, WAYPOINT_FOR_LABEL } from "../dataplane/detect.js";
+import { GATEWAY_SERVICE_ACCOUNT_ANNOTATION, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, WAYPOINT_FOR_LABEL } from "../dataplane/detect.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { keepIstioObjections, WAYPOINT_BOUND } from "./istio-verdicts.js";
 
-export const GATEWAY_SERVICE_ACCOUNT_ANNOTATION = "gateway.istio.io/service-account";
+export { GATEWAY_SERVICE_ACCOUNT_ANNOTATION };
 const SERVICE_LABELS = [USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL];
 const GATEWAY_LABELS = [WAYPOINT_FOR_LABEL];
 

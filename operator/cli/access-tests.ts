@@ -1,8 +1,12 @@
 // The access-test file of `nexus test`: cases of caller, target, request and the expected
-// decision. Parsed strictly, so a typo fails the run with the field named instead of
-// silently testing something else.
+// decision, each on the data plane the file names (`dataPlane:` beside `cases:` for every
+// case, or on a case for that case), else the one --data-plane names, else the one detected.
+// Parsed strictly, so a typo fails the run with the field named instead of silently testing
+// something else.
 import yaml from "js-yaml";
+import type { DataPlane } from "../dataplane/data-plane.js";
 import { excessiveAliasing } from "./alias-expansion.js";
+import { parseDataPlane } from "./data-planes.js";
 import { UsageError } from "./exit-codes.js";
 
 export type Expectation = "allow" | "deny" | "allow-if-gate";
@@ -15,13 +19,16 @@ export interface AccessTestCase {
   claims: string[];
   request: { method: string; path: string; port: number };
   expect: Expectation;
+  /** The data plane the case is judged on, as the file names it (the case's, else the file's). */
+  dataPlane?: { dataPlane: DataPlane; by: string };
 }
 
-const CASE_FIELDS = new Set(["name", "from", "to", "sub", "claims", "request", "expect"]);
+const FILE_FIELDS = new Set(["cases", "dataPlane"]);
+const CASE_FIELDS = new Set(["name", "from", "to", "sub", "claims", "request", "expect", "dataPlane"]);
 const REQUEST_FIELDS = new Set(["method", "path", "port"]);
 const EXPECTATIONS: Expectation[] = ["allow", "deny", "allow-if-gate"];
 
-/** The file holds `cases: [...]` (or just the list). */
+/** The file holds `cases: [...]` (and optionally `dataPlane:`), or just the list of cases. */
 export function parseAccessTests(text: string, file: string, defaultPort: number): AccessTestCase[] {
   let parsed: unknown;
   try {
@@ -31,8 +38,11 @@ export function parseAccessTests(text: string, file: string, defaultPort: number
   }
   const aliasing = excessiveAliasing(parsed);
   if (aliasing) throw new UsageError(`${file}: ${aliasing}`);
-  const list = Array.isArray(parsed) ? parsed : (parsed as { cases?: unknown } | null)?.cases;
+  const suite = Array.isArray(parsed) || parsed === null || typeof parsed !== "object" ? undefined : (parsed as Record<string, unknown>);
+  for (const key of Object.keys(suite ?? {})) if (!FILE_FIELDS.has(key)) throw new UsageError(`${file}: unknown field "${key}"; allowed: ${[...FILE_FIELDS].join(", ")}`);
+  const list = Array.isArray(parsed) ? parsed : suite?.cases;
   if (!Array.isArray(list) || list.length === 0) throw new UsageError(`${file}: expected a non-empty list of cases under "cases:"`);
+  const suitePlane = suite?.dataPlane === undefined ? undefined : { dataPlane: parseDataPlane(suite.dataPlane, `${file}: dataPlane`), by: `dataPlane of ${file}` };
   const names = new Set<string>();
   return list.map((raw, index) => {
     const at = `${file} cases[${index}]`;
@@ -57,6 +67,7 @@ export function parseAccessTests(text: string, file: string, defaultPort: number
       claims: claimsOf(item.claims, `${at}.claims`),
       request: { method: (request.method === undefined ? "GET" : text_(request.method, `${at}.request.method`)).toUpperCase(), path, port },
       expect: expect as Expectation,
+      ...(item.dataPlane !== undefined ? { dataPlane: { dataPlane: parseDataPlane(item.dataPlane, `${at}.dataPlane`), by: `dataPlane of case "${name}"` } } : suitePlane ? { dataPlane: suitePlane } : {}),
     };
   });
 }

@@ -1,16 +1,17 @@
 // `nexus check`: may this caller make this request? And with --matrix: who can call whom.
 import { Option, type Command } from "commander";
 import yaml from "js-yaml";
-import { loadAccessSources, type AccessSourceOptions, type AccessSources } from "./access-sources.js";
+import { loadAccessSources, planeOf, type AccessSourceOptions, type AccessSources } from "./access-sources.js";
 import { parseTarget, targetOf, type Target } from "./access-model.js";
 import { CALLER_FORMS, parseCaller, type Caller } from "./caller.js";
-import { checkAccess, type Operation } from "./check-access.js";
-import { buildReport, reportText } from "./check-report.js";
+import { checkAccess, type AccessAnswer, type Operation } from "./check-access.js";
+import { buildReport, reportText, type CheckReport } from "./check-report.js";
+import { DATA_PLANE_FLAG } from "./data-planes.js";
 import { ioOf, raiseExitCode } from "./context.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { accessMatrix, parseOperations } from "./matrix.js";
 import { matrixCsv, matrixJson, matrixText } from "./matrix-format.js";
-import { addClusterOptions, addFileOptions, addRenderSettingOptions } from "./options.js";
+import { addClusterOptions, addFileOptions, addRenderSettingOptions, dataPlaneOption } from "./options.js";
 
 export const DEFAULT_PORT = 8080;
 
@@ -40,7 +41,11 @@ export function registerCheck(program: Command): void {
         "policies would change, and the evaluator's caveats. Exit code 0: allowed, 1: denied, 2: bad input, " +
         `3: internal error. --from takes ${CALLER_FORMS}. ` +
         "With --matrix: every identity (of -n, -A or the files) against every identity, per operation " +
-        "(--operations, or the requests the target's policies name); exit code 0.",
+        "(--operations, or the requests the target's policies name); exit code 0. " +
+        "Each target is judged on the data plane that runs it, detected as the operator detects it from the " +
+        "Namespaces, Services and waypoint Gateways among the files (or in the cluster): sidecar, or ambient, where " +
+        "ztunnel decides the connection (from the waypoint, for a call through one) and the waypoint the request; " +
+        `${DATA_PLANE_FLAG} judges every target on one data plane (from files, rendered for it too).`,
     );
   command
     .option("--from <caller>", "the caller: ns/name, spiffe://..., namespace:NS, jwt:ISSUER, apikey:ID or anonymous")
@@ -54,7 +59,8 @@ export function registerCheck(program: Command): void {
     .option("--operations <list>", 'with --matrix: requests to try, e.g. "GET /v1/entries, POST /v1/entries 8443"')
     .option("-A, --all-namespaces", "with --matrix --live: identities of every namespace")
     .option("--live", "read the cluster instead of files (read-only)")
-    .option("--root-namespace <namespace>", "Istio's root namespace, whose policies apply mesh-wide", "istio-system");
+    .option("--root-namespace <namespace>", "Istio's root namespace, whose policies apply mesh-wide", "istio-system")
+    .addOption(dataPlaneOption());
   addFileOptions(command, false);
   addClusterOptions(command);
   addRenderSettingOptions(command);
@@ -66,7 +72,8 @@ export function registerCheck(program: Command): void {
         "  nexus check -f examples/ --from payments/checkout --to payments/ledger --method POST --path /v1/entries\n" +
         "  nexus check -f examples/ --from jwt:https://login.example.com --sub alice --claim groups=finance-operators --to payments/ledger --path /reports/q3\n" +
         "  nexus check --live --from namespace:sandbox --to payments/ledger --method DELETE --path /v1/entries/7 -o json\n" +
-        '  nexus check -f examples/ --matrix --operations "GET /v1/entries, POST /v1/entries" -o csv\n',
+        '  nexus check -f examples/ --matrix --operations "GET /v1/entries, POST /v1/entries" -o csv\n' +
+        "  nexus check -f examples/ --from payments/checkout --to warehouse/inventory --path /v1/stock --data-plane sidecar\n",
     )
     .action(async (options: CheckOptions, cmd: Command) => {
       const port = Number(options.port);
@@ -81,15 +88,25 @@ export function registerCheck(program: Command): void {
       const caller = parseCaller(options.from, { sub: options.sub, claims: options.claim, trustDomain: sources.config.trustDomain, identities: sources.lookup, defaultNamespace: namespace });
       const target = parseTarget(options.to, sources.lookup, namespace);
       const operation: Operation = { method: options.method.toUpperCase(), path: options.path, port };
-      const answer = checkAccess(sources.model, caller, target, operation);
-      const leftOutOf = (ns: string, name: string) => sources.leftOut.get(`${ns}/${name}`) ?? [];
-      const report = buildReport(caller, target, operation, answer, sources.provenance, leftOutOf, sources.model.policiesFor(target));
+      const { answer, report } = answerAndReport(sources, caller, target, operation);
       const io = ioOf(cmd);
       if (options.output === "json") io.out(`${JSON.stringify(report, null, 2)}\n`);
       else if (options.output === "yaml") io.out(yaml.dump(report, { lineWidth: -1, noRefs: true }));
       else io.out(reportText(report));
       if (answer.decision === "DENY") raiseExitCode(cmd, ExitCode.Findings);
     });
+}
+
+/** check's question answered on the target's data plane, with the report that explains it. */
+export function answerAndReport(sources: AccessSources, caller: Caller, target: Target, operation: Operation): { answer: AccessAnswer; report: CheckReport } {
+  const answer = checkAccess(sources.model, caller, target, operation, planeOf(sources, target));
+  const key = (namespace: string, name: string) => `${namespace}/${name}`;
+  const report = buildReport(caller, target, operation, answer, sources.provenance, {
+    leftOut: (namespace, name) => sources.leftOut.get(key(namespace, name)) ?? [],
+    dataPlaneNotes: (namespace, name) => sources.dataPlaneNotes.get(key(namespace, name)) ?? [],
+    decisionAsWritten: () => checkAccess(sources.asWritten(), caller, target, operation).decision,
+  });
+  return { answer, report };
 }
 
 async function runMatrix(cmd: Command, options: CheckOptions, defaultPort: number): Promise<void> {
@@ -100,7 +117,7 @@ async function runMatrix(cmd: Command, options: CheckOptions, defaultPort: numbe
   const identities = scopedIdentities(sources, options);
   const callers = identities.map((t): Caller => parseCaller(`${t.namespace}/${t.name}`, { trustDomain: sources.config.trustDomain, identities: sources.lookup, defaultNamespace: t.namespace }));
   const operations = options.operations ? parseOperations(options.operations, defaultPort) : undefined;
-  const cells = accessMatrix(sources.model, callers, identities, operations, defaultPort);
+  const cells = accessMatrix(sources.model, callers, identities, operations, defaultPort, (target) => planeOf(sources, target));
   const io = ioOf(cmd);
   if (options.output === "csv") io.out(matrixCsv(cells));
   else if (options.output === "json") io.out(matrixJson(cells));

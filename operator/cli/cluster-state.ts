@@ -2,10 +2,11 @@
 // the operator rendered. Only GET and LIST requests are ever sent.
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { factsOf } from "../access/identity-index.js";
+import { gatewayFactsOf, serviceFactsOf, type GatewayFacts, type ServiceFacts } from "../dataplane/detect.js";
 import type { IdentityFacts } from "../policy/index.js";
 import { verifiedFacts } from "../policy/tenancy.js";
 import { BASELINE_DISABLED, BASELINE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
-import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
+import { isNotFound, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
 import { resources, type ResourceType } from "../runtime/resources.js";
 import { InternalError } from "./exit-codes.js";
 
@@ -34,6 +35,30 @@ export async function readPolicies(client: KubeClient, namespaces?: readonly str
 export async function namespaceLabelsOfCluster(client: KubeClient): Promise<Map<string, Record<string, string>>> {
   const namespaces = await listing<KubeObject>(client, resources.namespace);
   return new Map(namespaces.map((ns) => [ns.metadata.name, { ...(ns.metadata.labels ?? {}) }]));
+}
+
+/**
+ * The Services and waypoint Gateways that, with the namespaces' labels, tell which data plane
+ * runs each target (operator/dataplane/detect.ts). Without the Gateway API CRDs there is no
+ * Gateway, as the operator finds it: no ambient target has a waypoint.
+ */
+export async function dataPlaneObjectsOfCluster(client: KubeClient): Promise<{ services: Map<string, ServiceFacts[]>; gateways: Map<string, GatewayFacts> }> {
+  const [services, gateways] = await Promise.all([
+    listing<KubeObject & { spec?: { selector?: Record<string, string> } }>(client, resources.service),
+    client.list<KubeObject & { spec?: { gatewayClassName?: string } }>(resources.gateway).then(
+      (list) => list.items,
+      (err: Error) => {
+        if (isNotFound(err)) return [];
+        throw new InternalError(`cannot list ${resources.gateway.plural}: ${err.message}`);
+      },
+    ),
+  ]);
+  const byNamespace = new Map<string, ServiceFacts[]>();
+  for (const service of services) {
+    const namespace = service.metadata.namespace ?? "";
+    byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), serviceFactsOf(service)]);
+  }
+  return { services: byNamespace, gateways: new Map(gateways.map((gateway) => [`${gateway.metadata.namespace}/${gateway.metadata.name}`, gatewayFactsOf(gateway)])) };
 }
 
 /** The cluster's identities, their tenant claims verified against their namespaces' tenants. */

@@ -2,9 +2,10 @@
 // writes, as a unified diff against the live cluster. Read-only: only GET and LIST.
 import type { Command } from "commander";
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
+import type { ServiceFacts } from "../dataplane/detect.js";
 import { BASELINE_LABEL, IDENTITY_LABEL, POLICY_LABEL } from "../render/metadata.js";
 import type { KubeObject } from "../runtime/kube-client.js";
-import { baselineDisabledNamespaces, identityFactsOfCluster, namespaceLabelsOfCluster, readIdentities, readPolicies, readRendered } from "./cluster-state.js";
+import { baselineDisabledNamespaces, dataPlaneObjectsOfCluster, identityFactsOfCluster, namespaceLabelsOfCluster, readIdentities, readPolicies, readRendered } from "./cluster-state.js";
 import { ioOf, raiseExitCode, useColor } from "./context.js";
 import { ExitCode } from "./exit-codes.js";
 import { nextGeneration } from "./generation.js";
@@ -42,18 +43,21 @@ export function registerDiff(program: Command): void {
       try {
         const namespaces = namespacesOf(manifests);
         const namespaceLabels = await namespaceLabelsOfCluster(client);
-        const [known, disabled, liveIdentities, livePolicies, liveRendered] = await Promise.all([
+        const [known, disabled, liveIdentities, livePolicies, liveRendered, dataPlaneObjects] = await Promise.all([
           identityFactsOfCluster(client, namespaceTenantsOf(namespaceLabels, config)),
           baselineDisabledNamespaces(client),
           readIdentities(client, namespaces),
           readPolicies(client, namespaces),
           readRendered(client, namespaces),
+          dataPlaneObjectsOfCluster(client),
         ]);
         const identities = manifests.identities.map((i) => withGeneration(i, liveIdentities));
         const policies = manifests.policies.map((p) => withGeneration(p, livePolicies));
-        // Namespace objects in the files stand for changes to apply; the cluster's labels otherwise.
+        // Namespaces, Services and Gateways in the files stand for changes to apply; the cluster's otherwise.
         const namespaceLabelsAfter = new Map([...namespaceLabels, ...manifests.namespaces]);
-        const rendered = renderAll({ identities, policies, knownIdentities: known, baselineDisabled: disabled, namespaces: namespaceLabelsAfter }, config);
+        const services = servicesAfter(dataPlaneObjects.services, manifests.services);
+        const gateways = new Map([...dataPlaneObjects.gateways, ...manifests.gateways]);
+        const rendered = renderAll({ identities, policies, knownIdentities: known, baselineDisabled: disabled, namespaces: namespaceLabelsAfter, services, gateways }, config);
         const owned = ownershipOf(identities, policies);
         const changes = diffObjects(rendered.objects, liveRendered.filter(owned));
         if (options.output === "json") {
@@ -69,6 +73,16 @@ export function registerDiff(program: Command): void {
         client.close();
       }
     });
+}
+
+/** The cluster's Services with those of the files in place of the ones of the same name. */
+function servicesAfter(live: ReadonlyMap<string, ServiceFacts[]>, given: ReadonlyMap<string, ServiceFacts[]>): Map<string, ServiceFacts[]> {
+  const after = new Map(live);
+  for (const [namespace, services] of given) {
+    const names = new Set(services.map((service) => service.name));
+    after.set(namespace, [...(live.get(namespace) ?? []).filter((service) => !names.has(service.name)), ...services]);
+  }
+  return after;
 }
 
 function withGeneration<T extends EngineIdentity | AccessPolicy>(object: T, live: readonly T[]): T {

@@ -2,8 +2,10 @@
 // mistakes that would make any answer meaningless (no name, the same object twice).
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { API_GROUP, API_VERSION } from "../api/types.js";
+import type { GatewayFacts, ServiceFacts } from "../dataplane/detect.js";
 import type { AuthorizationPolicyObject } from "../evaluate/index.js";
 import { UsageError } from "./exit-codes.js";
+import { gatewayOf, isGatewayDocument, isServiceDocument, namespaceOf, serviceOf } from "./fact-objects.js";
 import type { SourceDocument } from "./input.js";
 
 const NEXUS_API_VERSION = `${API_GROUP}/${API_VERSION}`;
@@ -20,6 +22,13 @@ export interface Manifests {
    * is what makes a namespace's identities members of a tenant, offline as in a cluster.
    */
   namespaces: Map<string, Record<string, string>>;
+  /**
+   * Services given (v1), by namespace: with the Namespaces' data-plane labels and the waypoint
+   * Gateways they tell which data plane runs each target and which waypoint serves it.
+   */
+  services: Map<string, ServiceFacts[]>;
+  /** Gateway API Gateways given, by `namespace/name`: a waypoint is one of class istio-waypoint. */
+  gateways: Map<string, GatewayFacts>;
   /** Documents of other kinds (Deployments, ...), which the commands ignore. */
   otherDocuments: number;
 }
@@ -34,7 +43,14 @@ export function whereFrom(doc: SourceDocument): string {
 
 /** Objects without metadata.namespace land in `defaultNamespace`, as with kubectl apply. */
 export function manifestsOf(documents: SourceDocument[], defaultNamespace: string): Manifests {
-  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), istioPolicies: [], namespaces: new Map(), otherDocuments: 0 };
+  const manifests: Manifests = { identities: [], policies: [], origins: new Map(), istioPolicies: [], namespaces: new Map(), services: new Map(), gateways: new Map(), otherDocuments: 0 };
+  // Where each Service and Gateway came from: the same object twice is refused, as for NEXUS objects.
+  const factOrigins = new Map<string, SourceDocument>();
+  const once = (doc: SourceDocument, kind: string, namespace: string, name: string) => {
+    const earlier = factOrigins.get(objectId(kind, namespace, name));
+    if (earlier) throw new UsageError(`${whereFrom(doc)}: ${kind} ${namespace}/${name} is also defined in ${whereFrom(earlier)}`);
+    factOrigins.set(objectId(kind, namespace, name), doc);
+  };
   for (const doc of documents) {
     const { object } = doc;
     const kind = object.kind;
@@ -45,9 +61,17 @@ export function manifestsOf(documents: SourceDocument[], defaultNamespace: strin
       if (kind === "AuthorizationPolicy" && typeof object.apiVersion === "string" && object.apiVersion.startsWith("security.istio.io/")) {
         manifests.istioPolicies.push(istioPolicyOf(doc, defaultNamespace));
       } else if (kind === "Namespace" && object.apiVersion === "v1") {
-        const { name, labels } = namespaceOf(doc);
+        const { name, labels } = namespaceOf(doc, whereFrom(doc));
         if (manifests.namespaces.has(name)) throw new UsageError(`${whereFrom(doc)}: Namespace ${name} is given twice`);
         manifests.namespaces.set(name, labels);
+      } else if (isServiceDocument(object)) {
+        const { namespace, facts } = serviceOf(doc, whereFrom(doc), defaultNamespace);
+        once(doc, "Service", namespace, facts.name);
+        manifests.services.set(namespace, [...(manifests.services.get(namespace) ?? []), facts]);
+      } else if (isGatewayDocument(object)) {
+        const { namespace, facts } = gatewayOf(doc, whereFrom(doc), defaultNamespace);
+        once(doc, "Gateway", namespace, facts.name);
+        manifests.gateways.set(`${namespace}/${facts.name}`, facts);
       } else {
         manifests.otherDocuments++;
       }
@@ -87,19 +111,4 @@ function istioPolicyOf(doc: SourceDocument, defaultNamespace: string): Authoriza
   if (typeof metadata.name !== "string" || metadata.name === "") throw new UsageError(`${whereFrom(doc)}: AuthorizationPolicy has no metadata.name`);
   const namespace = typeof metadata.namespace === "string" && metadata.namespace !== "" ? metadata.namespace : defaultNamespace;
   return { ...(doc.object as unknown as AuthorizationPolicyObject), metadata: { ...(metadata as { name: string }), namespace } };
-}
-
-function namespaceOf(doc: SourceDocument): { name: string; labels: Record<string, string> } {
-  const metadata = (doc.object.metadata ?? {}) as Record<string, unknown>;
-  if (typeof metadata.name !== "string" || metadata.name === "") throw new UsageError(`${whereFrom(doc)}: Namespace has no metadata.name`);
-  const raw = metadata.labels;
-  const labels: Record<string, string> = {};
-  if (raw !== undefined && raw !== null) {
-    if (typeof raw !== "object" || Array.isArray(raw)) throw new UsageError(`${whereFrom(doc)}: Namespace ${metadata.name}: metadata.labels must be a mapping`);
-    for (const [key, value] of Object.entries(raw)) {
-      if (typeof value !== "string") throw new UsageError(`${whereFrom(doc)}: Namespace ${metadata.name}: label ${key} must be a string`);
-      labels[key] = value;
-    }
-  }
-  return { name: metadata.name, labels };
 }

@@ -1,16 +1,18 @@
-// Who can call whom: every caller against every target, per operation. The policies of a
-// target are looked up once (AccessModel), and callers the mesh cannot tell apart (the
-// same principal: engines sharing a service account) are evaluated once.
-import type { AuthorizationPolicyObject, RuleSpec } from "../evaluate/index.js";
+// Who can call whom: every caller against every target, per operation, each target on the
+// data plane that runs it. The policies of a target are looked up once (AccessModel), and
+// callers the mesh cannot tell apart (the same principal: engines sharing a service account)
+// are evaluated once.
+import { connectionOf, policiesAtHops, type AuthorizationPolicyObject, type RuleSpec } from "../evaluate/index.js";
 import { actionOf, isDryRun, rulesOf } from "../evaluate/authorization-policy.js";
 import { decide, type EvaluatedPolicy } from "../evaluate/decide.js";
-import { attributesOf, type RequestAttributes } from "../evaluate/request.js";
+import { attributesOf, type AccessRequest, type RequestAttributes } from "../evaluate/request.js";
 import { conditionHolds } from "../evaluate/conditions.js";
 import { operationMatches, sourceMatches } from "../evaluate/rule-match.js";
 import { compareStrings } from "../policy/sorted.js";
 import type { AccessModel, Target } from "./access-model.js";
 import type { Caller } from "./caller.js";
-import type { Decision, Operation } from "./check-access.js";
+import { requestOf, type Decision, type Operation } from "./check-access.js";
+import { SIDECAR_PLANE, type TargetPlane } from "./data-planes.js";
 import { UsageError } from "./exit-codes.js";
 
 export interface MatrixCell {
@@ -26,42 +28,58 @@ export interface MatrixCell {
 /**
  * With `operations`, one cell per caller, target and operation. Without, the requests the
  * target's policies name are tried and only the allowed ones are listed, or one DENY row
- * for a pair that may make none of them.
+ * for a pair that may make none of them. `planeOf` says which data plane runs a target
+ * (default: sidecar everywhere).
  */
-export function accessMatrix(model: AccessModel, callers: readonly Caller[], targets: readonly Target[], operations: readonly Operation[] | undefined, defaultPort: number): MatrixCell[] {
+export function accessMatrix(
+  model: AccessModel,
+  callers: readonly Caller[],
+  targets: readonly Target[],
+  operations: readonly Operation[] | undefined,
+  defaultPort: number,
+  planeOf: (target: Target) => TargetPlane = () => SIDECAR_PLANE,
+): MatrixCell[] {
   const cells: MatrixCell[] = [];
   const groups = new Map<string, Caller[]>();
   for (const caller of callers) {
     const key = JSON.stringify(caller.source);
     groups.set(key, [...(groups.get(key) ?? []), caller]);
   }
-  // Targets protected by the same policies (say, every engine of a namespace that only
-  // namespace-wide policies cover) get the same answers: each distinct set is judged once.
+  // Targets protected by the same policies on the same data plane (say, every engine of a
+  // namespace that only namespace-wide policies cover) get the same answers: each distinct set
+  // is judged once.
   const answers = new Map<string, Array<Omit<MatrixCell, "from" | "to">>>();
-  // Request attributes depend on the caller and the operation only.
+  // Request attributes depend on who is seen (the caller, or at ztunnel the connection's peer) and the operation only.
   const attributes = new Map<string, RequestAttributes>();
-  const attributesFor = (key: string, caller: Caller, target: Target, operation: Operation) => {
+  const attributesFor = (key: string, operation: Operation, request: () => AccessRequest) => {
     const attrKey = `${key}\n${operation.method} ${operation.port} ${operation.path}`;
     let found = attributes.get(attrKey);
-    if (!found) attributes.set(attrKey, (found = attributesOf({ source: caller.source, workload: target.workload, operation })));
+    if (!found) attributes.set(attrKey, (found = attributesOf(request())));
     return found;
   };
   for (const target of targets) {
     const policies = model.policiesFor(target);
-    const setKey = policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(",");
+    const plane = planeOf(target);
+    const setKey = `${plane.dataPlane} ${plane.waypoint?.principal ?? ""} ${plane.waypoint?.service ?? ""}|${policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(",")}`;
     const to = `${target.namespace}/${target.name}`;
-    let judge: TargetJudge | undefined;
+    let hops: Hop[] | undefined;
     let ops: readonly Operation[] | undefined;
     for (const [key, group] of groups) {
       const answerKey = `${setKey}|${key}`;
       let pairCells = answers.get(answerKey);
       if (!pairCells) {
-        judge ??= new TargetJudge(policies);
+        const requestFor = (operation: Operation) => requestOf(group[0]!, target, operation, plane);
+        hops ??= hopsOf(policies, requestFor({ method: "GET", path: "/", port: defaultPort }), model.rootNamespace);
         ops ??= operations ?? candidateOperations(policies, defaultPort);
+        // At ztunnel the peer is the waypoint (the same for every caller) or the caller itself.
+        const peer = plane.waypoint ? `waypoint ${plane.waypoint.principal}` : `connection ${key}`;
+        const seen = (hop: Hop, operation: Operation) =>
+          hop.sees === "request" ? attributesFor(key, operation, () => requestFor(operation)) : attributesFor(peer, operation, () => connectionOf(requestFor(operation)));
+        const first = ops[0] ?? { method: "GET", path: "/", port: defaultPort };
+        const judges = hops.map((hop) => ({ hop, caller: hop.judge.forCaller(seen(hop, first)) }));
         pairCells = [];
-        const caller = judge.forCaller(attributesFor(key, group[0]!, target, ops[0] ?? { method: "GET", path: "/", port: defaultPort }));
         for (const operation of ops) {
-          const { decision, policy } = caller.decide(attributesFor(key, group[0]!, target, operation));
+          const { decision, policy } = decideOverHops(judges.map(({ hop, caller }) => () => caller.decide(seen(hop, operation))));
           if (operations || decision !== "DENY") pairCells.push({ operation, decision, ...(policy ? { policy } : {}) });
         }
         if (pairCells.length === 0) pairCells.push({ decision: "DENY" });
@@ -73,8 +91,39 @@ export function accessMatrix(model: AccessModel, callers: readonly Caller[], tar
   return cells;
 }
 
+type HopAnswer = { decision: Decision; policy?: string };
+
+/** One part of the data plane: its policies, and whether it judges the caller's request or the connection (ztunnel). */
+interface Hop {
+  judge: TargetJudge;
+  sees: "request" | "connection";
+}
+
 /**
- * The evaluator's decision for one target, with the target's policies sorted and split
+ * The hops of the target's data plane in the order a call meets them, with the policies
+ * evaluateRequest gives each (policiesAtHops): the proxy (sidecar, gRPC) alone; for ambient,
+ * the waypoint on the request when the call goes through one, then ztunnel on the connection.
+ */
+function hopsOf(policies: readonly AuthorizationPolicyObject[], shape: AccessRequest, rootNamespace: string): Hop[] {
+  const hops = policiesAtHops(policies, shape, rootNamespace);
+  if (hops.dataPlane !== "ambient") return [{ judge: new TargetJudge(hops.proxy), sees: "request" }];
+  const ztunnel: Hop = { judge: new TargetJudge(hops.ztunnel), sees: "connection" };
+  return hops.waypoint ? [{ judge: new TargetJudge(hops.waypoint), sees: "request" }, ztunnel] : [ztunnel];
+}
+
+/** The call passes when every hop lets it: the first hop that denies decides, else the first hop's answer (ztunnel asks no gate). */
+function decideOverHops(hops: ReadonlyArray<() => HopAnswer>): HopAnswer {
+  let passed: HopAnswer | undefined;
+  for (const hop of hops) {
+    const answer = hop();
+    if (answer.decision === "DENY") return answer;
+    passed ??= answer;
+  }
+  return passed!;
+}
+
+/**
+ * The evaluator's decision at one hop of a target, with its policies sorted and split
  * once instead of per request: the same steps as evaluateRequest (policies in namespace
  * and name order, dry-run ones set aside, then decide), which a unit test holds it to.
  * A rule matches when a source, an operation and every condition match (ruleMatches);

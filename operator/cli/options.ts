@@ -3,8 +3,10 @@
 // `diff`, `check` and `test` accept the same flags with the same meaning.
 import { Option, type Command } from "commander";
 import type { RenderConfig } from "../config.js";
+import { DATA_PLANES } from "../dataplane/data-plane.js";
 import { parseSettings } from "../options.js";
 import { KubeClient } from "../runtime/kube-client.js";
+import { DATA_PLANE_FLAG } from "./data-planes.js";
 import { UsageError } from "./exit-codes.js";
 
 export interface FileOptions {
@@ -48,6 +50,14 @@ export function addClusterOptions(command: Command): Command {
   return command
     .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
     .option("--context <name>", "kubeconfig context to use (default: its current context)");
+}
+
+/**
+ * --data-plane (check, test): one data plane for every target. Commander refuses any other
+ * value with an error naming the flag and the allowed values (exit code 2, as every usage error).
+ */
+export function dataPlaneOption(): Option {
+  return new Option(`${DATA_PLANE_FLAG} <plane>`, "judge every target on this data plane instead of the one detected (from files, rendered for it too)").choices([...DATA_PLANES]);
 }
 
 export function outputOption(formats: readonly string[], defaultFormat: string): Option {

@@ -9,7 +9,8 @@ import type { AccessRequest, AuthorizationPolicyObject, PolicyRuleRef } from "..
 import { attributesOf } from "../evaluate/request.js";
 import { ruleMatches } from "../evaluate/rule-match.js";
 import { renderAccessPolicy, type IdentityLookup } from "../policy/index.js";
-import { jwtName } from "../render/names.js";
+import { jwtName, waypointJwtName, ztunnelJwtName } from "../render/names.js";
+import type { DataPlaneLookup } from "../dataplane/data-plane.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
 
 export interface SourceOrigin {
@@ -40,6 +41,8 @@ export interface ProvenanceContext {
   accessPolicies: readonly AccessPolicy[];
   lookup: IdentityLookup;
   config: RenderConfig;
+  /** The data planes the policies were rendered for (default: sidecar everywhere), so a rule renders again as it did. */
+  dataPlanes?: DataPlaneLookup;
   fileOf?: (policy: AccessPolicy) => string | undefined;
 }
 
@@ -52,12 +55,12 @@ export function provenanceOf(ref: PolicyRuleRef, request: AccessRequest, context
   if (!policy) return { rendered: ref, origin: "other", rules: [], note: policyName === undefined ? "not rendered by NEXUS" : `AccessPolicy ${ref.namespace}/${policyName} is not among the sources read` };
   const file = context.fileOf?.(policy);
   const accessPolicy = { namespace: policy.metadata.namespace, name: policy.metadata.name, ...(file ? { file } : {}) };
-  if (ref.name === jwtName(policy.metadata.name)) {
+  if ([jwtName, waypointJwtName, ztunnelJwtName].some((name) => ref.name === name(policy.metadata.name))) {
     return { rendered: ref, origin: "AccessPolicy", accessPolicy, rules: [], note: "spec.authentication.requireJWT: requests without a valid token are refused" };
   }
   const attributes = attributesOf(request);
   const matches = (variant: AccessPolicy) =>
-    renderAccessPolicy(variant, context.lookup, context.config).objects.some(
+    renderAccessPolicy(variant, context.lookup, context.config, context.dataPlanes).objects.some(
       (o) => o.kind === "AuthorizationPolicy" && (o.spec.action ?? "ALLOW") === ref.action && (o.spec.rules ?? []).some((rule) => ruleMatches(rule, attributes)),
     );
   const rules: RuleOrigin[] = [];

@@ -2,7 +2,8 @@
 // produced by the operator's own pure renderers (never a copy of their logic): each
 // policy's Istio objects, each identity's Certificate, and the baseline and workload
 // PeerAuthentications of every namespace that holds a NEXUS object. Sorted by kind,
-// namespace and name.
+// namespace and name. Each target is rendered for the data plane detection finds from the
+// Namespaces, Services and waypoint Gateways given (as the operator finds it in the cluster).
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { factsOf } from "../access/identity-index.js";
 import { tenantLabelOf, type RenderConfig } from "../config.js";
@@ -10,11 +11,13 @@ import { certificateRefusal } from "../identity/certificate-limits.js";
 import { tenantOfNamespace, verifiedFacts } from "../policy/tenancy.js";
 import { renderCertificate } from "../identity/render-certificate.js";
 import { identityLookupOf, renderAccessPolicy, renderNamespaceObjects, type IdentityFacts, type IdentityLookup, type PolicyRenderResult } from "../policy/index.js";
+import type { DataPlaneLookup } from "../dataplane/data-plane.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { compareStrings } from "../policy/sorted.js";
+import { dataPlaneLookupFor, type DataPlaneInput } from "./data-planes.js";
 import { namespacesOf } from "./manifests.js";
 
-export interface RenderInput {
+export interface RenderInput extends DataPlaneInput {
   identities: EngineIdentity[];
   policies: AccessPolicy[];
   /** Identities known besides those given (the cluster's, with --live); the given ones win. */
@@ -23,7 +26,9 @@ export interface RenderInput {
   baselineDisabled?: ReadonlySet<string>;
   /**
    * Labels of the namespaces known (Namespace objects in the files, or the cluster's): their
-   * tenant label decides who is a member of which tenant. A namespace not listed has no tenant.
+   * tenant label decides who is a member of which tenant, their data-plane labels (with the
+   * Services and Gateways) which data plane runs a target. A namespace not listed has no
+   * tenant and runs sidecars.
    */
   namespaces?: ReadonlyMap<string, Readonly<Record<string, string>> | undefined>;
 }
@@ -37,6 +42,8 @@ export interface RenderedSet {
   objects: KubeObject[];
   policies: RenderedPolicy[];
   lookup: IdentityLookup;
+  /** Which data plane runs each target, as rendered. */
+  dataPlanes: DataPlaneLookup;
 }
 
 /** The tenant of each namespace given, by the tenant label the config names. */
@@ -68,7 +75,8 @@ export function renderAll(input: RenderInput, config: RenderConfig): RenderedSet
     const certificate = certificateOf(identity, config);
     if (certificate) objects.push(certificate);
   }
-  const policies = input.policies.map((policy) => ({ policy, result: renderAccessPolicy(policy, lookup, config) }));
+  const dataPlanes = dataPlaneLookupFor(input, config.trustDomain);
+  const policies = input.policies.map((policy) => ({ policy, result: renderAccessPolicy(policy, lookup, config, dataPlanes) }));
   for (const { result } of policies) objects.push(...(result.objects as KubeObject[]));
   const uids = new Map(input.identities.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, i.metadata.uid]));
   const policiesByNamespace = new Map<string, AccessPolicy[]>();
@@ -84,7 +92,7 @@ export function renderAll(input: RenderInput, config: RenderConfig): RenderedSet
     });
     objects.push(...(rendered as KubeObject[]));
   }
-  return { objects: objects.sort(byKindNamespaceName), policies, lookup };
+  return { objects: objects.sort(byKindNamespaceName), policies, lookup, dataPlanes };
 }
 
 // The Certificate renderer points its owner reference at the identity's uid, which only an

@@ -1,11 +1,21 @@
-// What the operator would report in an AccessPolicy's Resolved condition, told on stderr
-// so a reviewer sees a left-out source or an unresolved target before it is applied.
-import type { EngineIdentity } from "../api/types.js";
+// What the operator would report in an AccessPolicy's Resolved condition, and what its data
+// plane keeps from being enforced as written (WaypointRequired, DenyWidened, ...), told on
+// stderr so a reviewer sees a left-out source or an unresolved target before it is applied.
+import type { AccessPolicyStatus, EngineIdentity } from "../api/types.js";
+import { PolicyReason } from "../access/reasons.js";
 import { tenantLabelOf, type RenderConfig } from "../config.js";
 import { certificateRefusal } from "../identity/certificate-limits.js";
 import { tenantOfNamespace, verifyTenant } from "../policy/tenancy.js";
+import { DataPlaneReason } from "../policy/reasons.js";
+import type { PolicyRenderResult } from "../policy/index.js";
 import type { Manifests } from "./manifests.js";
 import type { RenderedPolicy } from "./render-set.js";
+
+/** Where a policy's data plane enforces it otherwise than written: the reason the operator's status gives, and its words. */
+export interface DataPlaneNote {
+  reason: string;
+  message: string;
+}
 
 export function renderWarnings(policies: readonly RenderedPolicy[]): string[] {
   const lines: string[] = [];
@@ -13,8 +23,25 @@ export function renderWarnings(policies: readonly RenderedPolicy[]): string[] {
     const name = `AccessPolicy ${policy.metadata.namespace}/${policy.metadata.name}`;
     if (!result.target.resolved) lines.push(`${name}: ${result.target.message ?? result.target.reason ?? "the target does not resolve"}`);
     for (const source of result.unresolved) lines.push(`${name}: source left out (${source.reason}): ${source.message}`);
+    for (const note of dataPlaneNotesOf(result)) lines.push(`${name}: ${note.reason}: ${note.message}`);
   }
   return lines;
+}
+
+/** What the operator would report of the policy's data plane, from its rendering (render-ambient.ts). */
+export function dataPlaneNotesOf(result: PolicyRenderResult): DataPlaneNote[] {
+  const notes: DataPlaneNote[] = [];
+  if (result.refused?.reason === DataPlaneReason.WaypointRequired) notes.push({ reason: result.refused.reason, message: result.refused.message });
+  if (result.ambient?.denyWidened) notes.push({ reason: result.ambient.denyWidened.reason, message: result.ambient.denyWidened.message });
+  if (result.ambient?.auditNotRendered) notes.push({ reason: PolicyReason.AuditNotRendered, message: result.ambient.auditNotRendered.message });
+  return notes;
+}
+
+/** What the operator reported of the policy's data plane, from its status (Rendered=False WaypointRequired, EnforcedAsWritten=False). */
+export function dataPlaneNotesOfStatus(status: AccessPolicyStatus | undefined): DataPlaneNote[] {
+  return (status?.conditions ?? []).flatMap((c) =>
+    c.status === "False" && ((c.type === "Rendered" && c.reason === DataPlaneReason.WaypointRequired) || c.type === PolicyReason.EnforcedAsWritten) ? [{ reason: c.reason, message: c.message }] : [],
+  );
 }
 
 /**

@@ -2,16 +2,17 @@
 // decision with the expected one; failures are printed with check's explanation.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { loadAccessSources, type AccessSourceOptions } from "./access-sources.js";
+import { openAccessSources, type AccessSources, type AccessSourcesFor, type AccessSourceOptions } from "./access-sources.js";
 import { parseTarget } from "./access-model.js";
 import { parseAccessTests, type AccessTestCase, type Expectation } from "./access-tests.js";
 import { parseCaller } from "./caller.js";
 import { checkAccess, type Decision } from "./check-access.js";
-import { DEFAULT_PORT } from "./check-command.js";
+import { answerAndReport, DEFAULT_PORT } from "./check-command.js";
+import { DATA_PLANE_FLAG } from "./data-planes.js";
 import { buildReport, reportText, type CheckReport } from "./check-report.js";
 import { ioOf, raiseExitCode } from "./context.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { addClusterOptions, addFileOptions, addRenderSettingOptions, outputOption } from "./options.js";
+import { addClusterOptions, addFileOptions, addRenderSettingOptions, dataPlaneOption, outputOption } from "./options.js";
 
 interface TestOptions extends AccessSourceOptions {
   expect: string;
@@ -36,11 +37,14 @@ export function registerTest(program: Command): void {
       "Run the cases of an access-test file against the policies the operator renders for the given " +
         "manifests (-f) or those in force in the cluster (--live, read-only). A case names from, to, a request " +
         "(method, path, port) and expect: allow, deny or allow-if-gate. Every failing case is printed with its " +
-        "explanation. Exit code 0: every case passed, 1: a case failed, 2: bad input.",
+        "explanation. A case is judged on the data plane it names (dataPlane: sidecar, ambient or grpc, on the case " +
+        `or beside cases: for all of them), else on the one ${DATA_PLANE_FLAG} names, else on the one detected. ` +
+        "Exit code 0: every case passed, 1: a case failed, 2: bad input.",
     )
-    .requiredOption("--expect <file>", "the access-test file (YAML: cases: [{name, from, to, sub, claims, request, expect}])")
+    .requiredOption("--expect <file>", "the access-test file (YAML: dataPlane, cases: [{name, from, to, sub, claims, request, expect, dataPlane}])")
     .option("--live", "read the cluster instead of files (read-only)")
-    .option("--root-namespace <namespace>", "Istio's root namespace, whose policies apply mesh-wide", "istio-system");
+    .option("--root-namespace <namespace>", "Istio's root namespace, whose policies apply mesh-wide", "istio-system")
+    .addOption(dataPlaneOption());
   addFileOptions(command, false);
   addClusterOptions(command);
   addRenderSettingOptions(command);
@@ -56,8 +60,9 @@ export function registerTest(program: Command): void {
         throw new UsageError(`--expect ${options.expect}: cannot read the file`);
       }
       const cases = parseAccessTests(text, options.expect, DEFAULT_PORT);
-      const sources = await loadAccessSources(cmd, options);
-      const results = cases.map((c) => runCase(c, sources, options.namespace ?? "default"));
+      const sourcesFor = await openAccessSources(cmd, options);
+      const flag = options.dataPlane ? { dataPlane: options.dataPlane, by: `${DATA_PLANE_FLAG} ${options.dataPlane}` } : undefined;
+      const results = cases.map((c) => runCase(c, sourcesFor, flag, options.namespace ?? "default"));
       const io = ioOf(cmd);
       const failed = results.filter((r) => !r.passed);
       if (options.output === "json") io.out(`${JSON.stringify(results, null, 2)}\n`);
@@ -71,7 +76,9 @@ export function registerTest(program: Command): void {
     });
 }
 
-function runCase(c: AccessTestCase, sources: Awaited<ReturnType<typeof loadAccessSources>>, defaultNamespace: string): CaseResult {
+function runCase(c: AccessTestCase, sourcesFor: AccessSourcesFor, flag: Parameters<AccessSourcesFor>[0], defaultNamespace: string): CaseResult {
+  // The file's choice wins over the flag: a case written for one data plane tests that one.
+  const sources: AccessSources = sourcesFor(c.dataPlane ?? flag);
   const at = (err: unknown) => new UsageError(`case "${c.name}": ${(err as Error).message}`);
   let caller, target;
   try {
@@ -80,8 +87,6 @@ function runCase(c: AccessTestCase, sources: Awaited<ReturnType<typeof loadAcces
   } catch (err) {
     throw at(err);
   }
-  const answer = checkAccess(sources.model, caller, target, c.request);
-  const leftOutOf = (ns: string, name: string) => sources.leftOut.get(`${ns}/${name}`) ?? [];
-  const report = buildReport(caller, target, c.request, answer, sources.provenance, leftOutOf, sources.model.policiesFor(target));
+  const { answer, report } = answerAndReport(sources, caller, target, c.request);
   return { name: c.name, expect: c.expect, got: answer.decision, passed: answer.decision === EXPECTED[c.expect], report };
 }

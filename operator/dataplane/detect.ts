@@ -13,6 +13,8 @@ export const USE_WAYPOINT_LABEL = "istio.io/use-waypoint";
 export const USE_WAYPOINT_NAMESPACE_LABEL = "istio.io/use-waypoint-namespace";
 export const WAYPOINT_FOR_LABEL = "istio.io/waypoint-for";
 export const WAYPOINT_GATEWAY_CLASS = "istio-waypoint";
+/** Istio's annotation naming the service account a waypoint's pods run as (default: the Gateway's name). */
+export const GATEWAY_SERVICE_ACCOUNT_ANNOTATION = "gateway.istio.io/service-account";
 const SIDECAR_INJECTION_LABEL = "istio-injection";
 const REVISION_LABEL = "istio.io/rev";
 
@@ -38,6 +40,53 @@ export interface DataPlaneFacts {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   servicesIn(namespace: string): readonly ServiceFacts[];
   gateway(namespace: string, name: string): GatewayFacts | undefined;
+}
+
+/** What detection reads of a Service, as the apiserver (or a manifest) holds it. */
+export interface ServiceObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { selector?: Record<string, string> };
+}
+
+/** What detection reads of a Gateway API Gateway. */
+export interface GatewayObject {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { gatewayClassName?: string };
+}
+
+export function serviceFactsOf(service: ServiceObject): ServiceFacts {
+  const selector = service.spec?.selector;
+  return { name: service.metadata.name, labels: service.metadata.labels ?? {}, ...(selector ? { selector } : {}) };
+}
+
+/** Its pods run as the service-account annotation, else its name (Istio's waypoint class). */
+export function gatewayFactsOf(gateway: GatewayObject): GatewayFacts {
+  return {
+    namespace: gateway.metadata.namespace ?? "",
+    name: gateway.metadata.name,
+    gatewayClassName: gateway.spec?.gatewayClassName ?? "",
+    serviceAccount: gateway.metadata.annotations?.[GATEWAY_SERVICE_ACCOUNT_ANNOTATION] || gateway.metadata.name,
+    labels: gateway.metadata.labels ?? {},
+  };
+}
+
+/**
+ * The same facts with every namespace labelled for one data plane only: what detection says
+ * if every target ran there (`nexus check --data-plane`). Ambient keeps the namespace's
+ * waypoint labels, so a waypoint it names still serves it.
+ */
+export function factsForcedTo(facts: DataPlaneFacts, form: RenderedDataPlane): DataPlaneFacts {
+  return {
+    ...facts,
+    namespaceLabels(namespace) {
+      const labels: Record<string, string> = { ...(facts.namespaceLabels(namespace) ?? {}) };
+      delete labels[SIDECAR_INJECTION_LABEL];
+      delete labels[REVISION_LABEL];
+      if (form === "ambient") labels[DATAPLANE_MODE_LABEL] = "ambient";
+      else delete labels[DATAPLANE_MODE_LABEL];
+      return labels;
+    },
+  };
 }
 
 /** The rendered forms a namespace needs by its labels. */

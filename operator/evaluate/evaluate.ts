@@ -37,52 +37,71 @@ export function evaluateRequest(
   request: AccessRequest,
   options: EvaluationOptions = {},
 ): Verdict {
-  const rootNamespace = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+  const hops = policiesAtHops(policies, request, options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE);
+  if (hops.dataPlane === "ambient") return evaluateAmbient(hops, request, options);
+  const verdict = evaluateAt(hops.proxy, request, options);
+  return hops.dataPlane === undefined ? verdict : { ...verdict, enforcedBy: hops.dataPlane };
+}
+
+/** The policies each part of the request's data plane enforces. */
+export type HopPolicies =
+  | { dataPlane: "sidecar" | "grpc" | undefined; proxy: AuthorizationPolicyObject[] }
+  | { dataPlane: "ambient"; ztunnel: AuthorizationPolicyObject[]; waypoint?: AuthorizationPolicyObject[] };
+
+/**
+ * Which policies each hop enforces, as evaluateRequest takes them (the access matrix judges
+ * with the same selection): the sidecar those bound by selector; the gRPC proxy the same but
+ * an ALLOW without rules; ztunnel its view of those bound by selector (ztunnel-view.ts); a
+ * waypoint, when the call goes through one, those bound by targetRefs to the Service it routes to.
+ */
+export function policiesAtHops(policies: readonly AuthorizationPolicyObject[], request: Pick<AccessRequest, "dataPlane" | "waypoint" | "workload">, rootNamespace: string = DEFAULT_ROOT_NAMESPACE): HopPolicies {
   const bySelector = (p: AuthorizationPolicyObject) => appliesTo(p, request.workload, rootNamespace);
   switch (request.dataPlane) {
     case undefined:
-      return evaluateAt(policies.filter((p) => !hasTargetRefs(p) && bySelector(p)), request, options);
     case "sidecar":
-      return { ...evaluateAt(policies.filter((p) => !hasTargetRefs(p) && bySelector(p)), request, options), enforcedBy: "sidecar" };
-    case "grpc": {
+      return { dataPlane: request.dataPlane, proxy: policies.filter((p) => !hasTargetRefs(p) && bySelector(p)) };
+    case "grpc":
       // istiod's gRPC generator leaves out an ALLOW policy without rules (it would allow nothing).
-      const kept = policies.filter((p) => !hasTargetRefs(p) && bySelector(p) && !(actionOf(p) === "ALLOW" && rulesOf(p).length === 0));
-      return { ...evaluateAt(kept, request, options), enforcedBy: "grpc" };
+      return { dataPlane: "grpc", proxy: policies.filter((p) => !hasTargetRefs(p) && bySelector(p) && !(actionOf(p) === "ALLOW" && rulesOf(p).length === 0)) };
+    case "ambient": {
+      const ztunnel = policies.filter(bySelector).flatMap((p) => ztunnelView(p) ?? []);
+      const { waypoint } = request;
+      return waypoint ? { dataPlane: "ambient", ztunnel, waypoint: policies.filter((p) => boundToService(p, request.workload, waypoint.service)) } : { dataPlane: "ambient", ztunnel };
     }
-    case "ambient":
-      return evaluateAmbient(policies, request, options, bySelector);
   }
+}
+
+/**
+ * What ztunnel judges of an ambient call: the connection, from the waypoint's principal when
+ * the call goes through one, else from the caller's. Only what ztunnel sees counts there (the
+ * principal, the namespace and the port); a token is not seen.
+ */
+export function connectionOf(request: AccessRequest): AccessRequest {
+  const { waypoint } = request;
+  return {
+    source: waypoint ? { principal: waypoint.principal } : { principal: request.source.principal, ...(request.source.namespace ? { namespace: request.source.namespace } : {}) },
+    workload: request.workload,
+    operation: { method: request.operation.method, path: request.operation.path, port: request.operation.port },
+  };
 }
 
 /**
  * A call to an ambient target: through its waypoint, the waypoint decides the request on the
  * original caller and ztunnel then the connection on the waypoint's principal; without one,
- * ztunnel decides the connection on the caller's principal. Only what ztunnel can see counts
- * there (its principal, namespace and the port).
+ * ztunnel decides the connection on the caller's principal.
  */
-function evaluateAmbient(
-  policies: readonly AuthorizationPolicyObject[],
-  request: AccessRequest,
-  options: EvaluationOptions,
-  bySelector: (p: AuthorizationPolicyObject) => boolean,
-): Verdict {
+function evaluateAmbient(hops: Extract<HopPolicies, { dataPlane: "ambient" }>, request: AccessRequest, options: EvaluationOptions): Verdict {
   const { waypoint } = request;
-  const atZtunnelPolicies = policies.filter(bySelector).flatMap((p) => ztunnelView(p) ?? []);
-  const connection: AccessRequest = {
-    source: waypoint ? { principal: waypoint.principal } : { principal: request.source.principal, ...(request.source.namespace ? { namespace: request.source.namespace } : {}) },
-    workload: request.workload,
-    operation: { method: request.operation.method, path: request.operation.path, port: request.operation.port },
-  };
-  const ztunnel = evaluateAt(atZtunnelPolicies, connection, options);
-  if (!waypoint) return { ...ztunnel, enforcedBy: "ztunnel", hops: { ztunnel: decisionOf(ztunnel) } };
-  const atWaypoint = evaluateAt(policies.filter((p) => boundToService(p, request.workload, waypoint.service)), request, options);
-  const hops = { waypoint: decisionOf(atWaypoint), ztunnel: decisionOf(ztunnel) };
+  const ztunnel = evaluateAt(hops.ztunnel, connectionOf(request), options);
+  if (!waypoint || !hops.waypoint) return { ...ztunnel, enforcedBy: "ztunnel", hops: { ztunnel: decisionOf(ztunnel) } };
+  const atWaypoint = evaluateAt(hops.waypoint, request, options);
+  const decisions = { waypoint: decisionOf(atWaypoint), ztunnel: decisionOf(ztunnel) };
   const caveats = [...atWaypoint.caveats, ...ztunnel.caveats];
-  if (!atWaypoint.allowed) return { ...atWaypoint, reason: `At the waypoint: ${atWaypoint.reason}`, caveats, enforcedBy: "waypoint", hops };
+  if (!atWaypoint.allowed) return { ...atWaypoint, reason: `At the waypoint: ${atWaypoint.reason}`, caveats, enforcedBy: "waypoint", hops: decisions };
   if (!ztunnel.allowed) {
-    return { ...ztunnel, reason: `At ztunnel (the connection from waypoint ${waypoint.principal}): ${ztunnel.reason}`, delegations: atWaypoint.delegations, auditMatches: atWaypoint.auditMatches, dryRunMatches: atWaypoint.dryRunMatches, caveats, enforcedBy: "ztunnel", hops };
+    return { ...ztunnel, reason: `At ztunnel (the connection from waypoint ${waypoint.principal}): ${ztunnel.reason}`, delegations: atWaypoint.delegations, auditMatches: atWaypoint.auditMatches, dryRunMatches: atWaypoint.dryRunMatches, caveats, enforcedBy: "ztunnel", hops: decisions };
   }
-  return { ...atWaypoint, reason: `At the waypoint: ${atWaypoint.reason} At ztunnel: ${ztunnel.reason}`, caveats, enforcedBy: "waypoint", hops };
+  return { ...atWaypoint, reason: `At the waypoint: ${atWaypoint.reason} At ztunnel: ${ztunnel.reason}`, caveats, enforcedBy: "waypoint", hops: decisions };
 }
 
 /** A waypoint applies the policies of the Service's namespace whose targetRefs name that Service (never chosen by a Host header). */

@@ -1,5 +1,5 @@
 // Public surface of the evaluator: what a later explain/diff CLI and the tests use.
-export { evaluateRequest, type EvaluationOptions } from "./evaluate.js";
+export { connectionOf, evaluateRequest, policiesAtHops, type EvaluationOptions, type HopPolicies } from "./evaluate.js";
 export type { AccessRequest, WaypointHop } from "./request.js";
 export { ztunnelView } from "./ztunnel-view.js";
 export type { AuthorizationPolicyObject, AuthorizationAction, RuleSpec, SourceSpec, OperationSpec, ConditionSpec } from "./authorization-policy.js";

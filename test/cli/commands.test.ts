@@ -1,7 +1,7 @@
 // The cluster-facing commands against the real apiserver with the operator running:
 // `nexus diff` (no difference once applied, a unified diff and exit 1 after a change,
-// read-only), `nexus check --live`, and `nexus test` on the examples' access tests through
-// the installed binary, as CI runs it.
+// read-only), `nexus check --live` (on sidecars, and on ambient through a waypoint or without
+// one), and `nexus test` on the examples' access tests through the installed binary, as CI runs it.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,6 +23,22 @@ describe("nexus diff, check --live and test against a real cluster", () => {
   let dir: string;
   let cliKubeconfig: string;
   const ns = uniqueName("cli");
+  // Ambient: one namespace with a waypoint and the target's Service, one without a waypoint.
+  const ambientNs = uniqueName("cli-ambient");
+  const bareNs = uniqueName("cli-bare");
+  const ambientObjects = (namespace: string, withWaypoint: boolean): KubeObject[] => [
+    ...(withWaypoint
+      ? [{ apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", metadata: { name: "waypoint", namespace }, spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] } }]
+      : []),
+    { apiVersion: "v1", kind: "Service", metadata: { name: "stock", namespace }, spec: { selector: { app: "stock" }, ports: [{ name: "http", port: 8080 }] } },
+    { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name: "stock", namespace }, spec: { workloadSelector: { matchLabels: { app: "stock" } } } },
+    {
+      apiVersion: "security.nexus.io/v1alpha1",
+      kind: "AccessPolicy",
+      metadata: { name: "stock-readers", namespace },
+      spec: { targetIdentity: "stock", rules: [{ from: [{ identity: { name: "checkout", namespace: ns } }], to: [{ methods: ["GET"], paths: ["/v1/stock"] }] }] },
+    },
+  ];
   const manifests = (paths: string[]): KubeObject[] => [
     { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { tenant: `acme-${ns}`, workloadSelector: { matchLabels: { app: "ledger" } } } },
     { apiVersion: "security.nexus.io/v1alpha1", kind: "EngineIdentity", metadata: { name: "checkout", namespace: ns }, spec: { tenant: `acme-${ns}`, workloadSelector: { matchLabels: { app: "checkout" } } } },
@@ -45,12 +61,18 @@ describe("nexus diff, check --live and test against a real cluster", () => {
     running = await startTestOperator(inject("kubeconfig"));
     for (const object of manifests(["/v1/entries"])) await client.create(object);
     await waitForObject(client, resources.accessPolicy, "ledger-callers", ns, (o) => hasCondition(o, "Ready", "True"), "policy Ready");
+    for (const [namespace, withWaypoint] of [[ambientNs, true], [bareNs, false]] as const) {
+      await createNamespace(client, namespace, { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
+      for (const object of ambientObjects(namespace, withWaypoint)) await client.create(object);
+    }
+    await waitForObject(client, resources.accessPolicy, "stock-readers", ambientNs, (o) => hasCondition(o, "Ready", "True"), "ambient policy Ready");
+    await waitForObject(client, resources.accessPolicy, "stock-readers", bareNs, (o) => hasCondition(o, "Rendered", "False", "WaypointRequired"), "policy without a waypoint refused");
     await running.operator.idle();
   });
 
   afterAll(async () => {
     await running?.stop();
-    await deleteNamespace(client, ns).catch(() => {});
+    for (const namespace of [ns, ambientNs, bareNs]) await deleteNamespace(client, namespace).catch(() => {});
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -112,9 +134,43 @@ describe("nexus diff, check --live and test against a real cluster", () => {
     expect(denied.stdout).toMatch(/^DENY: /);
   });
 
+  it("check --live judges an ambient target on both hops, from the cluster's objects, Services and waypoint Gateways", async () => {
+    const through = await nexus(["check", "--live", "--kubeconfig", cliKubeconfig, "--from", `${ns}/checkout`, "--to", `${ambientNs}/stock`, "--path", "/v1/stock", "-o", "json"]);
+    expect(through.code).toBe(0);
+    expect(JSON.parse(through.stdout)).toMatchObject({
+      decision: "ALLOW",
+      decidedBy: { policy: `${ambientNs}/nexus-stock-readers.waypoint`, from: `AccessPolicy ${ambientNs}/stock-readers rules[0] from [0] identity: ${ns}/checkout` },
+      dataPlane: {
+        name: "ambient",
+        waypoint: { gateway: `${ambientNs}/waypoint`, service: "stock" },
+        hops: { waypoint: { decision: "ALLOW" }, ztunnel: { decision: "ALLOW", policy: `${ambientNs}/nexus-stock-readers.ztunnel rules[0]` } },
+      },
+    });
+    // The objects in force judged as a sidecar would: the ambient form binds nothing a sidecar reads, so the baseline denies.
+    const asSidecar = await nexus(["check", "--live", "--kubeconfig", cliKubeconfig, "--from", `${ns}/checkout`, "--to", `${ambientNs}/stock`, "--path", "/v1/stock", "--data-plane", "sidecar"]);
+    expect(asSidecar.code).toBe(1);
+
+    const refused = await nexus(["check", "--live", "--kubeconfig", cliKubeconfig, "--from", `${ns}/checkout`, "--to", `${bareNs}/stock`, "--path", "/v1/stock"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^DENY \(WaypointRequired\): /);
+    expect(refused.stdout).toContain(`WaypointRequired: AccessPolicy ${bareNs}/stock-readers: `);
+    // Only reads: the audit log shows no write by the CLI's user.
+    const events = await readAuditEvents(inject("auditLogPath"));
+    expect(events.filter((e) => e.user?.username === CLI_USER && (WRITE_VERBS as readonly string[]).includes(e.verb))).toEqual([]);
+  });
+
+  it("diff renders an ambient namespace with the cluster's Services and waypoint: no difference from what the operator wrote", async () => {
+    const file = path.join(dir, "ambient.yaml");
+    // Only the sources: the data plane comes from the cluster's Namespace labels, Service and Gateway.
+    await writeManifests(file, ambientObjects(ambientNs, true).filter((o) => o.apiVersion === "security.nexus.io/v1alpha1"));
+    const result = await nexus(["diff", "-f", file, "--kubeconfig", cliKubeconfig]);
+    expect(result.stderr).toContain("no differences");
+    expect(result.code).toBe(0);
+  });
+
   it("nexus test passes the examples' access tests through the installed binary, and fails a wrong expectation with its explanation", async () => {
     const examples = await nexusProcess(["test", "-f", "examples/", "--expect", "examples/tests/access.yaml"]);
-    expect(examples.stderr).toContain("9 of 9 access tests passed");
+    expect(examples.stderr).toContain("14 of 14 access tests passed");
     expect(examples.code).toBe(0);
 
     const wrong = path.join(dir, "wrong.yaml");

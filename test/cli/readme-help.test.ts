@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../operator/cli/main.js";
+import { DATA_PLANES } from "../../operator/dataplane/data-plane.js";
 import { nexus, repoRoot } from "./support/run-cli.js";
 
 const io = { out: () => {}, err: () => {}, readStdin: async () => "", env: {}, stdoutIsTTY: false };
@@ -57,5 +58,16 @@ describe("README GitOps section and nexus --help", () => {
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(3);
+  });
+
+  it("documents --data-plane with the values check and test accept", async () => {
+    const section = await gitopsSection();
+    const documented = /`--data-plane ([a-z|]+)`/.exec(section)?.[1]?.split("|");
+    expect(documented).toEqual([...DATA_PLANES]);
+    for (const name of ["check", "test"]) {
+      const help = await nexus([name, "--help"]);
+      expect(help.stdout.replace(/\s+/g, " ")).toContain(`--data-plane <plane>`);
+      expect(help.stdout.replace(/\s+/g, " ")).toContain(`(choices: ${DATA_PLANES.map((plane) => `"${plane}"`).join(", ")})`);
+    }
   });
 });

@@ -40,6 +40,11 @@ export function renderWorld(name: string, trustDomain: string, identities: Ident
   return { name, trustDomain, objects: [...rendered, ...baselines], workloads: [...workloads.values()] };
 }
 
+/**
+ * examples/ in the sidecar form everywhere, the warehouse included (its ambient form, bound to a
+ * waypoint by targetRefs, is not what a sidecar's Envoy is built from; istiod-ambient.test.ts
+ * covers that form).
+ */
 export async function examplesWorld(): Promise<RenderedWorld> {
   const documents = await readYamlFiles(await findYamlFiles(path.join(repoRoot, "examples")));
   const identities = documents.filter((d) => d.kind === "EngineIdentity") as unknown as EngineIdentity[];
