@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
-import { compileSchema, type JsonSchema, type SchemaNode } from "./schema-node.js";
+import { compileSchema } from "./compile-schema.js";
+import type { JsonSchema, SchemaNode } from "./schema-node.js";
 
 export interface CrdKind {
   group: string;

@@ -11,7 +11,7 @@ import type { Expr, Expr_Comprehension as Comprehension } from "@bufbuild/cel-sp
 import { runeCount } from "./openapi.js";
 import { compilePattern } from "./patterns.js";
 import { isRecord, selfPath, type RuleMemo } from "./rule-memo.js";
-import { compileSchema, schemaAt, type SchemaNode } from "./schema-node.js";
+import { buildSchemaNode, schemaAt, type SchemaNode } from "./schema-node.js";
 
 /** The shortcut cannot tell: CEL decides. */
 const UNDECIDED = Symbol("undecided");
@@ -107,7 +107,7 @@ function allTerm(c: Comprehension, node: SchemaNode): Term<boolean> | undefined 
   if (accu.exprKind.case !== "identExpr" || accu.exprKind.value.name !== c.accuVar) return undefined;
   const overKeys = node.type === "object" && node.additionalProperties !== undefined && node.properties === undefined;
   // A map's keys are strings as CEL sees them: a plain string schema.
-  const element = overKeys ? compileSchema({ type: "string" }) : node.type === "array" ? node.items : undefined;
+  const element = overKeys ? buildSchemaNode({ type: "string" }) : node.type === "array" ? node.items : undefined;
   const test = element && booleanTerm(body, element, c.iterVar);
   if (!test) return undefined;
   return (self) => {

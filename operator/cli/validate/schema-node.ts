@@ -1,11 +1,10 @@
-// A CRD's OpenAPI v3 schema compiled once into nodes that carry everything validation needs:
+// A CRD's OpenAPI v3 schema built once into nodes that carry everything validation needs:
 // child lookups, compiled patterns and compiled CEL rules. Every object validated against
-// a kind reuses the same nodes, so nothing is parsed or compiled per object.
+// a kind reuses the same nodes, so nothing is parsed or compiled per object. The analysis of
+// each rule (memo, shortcut, projection) is added by compile-schema.ts, which those analyses'
+// own modules do not import: they only read nodes.
 import { compileRule, type CompiledRule } from "./k8s-cel.js";
 import { compilePattern, type Pattern } from "./patterns.js";
-import { ruleMemo } from "./rule-memo.js";
-import { ProjectionKeys, projectionMemo } from "./rule-projection.js";
-import { ruleShortcut } from "./rule-shortcut.js";
 
 /** One x-kubernetes-validations entry as written in the CRD. */
 export interface ValidationRule {
@@ -96,17 +95,22 @@ const SUPPORTED_STRING_FORMATS = new Set([
   "datetime", "date-time",
 ]);
 
-export function compileSchema(schema: JsonSchema): SchemaNode {
+/**
+ * The schema's nodes, children first; `eachNode` sees every node once its children are
+ * built (compile-schema.ts analyses the node's rules there).
+ */
+export function buildSchemaNode(schema: JsonSchema, eachNode?: (node: SchemaNode) => void): SchemaNode {
+  const build = (child: JsonSchema) => buildSchemaNode(child, eachNode);
   const properties = schema.properties
-    ? new Map(Object.entries(schema.properties).map(([name, child]) => [name, compileSchema(child)] as const))
+    ? new Map(Object.entries(schema.properties).map(([name, child]) => [name, build(child)] as const))
     : undefined;
   const additionalProperties =
     typeof schema.additionalProperties === "object"
-      ? compileSchema(schema.additionalProperties)
+      ? build(schema.additionalProperties)
       : schema.additionalProperties === true
-        ? compileSchema({})
+        ? build({})
         : undefined;
-  const items = schema.items ? compileSchema(schema.items) : undefined;
+  const items = schema.items ? build(schema.items) : undefined;
   const rules = (schema["x-kubernetes-validations"] ?? []).map(compileRule);
   const children = [...(properties?.values() ?? []), additionalProperties, items].filter((c): c is SchemaNode => c !== undefined);
   const defaultedProperties = [...(properties ?? [])].filter(([, child]) => child.default !== undefined);
@@ -142,13 +146,7 @@ export function compileSchema(schema: JsonSchema): SchemaNode {
     hasDefaultsBelow: children.some((c) => c.default !== undefined || c.hasDefaultsBelow),
     hasListTypesBelow: schema["x-kubernetes-list-type"] === "set" || schema["x-kubernetes-list-type"] === "map" || children.some((c) => c.hasListTypesBelow),
   };
-  const projectionKeys = new ProjectionKeys();
-  for (const rule of rules) {
-    if (!rule.expr) continue;
-    rule.memo = ruleMemo(rule.expr, node);
-    if (!rule.memo) rule.shortcut = ruleShortcut(rule.expr, node);
-    if (!rule.memo && !rule.shortcut) rule.projection = projectionMemo(rule.expr, node, projectionKeys);
-  }
+  eachNode?.(node);
   return node;
 }
 
