@@ -403,7 +403,13 @@ function readWatchStream(res: IncomingMessage, request: WatchRequest, what: stri
       fail(new KubeApiError(code, event.object?.reason ?? "Unknown", `${what}: ${event.object?.message ?? `error event ${code}`}`));
       return;
     }
-    request.onEvent(event);
+    try {
+      request.onEvent(event);
+    } catch (err) {
+      // A handler's failure ends the watch like any other (the informer logs it and starts
+      // again with backoff) instead of escaping from the socket's data event.
+      fail(new KubeApiError(0, "HandlerFailed", `${what}: handling a ${event.type} event failed: ${(err as Error)?.message ?? String(err)}`));
+    }
   });
   res.on("data", feed);
   // The apiserver ended the watch (its timeout): the caller watches again from where it was.

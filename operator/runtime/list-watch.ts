@@ -132,24 +132,36 @@ export class ListWatchCache<T extends KubeObject> {
     if (object.metadata.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
   }
 
+  // A handler that throws leaves the cache as it was before the event, so the watch that
+  // starts again (from the version before it) brings the event, and the handler, back.
   private store(object: T): void {
     const objects = byNamespace(this.objects, object.metadata.namespace);
     const cached = objects.get(object.metadata.name);
-    if (!cached) {
-      objects.set(object.metadata.name, object);
-      this.handlers.add(object);
-    } else if (cached.metadata.resourceVersion === undefined || cached.metadata.resourceVersion !== object.metadata.resourceVersion) {
-      objects.set(object.metadata.name, object);
-      this.handlers.update(object);
+    if (cached && cached.metadata.resourceVersion !== undefined && cached.metadata.resourceVersion === object.metadata.resourceVersion) return;
+    objects.set(object.metadata.name, object);
+    try {
+      if (cached) this.handlers.update(object);
+      else this.handlers.add(object);
+    } catch (err) {
+      if (cached) objects.set(object.metadata.name, cached);
+      else objects.delete(object.metadata.name);
+      throw err;
     }
   }
 
   private remove(object: T): void {
     const namespace = object.metadata.namespace ?? "";
     const objects = this.objects.get(namespace);
-    if (!objects?.delete(object.metadata.name)) return;
+    const cached = objects?.get(object.metadata.name);
+    if (!objects || !cached) return;
+    objects.delete(object.metadata.name);
     if (objects.size === 0) this.objects.delete(namespace);
-    this.handlers.delete(object);
+    try {
+      this.handlers.delete(object);
+    } catch (err) {
+      byNamespace(this.objects, namespace).set(object.metadata.name, cached);
+      throw err;
+    }
   }
 }
 
