@@ -12,6 +12,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["operator/**/*.test.ts"],
+          // Property tests run thousands of cases: about 3 s on a quiet two-core machine, twice
+          // that beside other work; vitest's 5 s default made CI depend on the neighbours.
+          testTimeout: 30_000,
         },
       },
       {
