@@ -65,9 +65,11 @@ interface PendingStatus extends StatusChange {
   generation: number | undefined;
 }
 
-/** A status that differs from the one the policy has, and what its write reports. */
+/**
+ * A status that differs from the one the policy has, and what its write reports. Nothing of
+ * the rendering is kept: thousands of these wait for their turn after a first sync.
+ */
 interface StatusChange {
-  result: PolicyRenderResult;
   previous: AccessPolicyStatus;
   status: AccessPolicyStatus;
   /** The `Resolved` condition, whose message a SourcesUnresolved Event repeats. */
@@ -372,15 +374,16 @@ export class PolicyReconciler implements Reconciler {
       conditions: setConditions(previous.conditions, [...parts, ready, ...dataPlaneNotes], policy.metadata.generation, (this.deps.now ?? (() => new Date()))()),
     };
     if (canonicalJson(status) === canonicalJson(previous)) return undefined;
-    return { result, previous, status, resolvedMessage: resolved.message, dataPlaneNotes };
+    return { previous, status, resolvedMessage: resolved.message, dataPlaneNotes };
   }
 
   /** Writes the status, then the Events its change calls for. */
-  private async commitStatus(policy: Policy, { result, previous, status, resolvedMessage, dataPlaneNotes }: StatusChange, log: Logger): Promise<void> {
+  private async commitStatus(policy: Policy, { previous, status, resolvedMessage, dataPlaneNotes }: StatusChange, log: Logger): Promise<void> {
     await writeStatusOrReport(this.deps, policy, status);
-    if (canonicalJson(previous.unresolved ?? []) !== canonicalJson(result.unresolved)) {
-      if (result.unresolved.length > 0) {
-        log.info({ unresolved: result.unresolved.length }, "policy sources left out");
+    const unresolved = status.unresolved ?? [];
+    if (canonicalJson(previous.unresolved ?? []) !== canonicalJson(unresolved)) {
+      if (unresolved.length > 0) {
+        log.info({ unresolved: unresolved.length }, "policy sources left out");
         this.deps.events.record(policy, "Warning", PolicyReason.SourcesUnresolved, resolvedMessage);
       }
     }
