@@ -11,7 +11,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["operator/**/*.test.ts"],
+          // bench/: pure tests of the benchmark's workload and floor (the benchmark itself is `make bench`).
+          include: ["operator/**/*.test.ts", "bench/**/*.test.ts"],
           // Property tests run thousands of cases: about 3 s on a quiet two-core machine, twice
           // that beside other work; vitest's 5 s default made CI depend on the neighbours.
           testTimeout: 30_000,

@@ -1,5 +1,6 @@
 // A fresh control plane for one benchmark phase: etcd, kube-apiserver (with the write
-// audit log) and kube-controller-manager, with the NEXUS, Istio and cert-manager CRDs.
+// audit log) and kube-controller-manager, with the NEXUS, Istio, cert-manager and Gateway API
+// CRDs (hack/third-party-crds.sh: waypoints of the ambient workload are Gateways).
 import { DEFAULT_TENANT_LABEL } from "../operator/policy/tenancy.js";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -59,11 +60,21 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   };
 }
 
-/** Creates the workload's namespaces. */
+/**
+ * Creates the workload's namespaces and what a platform team sets up in them before any
+ * NEXUS object: for ambient namespaces their labels, waypoint Gateway and Services. These are
+ * inputs, created before any clock starts, alike for the floor and the operator.
+ */
 export async function createNamespaces(client: KubeClient, workload: Workload, concurrency: number): Promise<void> {
+  const ambient = workload.ambient;
   await runPool(workload.namespaces, concurrency, (name) =>
-    createIgnoringExisting(client, { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { [DEFAULT_TENANT_LABEL]: workload.namespaceTenants.get(name)! } } }),
+    createIgnoringExisting(client, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name, labels: { [DEFAULT_TENANT_LABEL]: workload.namespaceTenants.get(name)!, ...ambient?.namespaceLabels.get(name) } },
+    }),
   );
+  if (ambient) await runPool([...ambient.gateways, ...ambient.services], concurrency, (object) => createIgnoringExisting(client, object));
 }
 
 /** Creates the EngineIdentities, then the AccessPolicies, as a user would; returns the milliseconds taken. */

@@ -3,12 +3,14 @@
 // workload PeerAuthentications of its target identities, per EngineIdentity its
 // ServiceAccount (with the applied-hash annotation the operator adds; Istio objects carry
 // their own content hash), plus the status
-// the operator reports. The floor writes exactly these.
+// the operator reports. The floor writes exactly these. Ambient targets get the ambient form
+// when given the data planes the operator detects (ambient-workload.ts dataPlanesOf).
 import type { AccessPolicy, AccessPolicyStatus, EngineIdentity, EngineIdentityStatus } from "../operator/api/types.js";
 import { factsOf, IdentityIndex } from "../operator/access/identity-index.js";
 import { verifyTenant } from "../operator/policy/tenancy.js";
 import { PolicyReason } from "../operator/access/reasons.js";
 import { defaultRenderConfig, tenantLabelOf, type RenderConfig } from "../operator/config.js";
+import { sidecarEverywhere, type DataPlaneLookup } from "../operator/dataplane/data-plane.js";
 import { principalOf, serviceAccountOf, spiffeIdOf } from "../operator/identity/identity-facts.js";
 import { IdentityReason } from "../operator/identity/reasons.js";
 import { renderAccessPolicy, renderNamespaceObjects, type IdentityLookup } from "../operator/policy/index.js";
@@ -44,6 +46,7 @@ export function desiredWrites(
   namespaces: string[],
   config: RenderConfig = defaultRenderConfig,
   namespaceTenants: ReadonlyMap<string, string> = new Map(),
+  dataPlanes: DataPlaneLookup = sidecarEverywhere,
 ): DesiredWrites {
   const lookup = indexedLookup(identities, namespaceTenants);
   const now = new Date();
@@ -55,7 +58,7 @@ export function desiredWrites(
     statuses.push(identityStatus(identity, config, now, namespaceTenants.get(identity.metadata.namespace)));
   }
   for (const policy of policies) {
-    const writes = policyWrites(policy, lookup, config, now);
+    const writes = policyWrites(policy, lookup, config, now, dataPlanes);
     objects.push(...writes.objects);
     statuses.push(writes.status);
     policyHashes.set(`${policy.metadata.namespace}/${policy.metadata.name}`, writes.policyHash);
@@ -101,8 +104,10 @@ function identityStatus(identity: EngineIdentity, config: RenderConfig, now: Dat
 }
 
 /** One policy's rendered objects (every shard) and its status, as the operator writes them once all resolves. */
-export function policyWrites(policy: AccessPolicy, lookup: IdentityLookup, config: RenderConfig = defaultRenderConfig, now = new Date()): PolicyWrites {
-  const result = renderAccessPolicy(policy, lookup, config);
+export function policyWrites(policy: AccessPolicy, lookup: IdentityLookup, config: RenderConfig = defaultRenderConfig, now = new Date(), dataPlanes: DataPlaneLookup = sidecarEverywhere): PolicyWrites {
+  const result = renderAccessPolicy(policy, lookup, config, dataPlanes);
+  // The status below is that of a policy rendered whole; a refused one would never be Ready.
+  if (result.refused) throw new Error(`the workload's policy ${policy.metadata.namespace}/${policy.metadata.name} is refused (${result.refused.reason}): ${result.refused.message}`);
   const count = result.objects.length;
   const parts: DesiredCondition[] = [
     { type: "Resolved", status: "True", reason: PolicyReason.Resolved, message: `all ${result.resolvedSources} sources resolved` },

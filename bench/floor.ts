@@ -1,12 +1,14 @@
 // The floor: a bare client (KubeClient.apply, same concurrency as the operator) writing
 // exactly the objects the operator would write, on a control plane of its own that holds the
-// same EngineIdentities and AccessPolicies the operator gets, and no operator. Then, timed
+// same EngineIdentities and AccessPolicies the operator gets (and, for an ambient workload,
+// the same namespace labels, waypoints and Services), and no operator. Then, timed
 // apart, the status patches the operator makes, for an "objects + status" floor.
 import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
 import { KubeClient, type KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
 import { createInputs, createNamespaces, kubeConfigFrom, type BenchCluster } from "./cluster.js";
+import { dataPlanesOf } from "./ambient-workload.js";
 import { desiredWrites } from "./desired-objects.js";
 import { runFloorBurst, type BurstEdit, type BurstResult } from "./burst.js";
 import { runPool, withRetry } from "./pool.js";
@@ -38,7 +40,7 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
   const identities = (await cluster.client.list<KubeObject>(resources.engineIdentity)).items as unknown as EngineIdentity[];
   const policies = (await cluster.client.list<KubeObject>(resources.accessPolicy)).items as unknown as AccessPolicy[];
   const renderStarted = performance.now();
-  const desired = desiredWrites(identities, policies, workload.namespaces, undefined, workload.namespaceTenants);
+  const desired = desiredWrites(identities, policies, workload.namespaces, undefined, workload.namespaceTenants, dataPlanesOf(workload));
   const renderMs = performance.now() - renderStarted;
   const objectBytes = desired.objects.reduce((sum, o) => sum + JSON.stringify(o).length, 0);
 

@@ -1,8 +1,10 @@
 // Edit-to-enforcement latency with everything loaded: change one source of an AccessPolicy
 // and time until its AuthorizationPolicy carries the change (seen on a watch), and until the
-// policy reports Ready at the new generation. One edit at a time.
+// policy reports Ready at the new generation. One edit at a time. For an ambient target the
+// AuthorizationPolicy watched is its waypoint's, which names the callers.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AccessPolicy, AccessSource } from "../operator/api/types.js";
+import { shardName, waypointShardName } from "../operator/render/names.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_GENERATION_ANNOTATION } from "../operator/render/metadata.js";
 import type { KubeClient, KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
@@ -61,7 +63,9 @@ export async function measureEditLatency(kubeConfig: KubeConfig, client: KubeCli
       const source = replacementSource(workload, namespace, rules[0]?.from ?? [], k);
       rules[0]!.from![0] = source.source;
       const generation = (live.metadata.generation ?? 0) + 1;
-      const apKey = `${namespace}/nexus-${name}`;
+      // An ambient target's callers are in its waypoint's AuthorizationPolicy (ztunnel's admits the waypoint).
+      const apName = workload.ambient?.namespaceLabels.has(namespace) ? waypointShardName(name, 0) : shardName(name, 0);
+      const apKey = `${namespace}/${apName}`;
       const renderedDone = new Promise<boolean>((resolve) => rendered.set(apKey, { generation, principal: source.principal, resolve }));
       const readyDone = new Promise<void>((resolve) => ready.set(`${namespace}/${name}`, { generation, resolve }));
       const started = performance.now();

@@ -63,7 +63,7 @@ export interface OperatorRunResult {
 
 export async function runOperatorPhase(options: PhaseOptions): Promise<OperatorRunResult> {
   const { workload, concurrency, log } = options;
-  const tag = `${workload.size}`;
+  const tag = `${workload.size}${workload.ambient ? "-ambient" : ""}`;
   const cluster = await startBenchCluster();
   let operator: OperatorProcess | undefined;
   let tracker: CompletionTracker | undefined;

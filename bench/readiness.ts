@@ -5,6 +5,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { KubeClient, KubeObject } from "../operator/runtime/kube-client.js";
 import { resources, type ResourceType } from "../operator/runtime/resources.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../operator/render/metadata.js";
+import { dataPlanesOf } from "./ambient-workload.js";
 import { asReadBack, desiredWrites, expectedCounts } from "./desired-objects.js";
 import { ResourceWatch } from "./watch.js";
 import type { Workload } from "./workload.js";
@@ -32,7 +33,7 @@ const countsOf = new WeakMap<Workload, Record<string, number>>();
 export function expectedObjectCounts(workload: Workload): Record<string, number> {
   let counts = countsOf.get(workload);
   if (!counts) {
-    const { objects } = desiredWrites(asReadBack(workload.identities, "00000000-0000-4000-8000"), asReadBack(workload.policies, "00000000-0000-4000-9000"), workload.namespaces, undefined, workload.namespaceTenants);
+    const { objects } = desiredWrites(asReadBack(workload.identities, "00000000-0000-4000-8000"), asReadBack(workload.policies, "00000000-0000-4000-9000"), workload.namespaces, undefined, workload.namespaceTenants, dataPlanesOf(workload));
     countsOf.set(workload, (counts = expectedCounts(objects)));
   }
   return counts;

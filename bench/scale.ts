@@ -16,6 +16,10 @@
 //   BENCH_LARGE_TENANT=5000     members of the large-tenant row's tenant (0: skip the row)
 //   BENCH_RUNS=3                runs at each size of 10,000 or more (the sync ratio is the
 //                               median of them; each run is printed); smaller sizes run once
+//   BENCH_AMBIENT=0             skip the ambient row: after the sidecar-only runs, one run at
+//                               each size with half the namespaces ambient (a waypoint and a
+//                               Service per identity each), against its own floor (default 1)
+import { ambientRows } from "./ambient-report.js";
 import { splitWrites } from "./audit-counter.js";
 import { burstEdits } from "./burst.js";
 import { compileOperator } from "./compile.js";
@@ -26,11 +30,12 @@ import path from "node:path";
 import { repoRoot } from "../test/controlplane/binaries.js";
 import { startBenchCluster } from "./cluster.js";
 import { runFloor, type FloorResult } from "./floor.js";
-import { runLivePhase, type LiveRunResult } from "./live-run.js";
-import { runOperatorPhase, type OperatorRunResult } from "./operator-run.js";
+import { runLivePhase } from "./live-run.js";
+import { runOperatorPhase } from "./operator-run.js";
 import { formatSummary, summariseFile } from "./profile-summary.js";
-import { renderThroughput, type RenderThroughput } from "./render-throughput.js";
+import { renderThroughput } from "./render-throughput.js";
 import { formatTable, mb, msec, secs, type Row } from "./report.js";
+import { medianRun, syncRatio, type SizeResult } from "./size-result.js";
 import { percentile } from "./stats.js";
 import { buildWorkload, type Workload } from "./workload.js";
 
@@ -43,19 +48,12 @@ const cpuProfile = env.BENCH_CPU_PROF === "1";
 const burstSize = Number(env.BENCH_BURST ?? 1000);
 const largeTenantMembers = Number(env.BENCH_LARGE_TENANT ?? 5000);
 const runsAtFullSize = Math.max(1, Number(env.BENCH_RUNS ?? 3));
+const ambient = env.BENCH_AMBIENT !== "0";
+const quietSeconds = Number(env.BENCH_QUIET_SECONDS ?? 10);
 const outDir = path.join(repoRoot, ".bench");
 const runStarted = performance.now();
 
 const log = (line: string) => process.stdout.write(`[${secs(performance.now() - runStarted).padStart(7)}] ${line}\n`);
-
-interface SizeResult {
-  size: number;
-  workload: { namespaces: number; tenants: number; identities: number; policies: number; renderedObjectBytes: number };
-  render: RenderThroughput[];
-  floor: Omit<FloorResult, "policyHashes">;
-  operator: Omit<OperatorRunResult, "policyHashes"> & { policyHashMismatches: number };
-  live?: LiveRunResult;
-}
 
 async function main(): Promise<void> {
   await mkdir(path.join(outDir, "logs"), { recursive: true });
@@ -76,32 +74,33 @@ async function main(): Promise<void> {
     const render = renderThroughput(workload);
     log(`N=${size}: render ${render.map((r) => `${r.lookup} ${r.policiesPerSecond.toFixed(0)}/s`).join(", ")}`);
     const burst = burstEdits(workload, Math.min(burstSize, Math.floor(size / 10)));
-    const floor = await floorPhase(workload, burst);
-    const options = { workload, concurrency, outDir, latencySamples, cpuProfile, quietSeconds: Number(env.BENCH_QUIET_SECONDS ?? 10), burst, log };
-    const operator = await runOperatorPhase(options);
-    const liveResult = live ? await runLivePhase({ ...options, cpuProfile: false }) : undefined;
-    let mismatches = 0;
-    for (const [key, hash] of floor.policyHashes) if (operator.policyHashes.get(key) !== hash) mismatches++;
-    const { policyHashes: _f, ...floorRest } = floor;
-    const { policyHashes: _o, ...operatorRest } = operator;
-    const result: SizeResult = {
-      size,
-      workload: { namespaces: workload.namespaces.length, tenants: workload.tenants, identities: size, policies: size, renderedObjectBytes: floor.objectBytes },
-      render,
-      floor: floorRest,
-      operator: { ...operatorRest, policyHashMismatches: mismatches },
-      ...(liveResult ? { live: liveResult } : {}),
-    };
+    const result = await measureRun(workload, { render, burst, live });
     results.push(result);
     runsOf.set(size, [...(runsOf.get(size) ?? []), result]);
     // Printed now too, so that a later phase that fails does not take these numbers with it.
     log(`N=${size} run ${run}: done in ${secs(performance.now() - sizeStarted)}\n${formatTable(rowsOf(result))}`);
   }
-  // Each size's table is that of its median run by the sync ratio; every run's ratios beside it.
+  // The ambient row: one run per size with half the namespaces ambient, after the sidecar-only
+  // runs it is compared with. No burst and no live phase: their floors are sidecar-only.
+  const ambientOf = new Map<number, SizeResult>();
+  if (ambient) {
+    for (const size of new Set(sizes)) {
+      const sizeStarted = performance.now();
+      const workload = buildWorkload({ size, ambientEvery: 2 });
+      log(`N=${size} ambient: ${workload.ambient!.namespaceLabels.size} of ${workload.namespaces.length} namespaces ambient, ${workload.ambient!.services.length} Services`);
+      const result = await measureRun(workload, { render: [], burst: [], live: false });
+      ambientOf.set(size, result);
+      const sidecarRuns = runsOf.get(size);
+      log(`N=${size} ambient run: done in ${secs(performance.now() - sizeStarted)}\n${formatTable(ambientRows(result, sidecarRuns && medianRun(sidecarRuns), quietSeconds))}`);
+    }
+  }
+  // Each size's table is that of its median run by the sync ratio; every run's ratios beside
+  // it; then its ambient row.
   for (const [size, runs] of runsOf) {
-    const byRatio = [...runs].sort((a, b) => syncRatio(a) - syncRatio(b));
-    const median = byRatio[Math.floor((byRatio.length - 1) / 2)]!;
+    const median = medianRun(runs);
     rows.push(...rowsOf(median, runs.length > 1 ? runs : undefined));
+    const ambientResult = ambientOf.get(size);
+    if (ambientResult) rows.push(...ambientRows(ambientResult, median, quietSeconds));
   }
   let largeTenant: LargeTenantResult | undefined;
   if (largeTenantMembers > 0) {
@@ -116,12 +115,40 @@ async function main(): Promise<void> {
   if (cpuProfile) profiles = await summariseProfiles();
   await writeFile(
     path.join(outDir, "results.json"),
-    JSON.stringify({ startedAt: new Date(Date.now() - totalMs).toISOString(), runMs: Math.round(totalMs), concurrency, cpuProfile, rows, results, largeTenant, profiles: profiles.map((p) => p.file) }, null, 2),
+    JSON.stringify({ startedAt: new Date(Date.now() - totalMs).toISOString(), runMs: Math.round(totalMs), concurrency, cpuProfile, rows, results, ambient: [...ambientOf.values()], largeTenant, profiles: profiles.map((p) => p.file) }, null, 2),
   );
   process.stdout.write(`results: ${path.relative(repoRoot, path.join(outDir, "results.json"))}\n`);
   if (cpuProfile) {
     process.stdout.write("note: BENCH_CPU_PROF=1 profiles the operator, which slows it; judge timings from a run without it\n");
   }
+}
+
+/** One run at the workload's size: its floor, the operator phase, optionally the live phase, and the hash comparison. */
+async function measureRun(workload: Workload, how: { render: SizeResult["render"]; burst: ReturnType<typeof burstEdits>; live: boolean }): Promise<SizeResult> {
+  const size = workload.size;
+  const floor = await floorPhase(workload, how.burst);
+  const options = { workload, concurrency, outDir, latencySamples, cpuProfile, quietSeconds, burst: how.burst, log };
+  const operator = await runOperatorPhase(options);
+  const liveResult = how.live ? await runLivePhase({ ...options, cpuProfile: false }) : undefined;
+  let mismatches = 0;
+  for (const [key, hash] of floor.policyHashes) if (operator.policyHashes.get(key) !== hash) mismatches++;
+  const { policyHashes: _f, ...floorRest } = floor;
+  const { policyHashes: _o, ...operatorRest } = operator;
+  return {
+    size,
+    workload: {
+      namespaces: workload.namespaces.length,
+      tenants: workload.tenants,
+      identities: size,
+      policies: size,
+      renderedObjectBytes: floor.objectBytes,
+      ...(workload.ambient ? { ambientNamespaces: workload.ambient.namespaceLabels.size, services: workload.ambient.services.length } : {}),
+    },
+    render: how.render,
+    floor: floorRest,
+    operator: { ...operatorRest, policyHashMismatches: mismatches },
+    ...(liveResult ? { live: liveResult } : {}),
+  };
 }
 
 async function floorPhase(workload: Workload, burst: ReturnType<typeof burstEdits>): Promise<FloorResult> {
@@ -131,10 +158,6 @@ async function floorPhase(workload: Workload, burst: ReturnType<typeof burstEdit
   } finally {
     await cluster.stop();
   }
-}
-
-function syncRatio(r: SizeResult): number {
-  return r.operator.initialSyncMs / (r.floor.objectsMs + r.floor.statusMs);
 }
 
 function cpuRatio(r: SizeResult): number {
@@ -173,7 +196,7 @@ function rowsOf(r: SizeResult, runs?: SizeResult[]): Row[] {
     { size, metric: "rendered policy hashes differing from the pure renderer", value: String(op.policyHashMismatches), goal: "0", pass: op.policyHashMismatches === 0 },
     {
       size,
-      metric: `writes in ${Number(env.BENCH_QUIET_SECONDS ?? 10)} s of steady state: objects + status / Events`,
+      metric: `writes in ${quietSeconds} s of steady state: objects + status / Events`,
       value: `${quiet.objects + quiet.status} / ${quiet.events} (from ${secs(op.eventsDrainedMs)}, Event queue empty)`,
       goal: "0 / 0",
       pass: op.quietWrites.total === 0,

@@ -1,7 +1,9 @@
 // The benchmark's workload: N EngineIdentities in N/50 namespaces, grouped into tenants of a
 // few namespaces each, and N AccessPolicies, each protecting one identity and naming five
 // sources (identities in and outside its namespace, a namespace, often its whole tenant).
-// Deterministic: the same size always gives the same objects.
+// Deterministic: the same size always gives the same objects. With ambientEvery, every n-th
+// namespace runs ambient with a waypoint (ambient-workload.ts); without, all run sidecars.
+import { ambientWorkload, type AmbientWorkload } from "./ambient-workload.js";
 import type { AccessPolicy, AccessSource, EngineIdentity } from "../operator/api/types.js";
 
 export interface WorkloadOptions {
@@ -13,6 +15,8 @@ export interface WorkloadOptions {
   /** Every n-th policy names its whole tenant as one source (default 3). */
   tenantSourceEvery?: number;
   namespacePrefix?: string;
+  /** Every n-th namespace ambient, with a waypoint and a Service per identity (2: half of them); absent: none. */
+  ambientEvery?: number;
 }
 
 export interface Workload {
@@ -23,6 +27,8 @@ export interface Workload {
   tenants: number;
   identities: EngineIdentity[];
   policies: AccessPolicy[];
+  /** The ambient namespaces and their waypoints and Services; absent: every namespace on sidecars. */
+  ambient?: AmbientWorkload;
 }
 
 export const SECURITY_API_VERSION = "security.nexus.io/v1alpha1";
@@ -95,7 +101,8 @@ export function buildWorkload(options: WorkloadOptions): Workload {
     });
   }
   const namespaceTenants = new Map(namespaces.map((namespace, n) => [namespace, tenantOf(n)]));
-  return { size, namespaces, namespaceTenants, tenants: tenantMembers.size, identities, policies };
+  const ambient = options.ambientEvery !== undefined ? ambientWorkload(namespaces, identities, options.ambientEvery) : undefined;
+  return { size, namespaces, namespaceTenants, tenants: tenantMembers.size, identities, policies, ...(ambient ? { ambient } : {}) };
 }
 
 /** A small seeded PRNG, so the workload does not change between runs. */
