@@ -29,6 +29,7 @@ import { EnvoyCheckClient, envoyCheckRequest, sidecarXfccFor, type EnvoyRequest 
 import { startGateProcess, type GateProcess } from "../test/authz/support/gate-process.js";
 import { startBenchCluster } from "./cluster.js";
 import { GateInspector, inspectorUrlOf } from "../test/authz/support/gate-inspector.js";
+import { withChartAllocator } from "./chart-runtime.js";
 import { compileOperator } from "./compile.js";
 import { cpuSecondsOf } from "./cpu-accounting.js";
 import { percentile, round } from "./stats.js";
@@ -279,6 +280,8 @@ async function main(): Promise<void> {
       nodeFlags: ["--inspect=127.0.0.1:0"],
       ...(PIN ? { cpu: SERVER_CPU } : {}),
       auditDir,
+      // The chart's GLIBC_TUNABLES, as the gate's container has them.
+      env: withChartAllocator({}),
       args: ["--log-level=info", "--rate-limit-failures=100000", "--rate-limit-window=1"],
     });
     await gate.waitForLog("caches synced; answering Checks", 60_000);

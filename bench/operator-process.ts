@@ -3,12 +3,11 @@
 // /metrics, and a graceful stop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import yaml from "js-yaml";
 import { repoRoot } from "../test/controlplane/binaries.js";
+import { chartRuntime, withChartAllocator } from "./chart-runtime.js";
 
 export interface OperatorProcessOptions {
   kubeconfigPath: string;
@@ -21,14 +20,6 @@ export interface OperatorProcessOptions {
   logLevel?: string;
   /** V8's old-space cap (--max-old-space-size); default: the chart's operator.maxHeapMiB. */
   heapCapMiB?: number;
-}
-
-/** The heap cap the chart gives the operator's container, so the benchmark runs with the same. */
-export function chartHeapCapMiB(): number {
-  const values = yaml.load(readFileSync(path.join(repoRoot, "charts", "nexus-operator", "values.yaml"), "utf8")) as { operator?: { maxHeapMiB?: number } };
-  const cap = values.operator?.maxHeapMiB;
-  if (!Number.isInteger(cap)) throw new Error("charts/nexus-operator/values.yaml sets no operator.maxHeapMiB");
-  return cap!;
 }
 
 export interface MemorySample {
@@ -51,8 +42,11 @@ export class OperatorProcess {
   readonly memory: MemorySample[] = [];
 
   constructor(options: OperatorProcessOptions) {
+    // The chart's settings (NODE_OPTIONS and GLIBC_TUNABLES of the operator's container).
+    const runtime = chartRuntime();
     const args = [
-      `--max-old-space-size=${options.heapCapMiB ?? chartHeapCapMiB()}`,
+      `--max-old-space-size=${options.heapCapMiB ?? runtime.heapCapMiB}`,
+      `--max-semi-space-size=${runtime.semiSpaceMiB}`,
       ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
       ...(options.heapProfileDir ? ["--heap-prof", "--heap-prof-dir", options.heapProfileDir] : []),
       path.join(repoRoot, "dist", "main.js"),
@@ -72,7 +66,7 @@ export class OperatorProcess {
     ];
     this.log = createWriteStream(options.logFile, { flags: "a" });
     this.spawnedAt = performance.now();
-    this.child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_ENV: "production" } });
+    this.child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: withChartAllocator({ ...process.env, NODE_ENV: "production" }, runtime) });
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
     this.child.stderr!.pipe(this.log, { end: false });
     createInterface(this.child.stdout!).on("line", (line) => {

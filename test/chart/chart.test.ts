@@ -216,7 +216,8 @@ describe("Helm chart charts/nexus-operator", () => {
       NEXUS_METRICS_BIND_ADDRESS: ":8080",
       NEXUS_METRICS_AUTH: "kubernetes",
       NEXUS_HEALTH_PROBE_BIND_ADDRESS: ":8081",
-      NODE_OPTIONS: "--max-old-space-size=256",
+      NODE_OPTIONS: "--max-old-space-size=256 --max-semi-space-size=8",
+      GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=32768",
     });
     // The chart's defaults are the operator's own.
     expect(parseSettings([], env)).toEqual(parseSettings([], {}));
@@ -318,11 +319,21 @@ describe("Helm chart charts/nexus-operator", () => {
       [{ operator: { trustDomain: "a", defaultIssuer: { name: "a", kind: "Issuer", group: "g" }, concurrency: 0, logLevel: "info" } }, /\/operator\/concurrency/],
       [{ operator: { trustDomain: "a", defaultIssuer: { name: "a", kind: "Certificate", group: "g" }, concurrency: 8, logLevel: "info" } }, /\/operator\/defaultIssuer\/kind/],
       [{ leaderElection: { enabled: "yes" } }, /\/leaderElection\/enabled/],
+      [{ glibcTunables: "glibc.malloc.mmap_threshold=32k; rm -rf /" }, /\/glibcTunables/],
+      [{ operator: { maxSemiSpaceMiB: 0 } }, /\/operator\/maxSemiSpaceMiB/],
     ];
     for (const [values, message] of cases) {
       const result = await helm(await templateArgs({ values }));
       expect(result.code, JSON.stringify(values)).not.toBe(0);
       expect(result.stderr).toMatch(message);
+    }
+  });
+
+  it("leaves glibc's allocator defaults to an empty glibcTunables, in both containers", async () => {
+    const objects = await renderChart({ namespace: releaseNamespace, values: { glibcTunables: "", authz: { enabled: true } } });
+    for (const name of ["nexus-operator", "nexus-operator-authz"]) {
+      const container = findObject<V1Deployment>(objects, "Deployment", name).spec!.template.spec!.containers[0]!;
+      expect((container.env ?? []).map((e) => e.name), name).not.toContain("GLIBC_TUNABLES");
     }
   });
 
@@ -492,6 +503,8 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ NEXUS_AUTHZ_GRPC_BIND_ADDRESS: ":9000", NEXUS_AUTHZ_RATE_LIMIT_REDIS: "redis://redis.nexus-system:6379", NEXUS_AUTHZ_RATE_LIMIT_FAILURES: "10" });
+    // The same allocator settings as the operator's container.
+    expect(env.GLIBC_TUNABLES).toBe("glibc.malloc.mmap_threshold=32768");
     // Behind its own sidecar, which names the Check's sender; the gate checks the element is its sidecar's.
     expect(env).toMatchObject({ NEXUS_AUTHZ_CALLER_IDENTITY: "sidecar-xfcc", NEXUS_AUTHZ_GATE_SPIFFE_ID: `spiffe://cluster.local/ns/${releaseNamespace}/sa/nexus-operator-authz`, NEXUS_AUTHZ_MAX_PATH_LENGTH: "8192" });
     expect(deployment.spec!.template.metadata!.labels).toMatchObject({ "sidecar.istio.io/inject": "true" });
