@@ -4,7 +4,7 @@
 // AuthorizationPolicy per policy), so its cost is judged by how it scales with what it
 // writes: its ratio to its own floor, and its objects beside the sidecar-only count.
 import { splitWrites } from "./audit-counter.js";
-import { chartRuntime } from "./chart-runtime.js";
+import { runtimeLabel } from "./chart-runtime.js";
 import { mb, msec, secs, type Row } from "./report.js";
 import { syncRatio, type SizeResult } from "./size-result.js";
 import { percentile } from "./stats.js";
@@ -50,7 +50,7 @@ export function ambientRows(r: SizeResult, sidecar: SizeResult | undefined, quie
     },
     {
       size,
-      metric: `  ambient: operator peak RSS, heap cap ${chartRuntime().heapCapMiB} MiB, semi-space ${chartRuntime().semiSpaceMiB} MiB`,
+      metric: `  ambient: operator peak RSS, ${runtimeLabel()}`,
       value: `${mb(op.peakRssBytes)} (heap used ${mb(op.heapUsedBytes)})`,
       goal: full ? "<= 300 MB" : "",
       ...(full ? { pass: op.peakRssBytes <= PEAK_RSS_GOAL_BYTES } : {}),

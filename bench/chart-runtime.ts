@@ -41,3 +41,8 @@ export function withChartAllocator(base: NodeJS.ProcessEnv, runtime = chartRunti
   if (!runtime.glibcTunables) return base;
   return { ...base, GLIBC_TUNABLES: runtime.glibcTunables };
 }
+
+/** The operator's heap settings as the tables print them beside its peak RSS. */
+export function runtimeLabel(runtime = chartRuntime()): string {
+  return `heap cap ${runtime.heapCapMiB} MiB, semi-space ${runtime.semiSpaceMiB} MiB`;
+}

@@ -24,7 +24,7 @@ import { splitWrites } from "./audit-counter.js";
 import { burstEdits } from "./burst.js";
 import { compileOperator } from "./compile.js";
 import { runLargeTenantPhase, largeTenantRows, type LargeTenantResult } from "./large-tenant.js";
-import { chartRuntime } from "./chart-runtime.js";
+import { runtimeLabel } from "./chart-runtime.js";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { repoRoot } from "../test/controlplane/binaries.js";
@@ -209,7 +209,7 @@ function rowsOf(r: SizeResult, runs?: SizeResult[]): Row[] {
     { size, metric: "edit -> AccessPolicy Ready p50 / p99", value: `${msec(percentile(op.latency.readyMs, 50))} / ${msec(percentile(op.latency.readyMs, 99))}`, goal: "" },
     {
       size,
-      metric: `operator peak RSS (${size}+${size}), heap cap ${chartRuntime().heapCapMiB} MiB, semi-space ${chartRuntime().semiSpaceMiB} MiB`,
+      metric: `operator peak RSS (${size}+${size}), ${runtimeLabel()}`,
       value: `${mb(op.peakRssBytes)} (heap used ${mb(op.heapUsedBytes)})`,
       goal: full ? "<= 300 MB" : "",
       ...(full ? { pass: op.peakRssBytes <= 300e6 } : {}),
