@@ -121,6 +121,9 @@ export class Operator {
       }
     });
     caches.certificates.onAvailability(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
+    // After a watch gap a Certificate or ServiceAccount we wrote may have been deleted unseen.
+    caches.certificates.onRelist(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
+    caches.serviceAccounts.onRelist(() => enqueueAll(() => true));
     caches.serviceAccounts.on((sa) => {
       for (const identity of caches.identities.list(sa.metadata.namespace)) {
         const owned = (sa.metadata.ownerReferences ?? []).some((ref) => ref.uid === identity.metadata.uid);

@@ -97,13 +97,16 @@ export class AccessWiring {
         if (ref.kind === "AccessPolicy" && ref.controller) enqueuePolicy(objectKey(object.metadata.namespace, ref.name));
       }
     };
+    const everythingDue = () => {
+      for (const policy of caches.policies.list()) enqueuePolicy(objectKey(policy.metadata.namespace, policy.metadata.name));
+      for (const ns of caches.namespaces.list()) this.baselineController.enqueue(ns.metadata.name);
+    };
     for (const informer of renderedCaches(caches)) {
       informer.on(routeRendered);
-      // When Istio's CRDs appear (or vanish), every policy and baseline is due again.
-      informer.onAvailability(() => {
-        for (const policy of caches.policies.list()) enqueuePolicy(objectKey(policy.metadata.namespace, policy.metadata.name));
-        for (const ns of caches.namespaces.list()) this.baselineController.enqueue(ns.metadata.name);
-      });
+      // When Istio's CRDs appear (or vanish), every policy and baseline is due again; so too
+      // after a watch gap, in which an object we wrote may have been deleted unseen.
+      informer.onAvailability(everythingDue);
+      informer.onRelist(everythingDue);
     }
     caches.namespaces.on((ns, event) => {
       this.baselineController.enqueue(ns.metadata.name);

@@ -36,6 +36,7 @@ export class SupervisedInformer<T extends KubeObject> {
   private cache: ListWatchCache<T> | undefined;
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly availabilityHandlers: Array<(availability: Availability) => void> = [];
+  private readonly relistHandlers: Array<() => void> = [];
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -56,6 +57,15 @@ export class SupervisedInformer<T extends KubeObject> {
 
   onAvailability(handler: (availability: Availability) => void): void {
     this.availabilityHandlers.push(handler);
+  }
+
+  /**
+   * Called after every list but the first (a watch gap ended by 410 Gone, an apiserver
+   * restart): the writer of objects of this kind looks at all it owns again, since an object
+   * it wrote and someone deleted during the gap produced no event.
+   */
+  onRelist(handler: () => void): void {
+    this.relistHandlers.push(handler);
   }
 
   get synced(): boolean {
@@ -91,6 +101,9 @@ export class SupervisedInformer<T extends KubeObject> {
         delete: (o) => this.emit(o, "delete"),
         connected: () => {
           if (this.cache?.latestResourceVersion()) this.markHealthy();
+        },
+        relisted: () => {
+          for (const handler of this.relistHandlers) handler();
         },
       },
       (object, event) => {

@@ -40,6 +40,7 @@ function recordingCache(source: ScriptedSource) {
       update: (o) => seen.push(`update ${o.metadata.name}@${o.metadata.resourceVersion}`),
       delete: (o) => seen.push(`delete ${o.metadata.name}`),
       connected: () => seen.push("connected"),
+      relisted: () => seen.push("relisted"),
     },
     (o) => {
       o.metadata.labels = { prepared: "yes" };
@@ -98,7 +99,9 @@ describe("ListWatchCache", () => {
     await until(() => source.watchedFrom.length === 2);
     expect(source.listCount).toBe(2);
     expect(source.watchedFrom).toEqual(["3", "9"]);
-    expect(seen.slice(3)).toEqual(["connected", "delete gone", "update changed@7", "add new@8"]);
+    // The first list is no relist; the second says so once it has replaced the cache.
+    expect(seen.slice(0, 3)).toEqual(["add kept@1", "add changed@1", "add gone@1"]);
+    expect(seen.slice(3)).toEqual(["connected", "delete gone", "update changed@7", "add new@8", "relisted"]);
     await cache.stop();
     await running;
   });

@@ -18,6 +18,12 @@ export interface ListWatchHandlers<T> {
   delete(object: T): void;
   /** A watch was answered (the cache is current from here on). */
   connected(): void;
+  /**
+   * A list after the first one has replaced the cache. The changes it reports are only what
+   * differs from the cache: an object created and deleted again while we were not watching
+   * leaves no trace, so whoever writes objects of this kind must look at all of them again.
+   */
+  relisted?(): void;
 }
 
 // A watch that ends this soon after it started, having delivered nothing, is not a server
@@ -31,6 +37,7 @@ export class ListWatchCache<T extends KubeObject> {
   private abort: AbortController | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private listedBefore = false;
 
   constructor(
     private readonly source: ListWatchSource<T>,
@@ -106,6 +113,8 @@ export class ListWatchCache<T extends KubeObject> {
   private async relist(): Promise<void> {
     const listed = await this.source.list();
     if (this.stopped) return;
+    const again = this.listedBefore;
+    this.listedBefore = true;
     const fresh = new Map<string, Map<string, T>>();
     for (const object of listed.items) byNamespace(fresh, object.metadata.namespace).set(object.metadata.name, object);
     // What the cache holds and the list does not was deleted while we were not watching.
@@ -116,6 +125,7 @@ export class ListWatchCache<T extends KubeObject> {
     }
     for (const object of listed.items) this.store(object);
     this.resourceVersion = listed.metadata.resourceVersion ?? "";
+    if (again) this.handlers.relisted?.();
   }
 
   private apply(event: WatchEvent): void {
