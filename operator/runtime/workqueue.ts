@@ -17,9 +17,7 @@ export interface WorkQueueOptions {
   /**
    * The longest a low-priority key waits behind a busy main lane: one that has waited this
    * long is taken next, so a tenant who keeps the main lane full cannot hold back everyone
-   * else's status reports for ever. Default 30 s: longer than a GitOps burst of 1,000
-   * policies takes (17 s in the benchmark), so that a burst's statuses still come after all
-   * of its AuthorizationPolicies.
+   * else's status reports for ever. Default 5 s.
    */
   lowPriorityMaxWaitMs?: number;
   observer?: WorkQueueObserver;
@@ -161,7 +159,7 @@ export class WorkQueue {
     const head = this.lowOrder[0];
     if (head === undefined || this.order.length === 0) return false;
     const enqueuedAt = this.queued.get(head) ?? this.now();
-    return this.now() - enqueuedAt >= (this.options.lowPriorityMaxWaitMs ?? 30_000);
+    return this.now() - enqueuedAt >= (this.options.lowPriorityMaxWaitMs ?? 5_000);
   }
 
   private async run(handler: KeyHandler, key: string): Promise<void> {
