@@ -14,14 +14,7 @@ export interface WorkQueueOptions {
   concurrency: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /**
-   * The longest a low-priority key waits behind a busy main lane: one that has waited this
-   * long is taken next, so a tenant who keeps the main lane full cannot hold back everyone
-   * else's status reports for ever. Default 5 s.
-   */
-  lowPriorityMaxWaitMs?: number;
   observer?: WorkQueueObserver;
-  now?: () => number;
 }
 
 export type KeyHandler = (key: string) => Promise<void>;
@@ -40,11 +33,7 @@ export class WorkQueue {
   private running = 0;
   private stopped = false;
 
-  private readonly now: () => number;
-
-  constructor(private readonly options: WorkQueueOptions) {
-    this.now = options.now ?? Date.now;
-  }
+  constructor(private readonly options: WorkQueueOptions) {}
 
   get depth(): number {
     return this.order.length + this.lowOrder.length;
@@ -56,8 +45,8 @@ export class WorkQueue {
 
   /**
    * Adds the key behind every key added with add(), now or later: it is taken only when no
-   * other key waits, or once it has waited lowPriorityMaxWaitMs. For work that reports rather
-   * than enforces. A key already queued keeps its place.
+   * other key waits. For work that reports rather than enforces. A key already queued keeps
+   * its place.
    */
   addLowPriority(key: string): void {
     this.enqueue(key, this.lowOrder);
@@ -71,7 +60,7 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    this.queued.set(key, this.now());
+    this.queued.set(key, Date.now());
     lane.push(key);
     this.reportDepth();
     this.pump();
@@ -139,12 +128,12 @@ export class WorkQueue {
     const handler = this.handler;
     if (!handler) return;
     while (this.running < this.options.concurrency) {
-      const key = this.lowPriorityOverdue() ? this.lowOrder.shift() : (this.order.shift() ?? this.lowOrder.shift());
+      const key = this.order.shift() ?? this.lowOrder.shift();
       if (key === undefined) break;
-      const enqueuedAt = this.queued.get(key) ?? this.now();
+      const enqueuedAt = this.queued.get(key) ?? Date.now();
       this.queued.delete(key);
       this.reportDepth();
-      this.options.observer?.waited?.(this.options.name, (this.now() - enqueuedAt) / 1000);
+      this.options.observer?.waited?.(this.options.name, (Date.now() - enqueuedAt) / 1000);
       this.active.add(key);
       this.running++;
       void this.run(handler, key);
@@ -152,14 +141,6 @@ export class WorkQueue {
     if (this.depth === 0 && this.running === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
-  }
-
-  // The low lane is first in, first out, so its head has waited longest.
-  private lowPriorityOverdue(): boolean {
-    const head = this.lowOrder[0];
-    if (head === undefined || this.order.length === 0) return false;
-    const enqueuedAt = this.queued.get(head) ?? this.now();
-    return this.now() - enqueuedAt >= (this.options.lowPriorityMaxWaitMs ?? 5_000);
   }
 
   private async run(handler: KeyHandler, key: string): Promise<void> {
