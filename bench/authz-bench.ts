@@ -6,6 +6,8 @@
 // fixed rate the gate's p50 and p99 against the floor's of the same round (≤ 1.15x, ≤ 1.25x,
 // median of rounds) at 100 and 100,100 keys; the gate's RSS after a full GC (collected through
 // its inspector, test/authz/support/gate-inspector.ts) ≤ 150 MB with 100,100 keys. PASS/FAIL printed.
+// The gate and the floor both run with the gate container's Node.js flags and allocator
+// settings from the chart (bench/chart-runtime.ts).
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
 // AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5),
@@ -29,7 +31,7 @@ import { EnvoyCheckClient, envoyCheckRequest, sidecarXfccFor, type EnvoyRequest 
 import { startGateProcess, type GateProcess } from "../test/authz/support/gate-process.js";
 import { startBenchCluster } from "./cluster.js";
 import { GateInspector, inspectorUrlOf } from "../test/authz/support/gate-inspector.js";
-import { withChartAllocator } from "./chart-runtime.js";
+import { gateNodeFlags, withChartAllocator } from "./chart-runtime.js";
 import { compileOperator } from "./compile.js";
 import { cpuSecondsOf } from "./cpu-accounting.js";
 import { percentile, round } from "./stats.js";
@@ -173,11 +175,15 @@ function fixedRows(result: FixedRateRounds, keys: string): string[] {
   ];
 }
 
-/** The floor: a bare Authorization server answering OK (bench/authz-floor-server.mjs), on the server's CPU. */
+/**
+ * The floor: a bare Authorization server answering OK (bench/authz-floor-server.mjs), on the
+ * server's CPU, with the Node.js flags and allocator of the gate's container: the ratio is
+ * what the gate's own work adds, not what its runtime settings save.
+ */
 async function startFloorServer(): Promise<{ address: string; pid: number; stop: () => void }> {
-  const node = [process.execPath, path.join(repoRoot, "bench", "authz-floor-server.mjs")];
+  const node = [process.execPath, ...gateNodeFlags(), path.join(repoRoot, "bench", "authz-floor-server.mjs")];
   const [command, ...args] = PIN ? ["taskset", "-c", String(SERVER_CPU), ...node] : node;
-  const child = spawn(command!, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(command!, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], env: withChartAllocator(process.env) });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
@@ -277,7 +283,8 @@ async function main(): Promise<void> {
     // The inspector on a loopback port of this run only: how the benchmark collects garbage in the gate.
     gate = await startGateProcess(cluster.controlPlane.kubeconfigPath, {
       compiled: true,
-      nodeFlags: ["--inspect=127.0.0.1:0"],
+      // The gate container's NODE_OPTIONS (the chart's authz.maxSemiSpaceMiB).
+      nodeFlags: ["--inspect=127.0.0.1:0", ...gateNodeFlags()],
       ...(PIN ? { cpu: SERVER_CPU } : {}),
       auditDir,
       // The chart's GLIBC_TUNABLES, as the gate's container has them.

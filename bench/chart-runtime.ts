@@ -1,6 +1,6 @@
 // How the chart runs Node.js in its containers (charts/nexus-operator/values.yaml), so that the
 // benchmarks measure the processes as a cluster runs them: the operator's heap cap and young
-// generation, and glibc's malloc settings of both the operator and the credential gate.
+// generation, the credential gate's young generation, and glibc's malloc settings of both.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
@@ -11,12 +11,15 @@ export interface ChartRuntime {
   heapCapMiB: number;
   /** operator.maxSemiSpaceMiB: --max-semi-space-size. */
   semiSpaceMiB: number;
+  /** authz.maxSemiSpaceMiB: the credential gate's --max-semi-space-size. */
+  gateSemiSpaceMiB: number;
   /** glibcTunables: GLIBC_TUNABLES of both containers; "" for glibc's defaults. */
   glibcTunables: string;
 }
 
 interface ChartValues {
   operator?: { maxHeapMiB?: unknown; maxSemiSpaceMiB?: unknown };
+  authz?: { maxSemiSpaceMiB?: unknown };
   glibcTunables?: unknown;
 }
 
@@ -32,6 +35,7 @@ export function chartRuntime(): ChartRuntime {
   return {
     heapCapMiB: integer("operator.maxHeapMiB", values.operator?.maxHeapMiB),
     semiSpaceMiB: integer("operator.maxSemiSpaceMiB", values.operator?.maxSemiSpaceMiB),
+    gateSemiSpaceMiB: integer("authz.maxSemiSpaceMiB", values.authz?.maxSemiSpaceMiB),
     glibcTunables: tunables,
   };
 }
@@ -40,6 +44,11 @@ export function chartRuntime(): ChartRuntime {
 export function withChartAllocator(base: NodeJS.ProcessEnv, runtime = chartRuntime()): NodeJS.ProcessEnv {
   if (!runtime.glibcTunables) return base;
   return { ...base, GLIBC_TUNABLES: runtime.glibcTunables };
+}
+
+/** Node.js flags of the gate's container (its NODE_OPTIONS), for the gate and its benchmark floor. */
+export function gateNodeFlags(runtime = chartRuntime()): string[] {
+  return [`--max-semi-space-size=${runtime.gateSemiSpaceMiB}`];
 }
 
 /** The operator's heap settings as the tables print them beside its peak RSS. */

@@ -321,6 +321,7 @@ describe("Helm chart charts/nexus-operator", () => {
       [{ leaderElection: { enabled: "yes" } }, /\/leaderElection\/enabled/],
       [{ glibcTunables: "glibc.malloc.mmap_threshold=32k; rm -rf /" }, /\/glibcTunables/],
       [{ operator: { maxSemiSpaceMiB: 0 } }, /\/operator\/maxSemiSpaceMiB/],
+      [{ authz: { maxSemiSpaceMiB: "4m" } }, /\/authz\/maxSemiSpaceMiB/],
     ];
     for (const [values, message] of cases) {
       const result = await helm(await templateArgs({ values }));
@@ -505,6 +506,8 @@ describe("Helm chart charts/nexus-operator", () => {
     expect(env).toMatchObject({ NEXUS_AUTHZ_GRPC_BIND_ADDRESS: ":9000", NEXUS_AUTHZ_RATE_LIMIT_REDIS: "redis://redis.nexus-system:6379", NEXUS_AUTHZ_RATE_LIMIT_FAILURES: "10" });
     // The same allocator settings as the operator's container.
     expect(env.GLIBC_TUNABLES).toBe("glibc.malloc.mmap_threshold=32768");
+    // A small young generation: short scavenge pauses under a steady stream of Checks.
+    expect(env.NODE_OPTIONS).toBe("--max-semi-space-size=4");
     // Behind its own sidecar, which names the Check's sender; the gate checks the element is its sidecar's.
     expect(env).toMatchObject({ NEXUS_AUTHZ_CALLER_IDENTITY: "sidecar-xfcc", NEXUS_AUTHZ_GATE_SPIFFE_ID: `spiffe://cluster.local/ns/${releaseNamespace}/sa/nexus-operator-authz`, NEXUS_AUTHZ_MAX_PATH_LENGTH: "8192" });
     expect(deployment.spec!.template.metadata!.labels).toMatchObject({ "sidecar.istio.io/inject": "true" });
