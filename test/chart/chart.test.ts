@@ -322,6 +322,9 @@ describe("Helm chart charts/nexus-operator", () => {
       [{ glibcTunables: "glibc.malloc.mmap_threshold=32k; rm -rf /" }, /\/glibcTunables/],
       [{ operator: { maxSemiSpaceMiB: 0 } }, /\/operator\/maxSemiSpaceMiB/],
       [{ authz: { maxSemiSpaceMiB: "4m" } }, /\/authz\/maxSemiSpaceMiB/],
+      // The value lands in NODE_OPTIONS: nothing but a number may reach node's command line.
+      [{ authz: { maxSemiSpaceMiB: "4 --inspect=0.0.0.0:9229" } }, /\/authz\/maxSemiSpaceMiB/],
+      [{ authz: { maxSemiSpaceMiB: 0 } }, /\/authz\/maxSemiSpaceMiB/],
     ];
     for (const [values, message] of cases) {
       const result = await helm(await templateArgs({ values }));
