@@ -87,8 +87,14 @@ export class SupervisedInformer<T extends KubeObject> {
     const { labelSelector, metadataOnlyWatch } = this.options;
     const cache = new ListWatchCache<T>(
       {
-        list: async () => {
-          const list = await oneListAtATime(() => this.client.list<T>(this.type, this.options.namespace, labelSelector, (item) => this.prepareForCache(item)));
+        list: async (cached) => {
+          const list = await oneListAtATime(() =>
+            this.client.list<T>(this.type, this.options.namespace, labelSelector, (item) => {
+              const same = cached(item);
+              if (same) return same;
+              this.prepareForCache(item);
+            }),
+          );
           this.setAvailability("served");
           return list;
         },

@@ -91,6 +91,10 @@ const CREDENTIALS_REFRESH_MS = 60_000;
 const WATCH_SECONDS_MIN = 300;
 const WATCH_SECONDS_SPREAD = 300;
 const WATCH_SILENCE_GRACE_MS = 30_000;
+// Objects per list page. A page is held whole (text and parsed) while it is read; after an
+// apiserver restart every cache lists again beside what it holds, and pages of 500 rendered
+// AuthorizationPolicies (1.5-2 MB of JSON each at 10,000 policies) set the operator's peak.
+const LIST_PAGE_SIZE = 250;
 
 export class KubeClient {
   private readonly agent: https.Agent;
@@ -141,16 +145,17 @@ export class KubeClient {
   }
 
   /**
-   * Every object of a collection, in pages of 500. eachItem sees each object as its page
+   * Every object of a collection, in pages of LIST_PAGE_SIZE. eachItem sees each object as its page
    * arrives, so a cache can slim it before the next page is read rather than holding the
-   * whole collection at full size.
+   * whole collection at full size; an object it returns is listed in the item's place (a
+   * cache's own copy of the same version, so the page's copy is garbage at once).
    */
-  async list<T extends KubeObject>(type: ResourceType, namespace?: string, labelSelector?: string, eachItem?: (item: T) => void): Promise<KubeList<T>> {
+  async list<T extends KubeObject>(type: ResourceType, namespace?: string, labelSelector?: string, eachItem?: (item: T) => T | void): Promise<KubeList<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
-      const query = new URLSearchParams({ limit: "500" });
+      const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
       if (continueToken) query.set("continue", continueToken);
       if (labelSelector) query.set("labelSelector", labelSelector);
       const page = await this.request<KubeList<T>>("GET", `${collectionPath(type, namespace)}?${query}`);
@@ -159,8 +164,7 @@ export class KubeClient {
         // Items of a list carry no apiVersion and kind of their own.
         item.apiVersion = type.apiVersion;
         item.kind = kind;
-        eachItem?.(item);
-        items.push(item);
+        items.push(eachItem?.(item) ?? item);
       }
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
@@ -328,10 +332,14 @@ export class KubeClient {
           },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          // Decoded as it arrives: the socket's buffers go at once rather than being kept,
+          // and copied once more, until the last byte of a list page of megabytes is in.
+          res.setEncoding("utf8");
+          let text = "";
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
           res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) {
               try {

@@ -14,12 +14,22 @@ class ScriptedSource implements ListWatchSource<KubeObject> {
   rounds: WatchRound[] = [];
   watchedFrom: string[] = [];
   listCount = 0;
+  /** Per listed object, the cache's copy the cache named for it. */
+  cachedCopies: Array<[string, KubeObject | undefined]> = [];
 
-  async list(): Promise<KubeList<KubeObject>> {
+  /** Lists the script's next collection, each object the cache still holds at that version as its cached copy. */
+  async list(cached: (listed: KubeObject) => KubeObject | undefined): Promise<KubeList<KubeObject>> {
     this.listCount++;
     const next = this.lists.shift();
     if (!next) throw new Error("no list scripted");
-    return next;
+    return {
+      ...next,
+      items: next.items.map((item) => {
+        const copy = cached(item);
+        this.cachedCopies.push([item.metadata.name, copy]);
+        return copy ?? item;
+      }),
+    };
   }
 
   async watch(rv: string, onEvent: (event: WatchEvent) => void, onConnected: () => void, signal: AbortSignal): Promise<void> {
@@ -102,6 +112,39 @@ describe("ListWatchCache", () => {
     // The first list is no relist; the second says so once it has replaced the cache.
     expect(seen.slice(0, 3)).toEqual(["add kept@1", "add changed@1", "add gone@1"]);
     expect(seen.slice(3)).toEqual(["connected", "delete gone", "update changed@7", "add new@8", "relisted"]);
+    await cache.stop();
+    await running;
+  });
+
+  it("keeps its own copy of each object a relist finds at the same version, and takes the listed copy of each changed one", async () => {
+    const source = new ScriptedSource();
+    source.lists.push({ items: [obj("kept", "1"), obj("changed", "1")], metadata: { resourceVersion: "3" } });
+    const keptAgain = obj("kept", "1");
+    const changedAgain = obj("changed", "7");
+    source.lists.push({ items: [keptAgain, changedAgain], metadata: { resourceVersion: "9" } });
+    let expire = () => {};
+    const expired = new Promise<void>((resolve) => (expire = resolve));
+    source.rounds.push(async () => {
+      await expired;
+      throw new KubeApiError(410, "Expired", "too old resource version");
+    });
+    const { cache, seen } = recordingCache(source);
+    const running = cache.run();
+    await until(() => source.watchedFrom.length === 1);
+    const keptBefore = cache.get("kept", "team");
+    expect(keptBefore).toBeDefined();
+    expire();
+    await until(() => source.watchedFrom.length === 2);
+    // The same version: the cache names its own copy, which stays; the listed copy is not kept.
+    expect(source.cachedCopies.slice(2)).toEqual([
+      ["kept", keptBefore],
+      ["changed", undefined],
+    ]);
+    expect(source.cachedCopies[2]![1]).toBe(keptBefore);
+    expect(cache.get("kept", "team")).toBe(keptBefore);
+    expect(cache.get("kept", "team")).not.toBe(keptAgain);
+    expect(cache.get("changed", "team")).toBe(changedAgain);
+    expect(seen.slice(2)).toEqual(["connected", "update changed@7", "relisted"]);
     await cache.stop();
     await running;
   });

@@ -7,7 +7,13 @@
 import { KubeApiError, type KubeList, type KubeObject, type WatchEvent } from "./kube-client.js";
 
 export interface ListWatchSource<T extends KubeObject> {
-  list(): Promise<KubeList<T>>;
+  /**
+   * The whole collection. `cached` names, for a listed object, the cache's own copy of that
+   * same version, to be listed in its place: after an apiserver restart nearly every object
+   * is unchanged, and holding a second copy of each until the list ends would double the
+   * cache at the worst moment.
+   */
+  list(cached: (listed: T) => T | undefined): Promise<KubeList<T>>;
   /** Watches from resourceVersion; resolves when the stream ends, rejects on failure. */
   watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onConnected: () => void, signal: AbortSignal): Promise<void>;
 }
@@ -111,7 +117,11 @@ export class ListWatchCache<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const listed = await this.source.list();
+    const listed = await this.source.list((object) => {
+      const cached = this.get(object.metadata.name, object.metadata.namespace);
+      const version = object.metadata.resourceVersion;
+      return version !== undefined && cached?.metadata.resourceVersion === version ? cached : undefined;
+    });
     if (this.stopped) return;
     const again = this.listedBefore;
     this.listedBefore = true;
