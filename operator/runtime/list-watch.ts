@@ -119,8 +119,7 @@ export class ListWatchCache<T extends KubeObject> {
   private async relist(): Promise<void> {
     const listed = await this.source.list((object) => {
       const cached = this.get(object.metadata.name, object.metadata.namespace);
-      const version = object.metadata.resourceVersion;
-      return version !== undefined && cached?.metadata.resourceVersion === version ? cached : undefined;
+      return sameVersion(cached, object) ? cached : undefined;
     });
     if (this.stopped) return;
     const again = this.listedBefore;
@@ -157,7 +156,7 @@ export class ListWatchCache<T extends KubeObject> {
   private store(object: T): void {
     const objects = byNamespace(this.objects, object.metadata.namespace);
     const cached = objects.get(object.metadata.name);
-    if (cached && cached.metadata.resourceVersion !== undefined && cached.metadata.resourceVersion === object.metadata.resourceVersion) return;
+    if (sameVersion(cached, object)) return;
     objects.set(object.metadata.name, object);
     try {
       if (cached) this.handlers.update(object);
@@ -193,4 +192,9 @@ function byNamespace<T>(objects: Map<string, Map<string, T>>, namespace: string 
     objects.set(key, inNamespace);
   }
   return inNamespace;
+}
+
+/** The cache already holds this very version of the object (resourceVersions are the apiserver's). */
+function sameVersion<T extends KubeObject>(cached: T | undefined, object: T): cached is T {
+  return cached !== undefined && cached.metadata.resourceVersion !== undefined && cached.metadata.resourceVersion === object.metadata.resourceVersion;
 }
