@@ -99,4 +99,41 @@ describe("WorkQueue", () => {
     expect(events).toEqual(["add", "depth:1", "retry"]);
     await queue.shutdown();
   });
+
+  it("counts an add only when it brings new work: a key already waiting, or already due again, is not counted twice", async () => {
+    let adds = 0;
+    const queue = new WorkQueue({ name: "t", concurrency: 1, observer: { added: () => adds++ } });
+    queue.add("a");
+    queue.add("a");
+    queue.addLowPriority("a");
+    expect(adds).toBe(1);
+    const gate = deferred();
+    const started = deferred();
+    let runs = 0;
+    queue.start(async () => {
+      runs++;
+      if (runs === 1) {
+        started.resolve();
+        await gate.promise;
+      }
+    });
+    await started.promise;
+    queue.add("a"); // running: due once more after this run
+    queue.add("a");
+    expect(adds).toBe(2);
+    gate.resolve();
+    await queue.idle();
+    await queue.idle();
+    expect(runs).toBe(2);
+  });
+
+  it("keeps first-in-first-out order over tens of thousands of keys", async () => {
+    const queue = new WorkQueue({ name: "t", concurrency: 1 });
+    const keys = Array.from({ length: 30_000 }, (_, i) => `k${i}`);
+    keys.forEach((key) => queue.add(key));
+    const seen: string[] = [];
+    queue.start(async (key) => void seen.push(key));
+    await queue.idle();
+    expect(seen).toEqual(keys);
+  });
 });

@@ -1,6 +1,7 @@
 // A rate-limited work queue in the style of client-go's: a key is queued at most once,
 // processed by at most one worker at a time, and re-queued after the current run when it
 // changed meanwhile. Failures are retried with exponential backoff and jitter.
+import { Fifo } from "./fifo.js";
 
 export interface WorkQueueObserver {
   added?(queue: string): void;
@@ -20,9 +21,9 @@ export interface WorkQueueOptions {
 export type KeyHandler = (key: string) => Promise<void>;
 
 export class WorkQueue {
-  private readonly order: string[] = [];
+  private readonly order = new Fifo<string>();
   /** Keys added with addLowPriority: taken only when `order` is empty. */
-  private readonly lowOrder: string[] = [];
+  private readonly lowOrder = new Fifo<string>();
   private readonly queued = new Map<string, number>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -52,14 +53,18 @@ export class WorkQueue {
     this.enqueue(key, this.lowOrder);
   }
 
-  private enqueue(key: string, lane: string[]): void {
+  private enqueue(key: string, lane: Fifo<string>): void {
     if (this.stopped) return;
-    this.options.observer?.added?.(this.options.name);
+    // A key already waiting is the common case when one change fans out to many keys: it
+    // returns before anything is counted, as client-go's queue does (adds count new work).
+    if (this.queued.has(key)) return;
     if (this.active.has(key)) {
+      if (this.dirty.has(key)) return;
       this.dirty.add(key);
+      this.options.observer?.added?.(this.options.name);
       return;
     }
-    if (this.queued.has(key)) return;
+    this.options.observer?.added?.(this.options.name);
     this.queued.set(key, Date.now());
     lane.push(key);
     this.reportDepth();
@@ -117,8 +122,8 @@ export class WorkQueue {
     this.stopped = true;
     for (const timer of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
-    this.order.length = 0;
-    this.lowOrder.length = 0;
+    this.order.clear();
+    this.lowOrder.clear();
     this.queued.clear();
     this.reportDepth();
     await this.idle();
@@ -128,7 +133,7 @@ export class WorkQueue {
     const handler = this.handler;
     if (!handler) return;
     while (this.running < this.options.concurrency) {
-      const key = this.order.shift() ?? this.lowOrder.shift();
+      const key = this.order.take() ?? this.lowOrder.take();
       if (key === undefined) break;
       const enqueuedAt = this.queued.get(key) ?? Date.now();
       this.queued.delete(key);
