@@ -8,6 +8,7 @@ import { keepIstioObjections, WAYPOINT_ACCEPTED, ZTUNNEL_ACCEPTED } from "./acce
 import { carryVerifiedContent, compactRenderedForCache } from "./runtime/apply-if-changed.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
+import type { OwnWrites } from "./runtime/own-writes.js";
 import { resources } from "./runtime/resources.js";
 
 const managedSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
@@ -20,10 +21,15 @@ function compactAuthorizationPolicy(object: KubeObject): void {
 
 export type Caches = ReturnType<typeof createCaches>;
 
-export function createCaches(client: KubeClient, log: Logger) {
+/**
+ * ownWrites: the writes of the client these caches' owner writes with; every kind written
+ * through it is watched with it, so each write's echo is told apart (and forgotten).
+ */
+export function createCaches(client: KubeClient, log: Logger, ownWrites?: OwnWrites) {
   const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void, metadataOnly = true) =>
     new SupervisedInformer<T>(client, type, log, {
       ...(labelSelector ? { labelSelector } : {}),
+      ...(ownWrites ? { ownWrites } : {}),
       // Rendered objects: who else wrote one is named when its drift is repaired. Their
       // bodies are known from the list and from our own writes, so the watch brings their
       // metadata only (generation and content hash tell when a body must be read again).

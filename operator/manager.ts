@@ -11,6 +11,7 @@ import { Controller, objectKey } from "./runtime/controller.js";
 import { EventRecorder, type EventRateLimit } from "./runtime/events.js";
 import { KubeClient, type KubeObject } from "./runtime/kube-client.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
+import { OwnWrites } from "./runtime/own-writes.js";
 import { AccessWiring } from "./access/wiring.js";
 
 export interface OperatorOptions {
@@ -38,8 +39,9 @@ export class Operator {
   constructor(private readonly options: OperatorOptions) {
     const { kubeConfig, log } = options;
     this.metrics = options.metrics ?? new OperatorMetrics();
-    this.client = new KubeClient(kubeConfig, { onRequest: options.onRequest, maxSockets: (options.concurrency ?? 8) * 2 });
-    this.caches = createCaches(this.client, log);
+    const ownWrites = new OwnWrites();
+    this.client = new KubeClient(kubeConfig, { onRequest: options.onRequest, maxSockets: (options.concurrency ?? 8) * 2, writes: ownWrites });
+    this.caches = createCaches(this.client, log, ownWrites);
     const events = new EventRecorder(this.client, log, {
       ...(options.eventRateLimit ? { rateLimit: options.eventRateLimit } : {}),
       onDropped: () => this.metrics.eventsDropped.inc(),
@@ -114,22 +116,28 @@ export class Operator {
         if (filter(identity)) enqueue(identity.metadata.namespace, identity.metadata.name);
       }
     };
-    caches.identities.on((identity) => enqueue(identity.metadata.namespace, identity.metadata.name));
-    caches.certificates.on((certificate) => {
-      for (const ref of certificate.metadata.ownerReferences ?? []) {
-        if (ref.kind === "EngineIdentity" && ref.controller) enqueue(certificate.metadata.namespace, ref.name);
-      }
-    });
+    // The echo of a write of ours (an identity's status, its ServiceAccount or Certificate)
+    // is what the reconcile that wrote it left: nothing to do again.
+    caches.identities.on((identity, _event, origin) => origin.unlessOwnWrite(() => enqueue(identity.metadata.namespace, identity.metadata.name)));
+    caches.certificates.on((certificate, _event, origin) =>
+      origin.unlessOwnWrite(() => {
+        for (const ref of certificate.metadata.ownerReferences ?? []) {
+          if (ref.kind === "EngineIdentity" && ref.controller) enqueue(certificate.metadata.namespace, ref.name);
+        }
+      }),
+    );
     caches.certificates.onAvailability(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
     // After a watch gap a Certificate or ServiceAccount we wrote may have been deleted unseen.
     caches.certificates.onRelist(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
     caches.serviceAccounts.onRelist(() => enqueueAll(() => true));
-    caches.serviceAccounts.on((sa) => {
-      for (const identity of caches.identities.list(sa.metadata.namespace)) {
-        const owned = (sa.metadata.ownerReferences ?? []).some((ref) => ref.uid === identity.metadata.uid);
-        if (owned || serviceAccountOf(identity) === sa.metadata.name) enqueue(identity.metadata.namespace, identity.metadata.name);
-      }
-    });
+    caches.serviceAccounts.on((sa, _event, origin) =>
+      origin.unlessOwnWrite(() => {
+        for (const identity of caches.identities.list(sa.metadata.namespace)) {
+          const owned = (sa.metadata.ownerReferences ?? []).some((ref) => ref.uid === identity.metadata.uid);
+          if (owned || serviceAccountOf(identity) === sa.metadata.name) enqueue(identity.metadata.namespace, identity.metadata.name);
+        }
+      }),
+    );
     const byIssuer = (kind: string, issuer: KubeObject) =>
       enqueueAll((identity) => {
         const ref = (identity.spec.certificate as { issuerRef?: { name: string; kind?: string } } | undefined)?.issuerRef;

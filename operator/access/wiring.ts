@@ -8,6 +8,8 @@ import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import { Controller, objectKey } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
+import type { InformerEvent } from "../runtime/informer.js";
+import type { EventOrigin } from "../runtime/own-writes.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { BaselineReconciler } from "./baseline-reconciler.js";
@@ -104,15 +106,17 @@ export class AccessWiring {
       // rendering again would only find nothing to do (GenerationChangedPredicate).
       if (event !== "update" || renderingMayChange) enqueuePolicy(key);
     });
-    const routeRendered = (object: KubeObject) => {
-      if (object.metadata.labels?.[BASELINE_LABEL] === "true" || object.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true") {
-        this.baselineController.enqueue(object.metadata.namespace ?? "");
-        return;
-      }
-      for (const ref of object.metadata.ownerReferences ?? []) {
-        if (ref.kind === "AccessPolicy" && ref.controller) enqueuePolicy(objectKey(object.metadata.namespace, ref.name));
-      }
-    };
+    const routeRendered = (object: KubeObject, _event: InformerEvent, origin: EventOrigin) =>
+      // The echo of our own write: the reconcile that wrote it is done with it.
+      origin.unlessOwnWrite(() => {
+        if (object.metadata.labels?.[BASELINE_LABEL] === "true" || object.metadata.labels?.[WORKLOAD_MTLS_LABEL] === "true") {
+          this.baselineController.enqueue(object.metadata.namespace ?? "");
+          return;
+        }
+        for (const ref of object.metadata.ownerReferences ?? []) {
+          if (ref.kind === "AccessPolicy" && ref.controller) enqueuePolicy(objectKey(object.metadata.namespace, ref.name));
+        }
+      });
     // Once per turn of the event loop however many causes arrive together: a first list of
     // two hundred namespaces, or every rendered cache relisting after a watch gap, made each
     // of them walk every policy.

@@ -64,11 +64,24 @@ export function markMetadataOnly(object: KubeObject, apiVersion: string, kind: s
  */
 export function compactRenderedForCache(object: KubeObject): void {
   if (isMetadataOnly(object) || !hasBody(object)) return;
-  const hash = contentHashOf(object);
+  const verified = ownWriteAtThisGeneration(object) ?? verifiedOf(object, contentHashOf(object));
   // Set to undefined rather than deleted, which would make V8 store the object as a slow,
   // larger dictionary.
   for (const key of Object.keys(object)) if (!NOT_BODY.has(key)) (object as Record<string, unknown>)[key] = undefined;
-  (object as Verifiable)[VERIFIED] = verifiedOf(object, hash);
+  (object as Verifiable)[VERIFIED] = verified;
+}
+
+/**
+ * What our own write said the object holds at its current generation, if we wrote it: a
+ * body changes only with its generation, so hashing hundreds of KiB again would only
+ * confirm it. The record is used up.
+ */
+function ownWriteAtThisGeneration(object: KubeObject): VerifiedContent | undefined {
+  const uid = object.metadata.uid;
+  const written = uid ? appliedContents.get(uid) : undefined;
+  if (!written || !isCurrent(written, object)) return undefined;
+  appliedContents.delete(uid!);
+  return written;
 }
 
 function hasBody(object: KubeObject): boolean {

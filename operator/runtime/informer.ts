@@ -7,10 +7,16 @@ import { markMetadataOnly } from "./apply-if-changed.js";
 import { slimForCache } from "./cache-slimming.js";
 import { rememberOtherFieldManagers } from "./field-managers.js";
 import { ListWatchCache } from "./list-watch.js";
+import { NOT_OWN_WRITE, type EventOrigin, type OwnWrites } from "./own-writes.js";
 import { collectionPath, type ResourceType } from "./resources.js";
 
 export type InformerEvent = "add" | "update" | "delete";
-export type InformerHandler<T> = (object: T, event: InformerEvent, previous?: T) => void;
+/**
+ * origin: whether the event brings exactly the version one of the operator's own writes
+ * produced (InformerOptions.ownWrites). The cache is updated all the same; a handler that
+ * only looks at the writer's owner again does so through origin.unlessOwnWrite.
+ */
+export type InformerHandler<T> = (object: T, event: InformerEvent, origin: EventOrigin) => void;
 export type Availability = "unknown" | "served" | "absent";
 
 export interface InformerOptions {
@@ -30,6 +36,8 @@ export interface InformerOptions {
    * `carry` before it is cached.
    */
   metadataOnlyWatch?: { carry: (next: KubeObject, previous: KubeObject | undefined) => void };
+  /** The operator's writes, to tell their watch events from other changes (own-writes.ts). */
+  ownWrites?: OwnWrites;
 }
 
 export class SupervisedInformer<T extends KubeObject> {
@@ -42,6 +50,8 @@ export class SupervisedInformer<T extends KubeObject> {
   private stopped = false;
   private hasSynced = false;
   private lastError = "";
+  /** The origin of each watched object until it is emitted (a listed object's is never a write of ours). */
+  private readonly origins = new WeakMap<KubeObject, EventOrigin>();
   availability: Availability = "unknown";
 
   constructor(
@@ -119,6 +129,8 @@ export class SupervisedInformer<T extends KubeObject> {
           markMetadataOnly(object, this.type.apiVersion, this.type.kind);
           if (event !== "DELETED") metadataOnlyWatch.carry(object, this.get(object.metadata.name, object.metadata.namespace));
         }
+        // A deletion is never an echo: the writes told apart are applies.
+        if (event !== "DELETED" && this.options.ownWrites) this.origins.set(object, this.options.ownWrites.originOf(object));
         this.prepareForCache(object);
       },
     );
@@ -167,7 +179,9 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   private emit(object: T, event: InformerEvent): void {
-    for (const handler of this.handlers) handler(object, event);
+    const origin = this.origins.get(object) ?? NOT_OWN_WRITE;
+    this.origins.delete(object);
+    for (const handler of this.handlers) handler(object, event, origin);
   }
 
   private failed(cache: ListWatchCache<T>, err: unknown): void {

@@ -7,6 +7,7 @@ import https from "node:https";
 import { FIELD_MANAGER } from "../render/metadata.js";
 import type { ClusterAccess } from "./cluster-access.js";
 import { splitLines } from "./line-splitter.js";
+import type { WriteObserver } from "./own-writes.js";
 import { collectionPath, objectPath, resourceOf, type ResourceType } from "./resources.js";
 
 export interface KubeObject {
@@ -110,7 +111,7 @@ export class KubeClient {
 
   constructor(
     private readonly access: ClusterAccess,
-    options: { maxSockets?: number; onRequest?: RequestCounter } = {},
+    options: { maxSockets?: number; onRequest?: RequestCounter; writes?: WriteObserver } = {},
   ) {
     const cluster = access.getCurrentCluster();
     if (!cluster) throw new Error("the kubeconfig names no current cluster");
@@ -118,10 +119,13 @@ export class KubeClient {
     this.agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
     this.watchAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
     this.onRequest = options.onRequest;
+    this.writes = options.writes;
     this.ready = this.loadCredentials();
   }
 
   private readonly onRequest: RequestCounter | undefined;
+  /** Told of each apply sent and the uid and resourceVersion it produced (own-writes.ts). */
+  private readonly writes: WriteObserver | undefined;
 
   private async loadCredentials(): Promise<void> {
     const opts: https.RequestOptions = {};
@@ -180,7 +184,7 @@ export class KubeClient {
   async apply(desired: KubeObject): Promise<ObjectMetadataOnly> {
     const type = resourceOf(desired.apiVersion, desired.kind);
     const path = objectPath(type, desired.metadata.name, desired.metadata.namespace);
-    return this.request("PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, desired, "application/apply-patch+yaml", METADATA_ONLY);
+    return this.observed(desired, () => this.request("PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, desired, "application/apply-patch+yaml", METADATA_ONLY));
   }
 
   /** Server-side apply of the status subresource; answers with metadata only, as apply does. */
@@ -193,7 +197,19 @@ export class KubeClient {
       metadata: { name: object.metadata.name, namespace: object.metadata.namespace },
       status,
     };
-    return this.request("PATCH", `${path}/status?fieldManager=${FIELD_MANAGER}&force=true`, body, "application/apply-patch+yaml", METADATA_ONLY);
+    return this.observed(object, () => this.request("PATCH", `${path}/status?fieldManager=${FIELD_MANAGER}&force=true`, body, "application/apply-patch+yaml", METADATA_ONLY));
+  }
+
+  /** A write the observer is told of when it starts and when it ends, however it ends. */
+  private async observed(target: KubeObject, write: () => Promise<ObjectMetadataOnly>): Promise<ObjectMetadataOnly> {
+    const done = this.writes?.started(target);
+    let response: ObjectMetadataOnly | undefined;
+    try {
+      response = await write();
+      return response;
+    } finally {
+      done?.(response?.metadata);
+    }
   }
 
   /** A full update guarded by metadata.resourceVersion: it fails with 409 if the object changed. */

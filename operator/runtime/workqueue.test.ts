@@ -136,4 +136,42 @@ describe("WorkQueue", () => {
     await queue.idle();
     expect(seen).toEqual(keys);
   });
+
+  it("lets the event loop turn while it works through keys that need no I/O", async () => {
+    const queue = new WorkQueue({ name: "t", concurrency: 4 });
+    const total = 20_000;
+    for (let i = 0; i < total; i++) queue.add(`k${i}`);
+    let processed = 0;
+    // Each key costs a little CPU and no I/O, as a resync that finds nothing to write does.
+    const spin = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    queue.start(async () => {
+      spin(0.02);
+      processed++;
+    });
+    const processedWhenTimerRan = await new Promise<number>((resolve) => setTimeout(() => resolve(processed), 0));
+    await queue.idle();
+    expect(processed).toBe(total);
+    expect(processedWhenTimerRan).toBeGreaterThan(0);
+    expect(processedWhenTimerRan).toBeLessThan(total / 2);
+  });
+
+  it("takes nothing more once shut down, though a turn of the event loop was pending", async () => {
+    const queue = new WorkQueue({ name: "t", concurrency: 1 });
+    for (let i = 0; i < 5_000; i++) queue.add(`k${i}`);
+    let processed = 0;
+    queue.start(async () => {
+      const until = performance.now() + 0.05;
+      while (performance.now() < until);
+      processed++;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    await queue.shutdown();
+    const atShutdown = processed;
+    expect(atShutdown).toBeLessThan(5_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(processed).toBe(atShutdown);
+  });
 });

@@ -20,6 +20,15 @@ export interface WorkQueueOptions {
 
 export type KeyHandler = (key: string) => Promise<void>;
 
+/**
+ * How long the queue keeps taking keys within one turn of the event loop. A key whose
+ * handler needs no I/O (a resync that finds nothing to write) finishes in microtasks, and
+ * the next one would start in the same turn: thousands in a row held every socket, timer
+ * and probe of the process for seconds, and left the apiserver waiting on responses nobody
+ * read. Past the slice the queue lets the event loop run before it takes the next key.
+ */
+const TURN_SLICE_MS = 10;
+
 export class WorkQueue {
   private readonly order = new Fifo<string>();
   /** Keys added with addLowPriority: taken only when `order` is empty. */
@@ -33,6 +42,9 @@ export class WorkQueue {
   private handler: KeyHandler | undefined;
   private running = 0;
   private stopped = false;
+  /** When this turn of the event loop began taking keys; undefined once the loop has turned. */
+  private sliceStartedAt: number | undefined;
+  private nextTurn: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: WorkQueueOptions) {}
 
@@ -120,6 +132,8 @@ export class WorkQueue {
 
   async shutdown(): Promise<void> {
     this.stopped = true;
+    if (this.nextTurn) clearImmediate(this.nextTurn);
+    this.nextTurn = undefined;
     for (const timer of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     this.order.clear();
@@ -132,7 +146,8 @@ export class WorkQueue {
   private pump(): void {
     const handler = this.handler;
     if (!handler) return;
-    while (this.running < this.options.concurrency) {
+    while (this.running < this.options.concurrency && this.depth > 0) {
+      if (this.sliceSpent()) break;
       const key = this.order.take() ?? this.lowOrder.take();
       if (key === undefined) break;
       const enqueuedAt = this.queued.get(key) ?? Date.now();
@@ -146,6 +161,24 @@ export class WorkQueue {
     if (this.depth === 0 && this.running === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /**
+   * Whether this turn's slice is used up; the first key of a turn starts the slice and asks
+   * for the next turn, which ends it and takes whatever is still waiting.
+   */
+  private sliceSpent(): boolean {
+    const now = performance.now();
+    if (this.sliceStartedAt === undefined) {
+      this.sliceStartedAt = now;
+      this.nextTurn = setImmediate(() => {
+        this.nextTurn = undefined;
+        this.sliceStartedAt = undefined;
+        if (!this.stopped) this.pump();
+      });
+      return false;
+    }
+    return now - this.sliceStartedAt > TURN_SLICE_MS;
   }
 
   private async run(handler: KeyHandler, key: string): Promise<void> {
