@@ -1,7 +1,7 @@
 // The versions the operator's own writes produced. Every write comes back through the
 // watch of its kind as an event of exactly the resourceVersion the write's response named;
 // the reconciler that wrote it already knows that state, so reconciling its owner again
-// for that event finds nothing to do. At 10,000 policies that was one in three reconciles
+// for that event finds nothing to do. At 10,000 policies that was half the reconciles
 // of a first sync, and, since such reconciles need no I/O, long runs of them held up the
 // event loop. Any other change to the object (another writer, istiod's status, a delete)
 // is a different resourceVersion and is handled as before.
