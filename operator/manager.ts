@@ -45,6 +45,8 @@ export class Operator {
     const events = new EventRecorder(this.client, log, {
       ...(options.eventRateLimit ? { rateLimit: options.eventRateLimit } : {}),
       onDropped: () => this.metrics.eventsDropped.inc(),
+      // Reconciles waiting go before the Events that report on reconciles done.
+      yieldWhile: () => this.keysWaiting() > 0,
     });
     this.events = events;
     this.metrics.countPendingEventsWith(() => events.pending);
@@ -101,6 +103,11 @@ export class Operator {
     await Promise.all([this.identityController.stop(), this.access.stop()]);
     await this.events.stop(2_000);
     this.client.close();
+  }
+
+  /** Keys queued and not yet taken, in every controller. */
+  keysWaiting(): number {
+    return this.identityController.queue.depth + this.access.keysWaiting();
   }
 
   /** Resolves when no controller has queued or running work. */

@@ -81,6 +81,11 @@ export class AccessWiring {
     await Promise.all([this.policyController.stop(), this.baselineController.stop()]);
   }
 
+  /** Keys queued and not yet taken by the policy and baseline controllers. */
+  keysWaiting(): number {
+    return this.policyController.queue.depth + this.baselineController.queue.depth;
+  }
+
   async idle(): Promise<void> {
     await Promise.all([this.policyController.queue.idle(), this.baselineController.queue.idle()]);
   }

@@ -2,7 +2,8 @@
 // the same reason and message for the same object is sent once, so a retry loop cannot
 // flood the namespace. Events go out in the background at a bounded rate (PacedSender):
 // recording one never holds up a reconcile, and a first sync of thousands of objects sends
-// a burst of them, then a steady trickle, and drops the rest (counted in a metric).
+// a burst of them, then a trickle (slower while reconciles wait in the queues), and drops
+// the rest (counted in a metric).
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { KubeClient, KubeObject } from "./kube-client.js";
@@ -36,12 +37,13 @@ export class EventRecorder {
   constructor(
     private readonly client: KubeClient,
     private readonly log: Logger,
-    options: { rateLimit?: EventRateLimit; onDropped?: () => void; component?: string } = {},
+    options: { rateLimit?: EventRateLimit; onDropped?: () => void; component?: string; yieldWhile?: () => boolean } = {},
   ) {
     this.component = options.component ?? "nexus-operator";
     const rateLimit = options.rateLimit ?? DEFAULT_EVENT_RATE_LIMIT;
     this.sender = new PacedSender((pending, signal) => this.send(pending, signal), {
       ...rateLimit,
+      ...(options.yieldWhile ? { yieldWhile: options.yieldWhile } : {}),
       onDropped: () => {
         this.droppedSinceLastReport++;
         options.onDropped?.();

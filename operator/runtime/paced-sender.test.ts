@@ -66,6 +66,26 @@ describe("PacedSender", () => {
     expect(h.sent).toEqual([1, 2]);
   });
 
+  it("sends at a tenth of the rate while the work it reports on waits, and at the full rate again after", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    let backlog = true;
+    const sent: number[] = [];
+    const sender = new PacedSender<number>(async (item) => void sent.push(item), { perSecond: 10, burst: 2, yieldWhile: () => backlog, now: () => Date.now() });
+    for (const i of [1, 2, 3]) expect(sender.offer(i)).toBe(true);
+    await settle();
+    expect(sent).toEqual([1, 2]);
+    // 10/s would send the third after 100 ms; with a backlog it takes a second.
+    await vi.advanceTimersByTimeAsync(950);
+    expect(sent).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sent).toEqual([1, 2, 3]);
+    // Once the backlog is gone the next goes out at the full rate, not a slow interval later.
+    backlog = false;
+    expect(sender.offer(4)).toBe(true);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(sent).toEqual([1, 2, 3, 4]);
+  });
+
   it("keeps sending after a send fails", async () => {
     const sent: number[] = [];
     const sender = new PacedSender<number>(

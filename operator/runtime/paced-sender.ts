@@ -11,8 +11,18 @@ export interface PacedSenderOptions {
   burst: number;
   /** Told of every item dropped because the queue was full. */
   onDropped?: () => void;
+  /**
+   * Whether the work the items report on is still waiting (a reconcile backlog). While it
+   * is, sends come back at YIELDING_SHARE of the rate: in a first sync the Events would
+   * otherwise take a tenth of the apiserver's time from the writes they report, and most of
+   * them are dropped anyway. Sends never stop; at worst they trail the work.
+   */
+  yieldWhile?: () => boolean;
   now?: () => number;
 }
+
+/** The share of the rate left to sends while the work they report on is waiting. */
+export const YIELDING_SHARE = 0.1;
 
 export class PacedSender<T> {
   private readonly queue: T[] = [];
@@ -90,6 +100,8 @@ export class PacedSender<T> {
     if (this.sending || this.timer || this.queue.length === 0 || this.abort.signal.aborted) return;
     this.refill();
     if (this.tokens < 1) {
+      // Timed at the full rate even while yielding: the tokens are counted again when it
+      // fires, so a send goes out soon after a backlog clears instead of a slow interval later.
       const waitMs = Math.ceil(((1 - this.tokens) / this.options.perSecond) * 1000);
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -111,8 +123,14 @@ export class PacedSender<T> {
 
   private refill(): void {
     const now = this.now();
-    this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.options.perSecond);
+    this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.rate());
     this.refilledAt = now;
+  }
+
+  // Sends per second now; the time since the last refill (at most one full-rate interval
+  // while a send waits) is counted at it.
+  private rate(): number {
+    return this.options.yieldWhile?.() ? this.options.perSecond * YIELDING_SHARE : this.options.perSecond;
   }
 
   private notifyIfDrained(): void {
