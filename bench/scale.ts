@@ -126,9 +126,8 @@ async function main(): Promise<void> {
 /**
  * One run at the workload's size: its floor, the operator phase, optionally the live phase,
  * and the hash comparison. The floor goes first in odd runs and second in even ones: each
- * phase has its own control plane, but the machine and this process warm up as a benchmark
- * goes on (the floor took 186, 158 and 151 s in the three runs of one benchmark), and a fixed
- * order would hand that to one side.
+ * phase has its own control plane, but the shared machine's speed drifts within a run, and a
+ * fixed order would hand any drift tied to the order to one side.
  */
 async function measureRun(workload: Workload, how: { render: SizeResult["render"]; burst: ReturnType<typeof burstEdits>; live: boolean; floorFirst: boolean }): Promise<SizeResult> {
   const size = workload.size;
