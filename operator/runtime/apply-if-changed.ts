@@ -64,7 +64,7 @@ export function markMetadataOnly(object: KubeObject, apiVersion: string, kind: s
  */
 export function compactRenderedForCache(object: KubeObject): void {
   if (isMetadataOnly(object) || !hasBody(object)) return;
-  const verified = ownWriteAtThisGeneration(object) ?? verifiedOf(object, contentHashOf(object));
+  const verified = takeOwnWriteIfCurrent(object) ?? verifiedOf(object, contentHashOf(object));
   // Set to undefined rather than deleted, which would make V8 store the object as a slow,
   // larger dictionary.
   for (const key of Object.keys(object)) if (!NOT_BODY.has(key)) (object as Record<string, unknown>)[key] = undefined;
@@ -72,14 +72,14 @@ export function compactRenderedForCache(object: KubeObject): void {
 }
 
 /**
- * What our own write said the object holds at its current generation, if we wrote it: a
- * body changes only with its generation, so hashing hundreds of KiB again would only
- * confirm it. The record is used up.
+ * What our own write said the object holds, if it still holds it (same uid, generation and
+ * hashed metadata): a body changes only with its generation, so hashing hundreds of KiB
+ * again would only confirm it. The record is used up.
  */
-function ownWriteAtThisGeneration(object: KubeObject): VerifiedContent | undefined {
-  const uid = object.metadata.uid;
+function takeOwnWriteIfCurrent(live: KubeObject): VerifiedContent | undefined {
+  const uid = live.metadata.uid;
   const written = uid ? appliedContents.get(uid) : undefined;
-  if (!written || !isCurrent(written, object)) return undefined;
+  if (!isCurrent(written, live)) return undefined;
   appliedContents.delete(uid!);
   return written;
 }
@@ -114,12 +114,9 @@ export function carryVerifiedContent(next: KubeObject, previous: KubeObject | un
 export function liveContentHash(live: KubeObject): string | undefined {
   const verifiable = live as Verifiable;
   let known = verifiable[VERIFIED];
-  if (!isCurrent(known, live) && live.metadata.uid) {
-    const pending = appliedContents.get(live.metadata.uid);
-    if (isCurrent(pending, live)) {
-      appliedContents.delete(live.metadata.uid);
-      verifiable[VERIFIED] = known = pending;
-    }
+  if (!isCurrent(known, live)) {
+    const written = takeOwnWriteIfCurrent(live);
+    if (written) verifiable[VERIFIED] = known = written;
   }
   if (isCurrent(known, live)) return known!.hash;
   // An object read whole and never compacted (tests, the CLI) is hashed as it stands.
