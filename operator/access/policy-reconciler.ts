@@ -9,7 +9,7 @@ import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js"
 import { resolveTarget } from "../policy/target.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
-import { isShardName, ztunnelShardName } from "../render/names.js";
+import { isShardName } from "../render/names.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -25,6 +25,8 @@ import { DriftRepairs } from "./drift-repairs.js";
 import { applyRendered, renderedLive } from "./rendered-writes.js";
 import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
 import { writeStatusOrReport } from "../runtime/status-writer.js";
+import { isZtunnelShardName, withoutWaypointAdmission } from "../policy/waypoint-handoff.js";
+import { WaypointHandoff } from "./waypoint-handoff.js";
 
 export interface PolicyReconcilerDeps {
   client: KubeClient;
@@ -43,6 +45,10 @@ export interface PolicyReconcilerDeps {
 type Policy = AccessPolicy & KubeObject;
 
 const RENDERINGS_KEPT = 1_000;
+
+/** Waits between looks at a policy held for another at the waypoint: doubling from the first to the longest. */
+const HANDOFF_FIRST_WAIT_MS = 100;
+const HANDOFF_LONGEST_WAIT_MS = 10_000;
 
 // A policy's status is written as a follow-up of its reconcile, under this key, at low
 // priority: when one identity change re-renders hundreds of policies, every one of their
@@ -88,7 +94,32 @@ export class PolicyReconciler implements Reconciler {
   /** Statuses to write, by policy key (see STATUS_KEY_SUFFIX); one per policy, the latest. */
   private readonly pendingStatus = new Map<string, PendingStatus>();
 
-  constructor(private readonly deps: PolicyReconcilerDeps) {}
+  /** Policies held for another at the waypoint (waypoint-handoff.ts), by key: how many times in a row. */
+  private readonly handoffWaits = new Map<string, number>();
+  private readonly handoff: WaypointHandoff;
+
+  constructor(private readonly deps: PolicyReconcilerDeps) {
+    this.handoff = new WaypointHandoff({
+      caches: deps.caches,
+      servicesOf: (policy) => this.targetDataPlanes(policy)?.services ?? [],
+      renderingOf: (policy) => this.render(`${policy.metadata.namespace}/${policy.metadata.name}`, policy),
+    });
+  }
+
+  /**
+   * When to look again at a policy held for another at the waypoint: soon (the other is
+   * usually being written at the same moment), then less often, so a policy that can never
+   * be written does not keep this one busy.
+   */
+  private handoffWait(key: string, held: boolean): number | undefined {
+    if (!held) {
+      this.handoffWaits.delete(key);
+      return undefined;
+    }
+    const times = this.handoffWaits.get(key) ?? 0;
+    this.handoffWaits.set(key, times + 1);
+    return Math.min(HANDOFF_FIRST_WAIT_MS * 2 ** times, HANDOFF_LONGEST_WAIT_MS);
+  }
 
   /** True when every AccessPolicy of the namespace has been rendered at its generation. */
   namespaceSettled(namespace: string): boolean {
@@ -107,6 +138,7 @@ export class PolicyReconciler implements Reconciler {
       this.renderedGeneration.delete(key);
       this.renderings.delete(key);
       this.pendingStatus.delete(key);
+      this.handoffWaits.delete(key);
       this.deps.metrics.unresolvedSources.remove({ namespace, name });
       this.deps.afterRender(namespace);
       return;
@@ -130,11 +162,13 @@ export class PolicyReconciler implements Reconciler {
     else this.deps.metrics.unresolvedSources.remove({ namespace, name });
     // A policy that can never be written as it stands is settled too: the namespace baseline
     // must not wait for it, since the baseline is what denies in its place.
-    if (rendered.status === "True" || convergence.failure?.permanent || result.refused) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
+    // So is one held at the waypoint: all of it is written but the waypoint's admission, and
+    // the baseline only denies more meanwhile.
+    if (rendered.status === "True" || convergence.failure?.permanent || result.refused || convergence.handoff) this.renderedGeneration.set(key, policy.metadata.generation ?? 0);
     this.deps.afterRender(namespace);
     if (convergence.failure && !convergence.failure.permanent) throw convergence.failure.error;
     if (convergence.failure) return { retryWithBackoff: true };
-    const heldBackMs = this.driftRepairs.requeueAfter(key);
+    const heldBackMs = minDefined(this.driftRepairs.requeueAfter(key), this.handoffWait(key, convergence.handoff === true));
     if (heldBackMs !== undefined || followUp) return { ...(heldBackMs !== undefined ? { requeueAfterMs: heldBackMs } : {}), ...(followUp ? { followUp } : {}) };
   }
 
@@ -207,6 +241,15 @@ export class PolicyReconciler implements Reconciler {
     // order would open the target to anyone through the waypoint in between.
     const removedFirst = allow && !result.refused ? ztunnelFirst(policy.metadata.name, stale.filter((live) => live.kind === "AuthorizationPolicy" && isShardName(policy.metadata.name, live.metadata.name))) : [];
     const removedLast = !allow && result.refused ? [] : stale.filter((live) => !removedFirst.includes(live));
+    // A guard this policy no longer renders at the waypoint stays while another Allow of
+    // the target is still served through it (waypoint-handoff.ts).
+    const guardsGoing = WaypointHandoff.guardsAmong(policy, removedLast);
+    const servedAllow = guardsGoing.length > 0 ? this.handoff.allowStillThroughWaypoint(policy) : undefined;
+    const removedAfter = servedAllow ? removedLast.filter((live) => !guardsGoing.includes(live)) : removedLast;
+    // An Allow's ztunnel shards admit the waypoint only once the guards of other policies are
+    // there; until then they are written without it (asked only when a shard must be written).
+    const waypoint = allow && !result.refused ? result.ambient?.waypoint : undefined;
+    let guardsMissing: string[] | undefined;
     let changed = 0;
     const remove = async (objects: KubeObject[]) => {
       for (const live of objects) {
@@ -217,15 +260,24 @@ export class PolicyReconciler implements Reconciler {
     };
     try {
       await remove(removedFirst);
-      for (const desired of result.objects as KubeObject[]) {
-        const { live, needsWrite } = await renderedLive(client, caches, desired);
+      for (const rendered of result.objects) {
+        let desired = rendered as KubeObject;
+        let { live, needsWrite } = await renderedLive(client, caches, desired);
         if (!needsWrite) continue;
+        if (waypoint && isZtunnelShardName(policy.metadata.name, rendered.metadata.name)) {
+          guardsMissing ??= this.handoff.guardsMissing(policy, result.ambient?.services ?? []);
+          if (guardsMissing.length > 0) {
+            desired = withoutWaypointAdmission(rendered, waypoint.principal) as KubeObject;
+            ({ live, needsWrite } = await renderedLive(client, caches, desired));
+            if (!needsWrite) continue;
+          }
+        }
         if (!this.driftRepairs.mayWrite(policy, desired, live)) continue;
         await applyRendered(client, caches, desired);
         changed++;
         log.info({ kind: desired.kind, object: desired.metadata.name, drift: live !== undefined }, "applied rendered object");
       }
-      await remove(removedLast);
+      await remove(removedAfter);
     } catch (err) {
       return this.failed(policy, { ...classifyWriteFailure(err), error: err }, log);
     }
@@ -235,10 +287,28 @@ export class PolicyReconciler implements Reconciler {
       const consequence = allow ? "its rules admit nobody until this is fixed (what it denies stays denied)" : "nothing new is rendered; what was written before stays";
       return { rendered: condition("Rendered", "False", refusal.reason, `${refusal.message}; ${consequence}`) };
     }
+    if (guardsMissing && guardsMissing.length > 0) {
+      log.info({ waitingFor: guardsMissing }, "ztunnel does not admit the waypoint until other policies' guards are written there");
+      const one = guardsMissing.length === 1;
+      const names = guardsMissing.slice(0, 5).join(", ") + (guardsMissing.length > 5 ? ` (and ${guardsMissing.length - 5} more)` : "");
+      return {
+        rendered: condition(
+          "Rendered",
+          "False",
+          PolicyReason.WaypointHandoffPending,
+          `ztunnel does not admit the waypoint ${waypoint?.name ?? ""} yet: ${one ? "AccessPolicy" : "AccessPolicies"} ${names} of this namespace ${one ? "guards" : "guard"} the same Services there (a Deny, the credential gate or requireJWT) and ${one ? "is" : "are"} not written there yet; until then, callers through the waypoint are refused (fail closed)`,
+        ),
+        handoff: true,
+      };
+    }
+    if (servedAllow) log.info({ allow: servedAllow, kept: guardsGoing.map((o) => o.metadata.name) }, "guards at the waypoint stay while another Allow is served through it");
     if (changed > 0) {
       events.record(policy, "Normal", PolicyReason.Rendered, `rendered policy version ${result.policyHash} (${changed} object${changed === 1 ? "" : "s"} written or removed)`);
     }
-    return { rendered: condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`) };
+    return {
+      rendered: condition("Rendered", "True", PolicyReason.Rendered, `${result.objects.length} Istio object${result.objects.length === 1 ? "" : "s"} rendered`),
+      ...(servedAllow ? { handoff: true } : {}),
+    };
   }
 
   /** A refusal in words that also say when the cluster lacks what would fix it. */
@@ -347,7 +417,9 @@ export class PolicyReconciler implements Reconciler {
   }
 
   /** The status this rendering and its convergence call for, or undefined when the policy already has it. */
-  private statusChange(policy: Policy, result: PolicyRenderResult, { rendered, failure }: Convergence): StatusChange | undefined {
+  private statusChange(policy: Policy, result: PolicyRenderResult, { rendered, failure, handoff }: Convergence): StatusChange | undefined {
+    // Written in part (held at the waypoint) reports like a failed write: the version in force is the earlier one.
+    const notInForce = failure !== undefined || (handoff === true && rendered.status === "False");
     const action = policy.spec.action ?? "Allow";
     const resolved = resolvedCondition(result, action);
     const parts = [resolved, rendered];
@@ -361,7 +433,7 @@ export class PolicyReconciler implements Reconciler {
     // After a failed write the version in force is still the one written before.
     const status: AccessPolicyStatus = {
       observedGeneration: policy.metadata.generation,
-      ...(failure ? (previous.policyHash ? { policyHash: previous.policyHash } : {}) : { policyHash: result.policyHash }),
+      ...(notInForce ? (previous.policyHash ? { policyHash: previous.policyHash } : {}) : { policyHash: result.policyHash }),
       rendered: failure
         ? (previous.rendered ?? [])
         : result.objects.map((o): RenderedReference => ({
@@ -435,8 +507,7 @@ function dataPlaneConditions(result: PolicyRenderResult, failure: Failure | unde
 
 /** The ambient form's ztunnel objects first, the rest in their order. */
 function ztunnelFirst(policyName: string, objects: KubeObject[]): KubeObject[] {
-  const ztunnel = ztunnelShardName(policyName, 0);
-  const isZtunnel = (o: KubeObject) => o.metadata.name === ztunnel || o.metadata.name.startsWith(`${ztunnel}.`);
+  const isZtunnel = (o: KubeObject) => isZtunnelShardName(policyName, o.metadata.name);
   return [...objects.filter(isZtunnel), ...objects.filter((o) => !isZtunnel(o))];
 }
 
@@ -457,6 +528,8 @@ interface Failure {
 interface Convergence {
   rendered: DesiredCondition;
   failure?: Failure;
+  /** Held back for another policy at the waypoint (waypoint-handoff.ts): reconciled again shortly. */
+  handoff?: true;
 }
 
 const WHAT_FAILED: Record<string, string> = {
@@ -465,6 +538,10 @@ const WHAT_FAILED: Record<string, string> = {
   [WriteFailureReason.Forbidden]: "the operator may not write a rendered object (check its RBAC)",
   [PolicyReason.NameTaken]: "a rendered name is taken",
 };
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}...`;
