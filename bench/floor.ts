@@ -3,7 +3,10 @@
 // same EngineIdentities and AccessPolicies the operator gets (and, for an ambient workload,
 // the same namespace labels, waypoints and Services), and no operator. Then, timed
 // apart, the status patches the operator makes, for an "objects + status" floor.
+import path from "node:path";
 import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
+import { repoRoot } from "../test/controlplane/binaries.js";
+import { apiserverProfileWanted, captureApiserverProfile } from "./apiserver-profile.js";
 import { KubeClient, type KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
@@ -55,6 +58,7 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     // costs the apiserver the same in both phases.
     const tracker = new CompletionTracker(cluster.kubeConfig, cluster.client, workload);
     await tracker.start();
+    const apiserverProfile = apiserverProfileWanted() ? captureApiserverProfile(cluster.kubeConfig, path.join(repoRoot, ".bench", "profiles", `apiserver-floor-${workload.size}-${Date.now()}.pprof`)) : undefined;
     const cpu0 = await cpuSnapshot(tempDir);
     const objectsStarted = performance.now();
     await runPool(desired.objects, concurrency, (object) => withRetry(() => client.apply(object)));
@@ -68,6 +72,7 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     const complete = await tracker.waitComplete(60_000).catch((err: Error) => err);
     tracker.stop();
     if (complete instanceof Error) throw new Error(`the floor's writes did not all arrive: ${complete.message}`);
+    if (apiserverProfile) log(`floor: apiserver profile ${await apiserverProfile}`);
     log(`floor: ${desired.statuses.length} statuses applied in ${(statusMs / 1000).toFixed(1)}s`);
     let burst: FloorResult["burst"];
     if (burstEdits.length > 0) {
