@@ -241,9 +241,10 @@ export class PolicyReconciler implements Reconciler {
     // order would open the target to anyone through the waypoint in between.
     const removedFirst = allow && !result.refused ? ztunnelFirst(policy.metadata.name, stale.filter((live) => live.kind === "AuthorizationPolicy" && isShardName(policy.metadata.name, live.metadata.name))) : [];
     const removedLast = !allow && result.refused ? [] : stale.filter((live) => !removedFirst.includes(live));
-    // A guard this policy no longer renders at the waypoint stays while another Allow of
-    // the target is still served through it (waypoint-handoff.ts).
-    const guardsGoing = WaypointHandoff.guardsAmong(policy, removedLast);
+    // A guard this policy no longer renders at the waypoint, because the waypoint no longer
+    // serves its target, stays while another Allow of the target is still served through it
+    // (waypoint-handoff.ts). While a waypoint serves it, a guard it drops is an edit: it goes.
+    const guardsGoing = result.ambient?.waypoint ? [] : WaypointHandoff.guardsAmong(policy, removedLast);
     const servedAllow = guardsGoing.length > 0 ? this.handoff.allowStillThroughWaypoint(policy) : undefined;
     const removedAfter = servedAllow ? removedLast.filter((live) => !guardsGoing.includes(live)) : removedLast;
     // An Allow's ztunnel shards admit the waypoint only once the guards of other policies are
