@@ -172,7 +172,8 @@ interface ManagedFieldsEntry {
   fieldsV1?: Record<string, unknown>;
 }
 
-function othersOwnSpec(metadata: KubeObject["metadata"]): boolean {
+/** Whether a field manager other than ours owns a part of the spec (or the object does not say). */
+export function othersOwnSpec(metadata: KubeObject["metadata"]): boolean {
   const entries = metadata.managedFields as ManagedFieldsEntry[] | undefined;
   if (!Array.isArray(entries)) return true;
   return entries.some((e) => e.manager !== FIELD_MANAGER && !e.subresource && (e.fieldsV1 === undefined || "f:spec" in e.fieldsV1));

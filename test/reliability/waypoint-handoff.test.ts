@@ -4,8 +4,8 @@
 // caught that once in CI). Here the Deny is kept from being written (its name is taken), and
 // the Allow's callers must never get through the waypoint past it; and the other way round,
 // a Deny's guard at the waypoint must stay while an Allow of the same Service is still
-// served through it (held there by a finalizer). The live AuthorizationPolicies are judged
-// after every watch event.
+// served through it (held there by a finalizer), but not when the policy's own edit drops it.
+// The live AuthorizationPolicies are judged after every watch event.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { evaluateRequest, type AuthorizationPolicyObject } from "../../operator/evaluate/index.js";
 import { PolicyReason } from "../../operator/access/reasons.js";
@@ -131,5 +131,23 @@ describe("the waypoint hand-off between an Allow and another policy's Deny", () 
       watch.stop();
     }
     expect(violations).toEqual([]);
+  });
+
+  it("a guard a policy drops by an edit goes at once, even while another Allow is served through the waypoint", async () => {
+    const ns = await ambientNamespace("handoff-edit");
+    const tokenHolders = (requireJWT: boolean): KubeObject => ({
+      apiVersion: API,
+      kind: "AccessPolicy",
+      metadata: { name: "token-holders", namespace: ns },
+      spec: { targetIdentity: "ledger", authentication: { requireJWT, jwt: [{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/jwks.json" }] }, rules: [{ from: [{ identity: { name: "web" } }], to: [{ methods: ["POST"] }] }] },
+    });
+    await admin.create(readers(ns));
+    await admin.create(tokenHolders(true));
+    for (const name of ["ledger-readers", "token-holders"]) await waitForObject(admin, resources.accessPolicy, name, ns, (o) => hasCondition(o, "Ready", "True"), `${name} Ready`);
+    expect(await getOrUndefined(admin, resources.authorizationPolicy, "nexus-token-holders.jwt.waypoint", ns)).toBeDefined();
+    // The waypoint still serves ledger and ledger-readers is still served through it: the edit is what counts.
+    await admin.mergePatch(resources.accessPolicy, "token-holders", ns, { spec: { authentication: { requireJWT: false } } }, "nexus-test");
+    await waitForGone(admin, resources.authorizationPolicy, "nexus-token-holders.jwt.waypoint", ns, 5_000);
+    expect(await getOrUndefined(admin, resources.authorizationPolicy, "nexus-ledger-readers.waypoint", ns)).toBeDefined();
   });
 });
