@@ -39,7 +39,7 @@ export async function renderedLive(client: KubeClient, caches: Caches, desired: 
  * Server-side applies a rendered object and records what it now holds. When another field
  * manager owns a part of its spec, the apply took over every field we set but left the
  * fields we do not set as they were written: rules added to a policy that admits nobody, a
- * selector added to the namespace-wide baseline, a port exception added to STRICT mTLS. So
+ * selector added to the namespace-wide baseline or to its STRICT mTLS. So
  * the object is read, and if it holds anything but what we rendered, its spec is replaced
  * whole (guarded by its resourceVersion; a conflict is retried with the reconcile).
  */
