@@ -41,7 +41,8 @@ export function createCaches(client: KubeClient, log: Logger, ownWrites?: OwnWri
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),
-    certificates: informer<KubeObject>(resources.certificate, managedSelector),
+    // Other writers' names are kept: a field one of them adds to the spec is undone (identity/reconciler.ts).
+    certificates: new SupervisedInformer<KubeObject>(client, resources.certificate, log, { labelSelector: managedSelector, keepFieldManagersOtherThan: FIELD_MANAGER, ...(ownWrites ? { ownWrites } : {}) }),
     issuers: informer<KubeObject>(resources.issuer),
     clusterIssuers: informer<KubeObject>(resources.clusterIssuer),
     serviceAccounts: informer<KubeObject>(resources.serviceAccount),

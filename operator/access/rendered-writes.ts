@@ -8,7 +8,8 @@ import type { Caches } from "../caches.js";
 import { FIELD_MANAGER } from "../render/metadata.js";
 import { rememberOtherFieldManagers } from "../runtime/field-managers.js";
 import { contentHashOf, recordedContentHash } from "../render/content-hash.js";
-import { othersOwnSpec, recordApplied, recordRead, renderedWriteNeed } from "../runtime/apply-if-changed.js";
+import { recordApplied, recordRead, renderedWriteNeed } from "../runtime/apply-if-changed.js";
+import { replaceSpecOthersAdded } from "../runtime/foreign-spec.js";
 import { isNotFound, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
 import { resourceOf } from "../runtime/resources.js";
 import { renderedCacheFor } from "./rendered-caches.js";
@@ -36,26 +37,15 @@ export async function renderedLive(client: KubeClient, caches: Caches, desired: 
 }
 
 /**
- * Server-side applies a rendered object and records what it now holds. When another field
- * manager owns a part of its spec, the apply took over every field we set but left the
- * fields we do not set as they were written: rules added to a policy that admits nobody, a
- * selector added to the namespace-wide baseline or to its STRICT mTLS. So
- * the object is read, and if it holds anything but what we rendered, its spec is replaced
- * whole (guarded by its resourceVersion; a conflict is retried with the reconcile).
+ * Server-side applies a rendered object and records what it now holds, undoing any field
+ * another writer added that we do not render (runtime/foreign-spec.ts).
  */
 export async function applyRendered(client: KubeClient, caches: Caches, desired: KubeObject): Promise<void> {
   const response = await client.apply(desired);
   const cached = () => renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
   recordApplied(desired, response, cached());
-  if (!othersOwnSpec(response.metadata)) return;
-  const type = resourceOf(desired.apiVersion, desired.kind);
-  const full = await client.get<KubeObject>(type, desired.metadata.name, desired.metadata.namespace);
-  if (contentHashOf(full) === recordedContentHash(desired)) {
-    recordRead(full, cached());
-    return;
-  }
+  const full = await replaceSpecOthersAdded(client, desired, response, (live) => contentHashOf(live) === recordedContentHash(desired));
+  if (!full) return;
   rememberOtherFieldManagers(full, FIELD_MANAGER);
-  const { managedFields: _managedFields, ...metadata } = full.metadata;
-  const replaced = await client.update<KubeObject>({ ...full, metadata, spec: desired.spec });
-  recordRead(replaced, cached());
+  recordRead(full, cached());
 }

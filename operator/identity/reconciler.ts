@@ -8,6 +8,8 @@ import { tenantOfNamespace, verifyTenant } from "../policy/tenancy.js";
 import { canonicalJson } from "../render/hash.js";
 import { controllerReference, IDENTITY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../render/metadata.js";
 import { needsApply, withAppliedHash } from "../runtime/apply-if-changed.js";
+import { otherFieldManagers } from "../runtime/field-managers.js";
+import { replaceSpecOthersAdded } from "../runtime/foreign-spec.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -163,8 +165,12 @@ export class IdentityReconciler implements Reconciler {
       };
     }
     const desired = withAppliedHash(rendered);
-    if (needsApply(desired, live)) {
-      await client.apply(desired);
+    // A field someone else added to the spec (isCA, more SANs) is not seen by needsApply,
+    // which asks only that what we set is there; the cache names the other writers.
+    const othersAdded = live !== undefined && otherFieldManagers(live).length > 0 && !sameSpec(live, desired);
+    if (needsApply(desired, live) || othersAdded) {
+      const response = await client.apply(desired);
+      await replaceSpecOthersAdded(client, desired, response, (full) => sameSpec(full, desired));
       log.info({ certificate: name }, live ? "updated Certificate" : "created Certificate");
       events.record(identity, "Normal", IdentityReason.CertificateApplied, `${live ? "updated" : "created"} Certificate ${name}`);
     }
@@ -257,4 +263,8 @@ function certificateStatusOf(certificate: KubeObject, identity: Identity): Certi
     ...(s.renewalTime ? { renewalTime: s.renewalTime } : {}),
     ...(s.revision !== undefined ? { revision: s.revision } : {}),
   };
+}
+
+function sameSpec(live: KubeObject, desired: KubeObject): boolean {
+  return canonicalJson((live as { spec?: unknown }).spec ?? null) === canonicalJson((desired as { spec?: unknown }).spec ?? null);
 }

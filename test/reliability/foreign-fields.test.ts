@@ -2,7 +2,8 @@
 // by another field manager, survives every apply of ours (apply only takes over the fields it
 // sets). Three such edits that would open what the operator closed: rules added to a policy
 // that admits nobody, a selector added to the namespace-wide baseline (the namespace's other
-// workloads would then have no ALLOW at all), a selector added to STRICT mTLS. Each is
+// workloads would then have no ALLOW at all), a selector added to STRICT mTLS, isCA added to an
+// identity's Certificate. Each is
 // undone, and the other writer no longer owns any part of the spec.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "../../operator/policy/index.js";
@@ -60,6 +61,12 @@ describe("drift in a field the operator does not render", () => {
 
   it("removes a selector added to the namespace-wide baseline", async () => {
     await undone(resources.authorizationPolicy, DEFAULT_DENY_NAME, { selector: { matchLabels: { app: "somewhere-else" } } }, "selector");
+  });
+
+  it("removes isCA added to an identity's Certificate (its status would still say the limits hold)", async () => {
+    await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "svid", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "svid" } }, certificate: { issuerRef: { name: "local-ca", kind: "Issuer" } } } });
+    await waitForObject(admin, resources.certificate, "svid-svid", ns, () => true, "the identity's Certificate");
+    await undone(resources.certificate, "svid-svid", { isCA: true }, "isCA");
   });
 
   it("removes a selector added to the namespace's STRICT mTLS (the other workloads would fall back to the mesh default)", async () => {
