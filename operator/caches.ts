@@ -28,12 +28,14 @@ export type Caches = ReturnType<typeof createCaches>;
 export function createCaches(client: KubeClient, log: Logger, ownWrites?: OwnWrites) {
   const informer = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], labelSelector?: string, transform?: (o: KubeObject) => void, metadataOnly = true) =>
     new SupervisedInformer<T>(client, type, log, {
-      ...(labelSelector ? { labelSelector } : {}),
+      // Objects we write (selected by our label): who else wrote one is kept, to name it when
+      // its drift is repaired and to undo what it added to a spec (runtime/foreign-spec.ts).
+      ...(labelSelector ? { labelSelector, keepFieldManagersOtherThan: FIELD_MANAGER } : {}),
       ...(ownWrites ? { ownWrites } : {}),
-      // Rendered objects: who else wrote one is named when its drift is repaired. Their
-      // bodies are known from the list and from our own writes, so the watch brings their
-      // metadata only (generation and content hash tell when a body must be read again).
-      ...(transform ? { transform, keepFieldManagersOtherThan: FIELD_MANAGER, ...(metadataOnly ? { metadataOnlyWatch: { carry: carryVerifiedContent } } : {}) } : {}),
+      // Rendered objects: their bodies are known from the list and from our own writes, so
+      // the watch brings their metadata only (generation and content hash tell when a body
+      // must be read again).
+      ...(transform ? { transform, ...(metadataOnly ? { metadataOnlyWatch: { carry: carryVerifiedContent } } : {}) } : {}),
     });
   // Read only, never written: slimmed to what detection reads.
   const readOnly = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], transform: (o: KubeObject) => void) =>
@@ -41,8 +43,7 @@ export function createCaches(client: KubeClient, log: Logger, ownWrites?: OwnWri
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),
-    // Other writers' names are kept: a field one of them adds to the spec is undone (identity/reconciler.ts).
-    certificates: new SupervisedInformer<KubeObject>(client, resources.certificate, log, { labelSelector: managedSelector, keepFieldManagersOtherThan: FIELD_MANAGER, ...(ownWrites ? { ownWrites } : {}) }),
+    certificates: informer<KubeObject>(resources.certificate, managedSelector),
     issuers: informer<KubeObject>(resources.issuer),
     clusterIssuers: informer<KubeObject>(resources.clusterIssuer),
     serviceAccounts: informer<KubeObject>(resources.serviceAccount),

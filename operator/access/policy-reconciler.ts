@@ -9,7 +9,7 @@ import { renderAccessPolicy, type PolicyRenderResult } from "../policy/index.js"
 import { resolveTarget } from "../policy/target.js";
 import { canonicalJson } from "../render/hash.js";
 import { BASELINE_LABEL, POLICY_LABEL } from "../render/metadata.js";
-import { isShardName } from "../render/names.js";
+import { isShardName, isZtunnelShardName } from "../render/names.js";
 import { readyFrom, setConditions, type DesiredCondition } from "../runtime/conditions.js";
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -25,7 +25,7 @@ import { DriftRepairs } from "./drift-repairs.js";
 import { applyRendered, renderedLive } from "./rendered-writes.js";
 import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
 import { writeStatusOrReport } from "../runtime/status-writer.js";
-import { isZtunnelShardName, withoutWaypointAdmission } from "../policy/waypoint-handoff.js";
+import { withoutWaypointAdmission } from "../policy/waypoint-handoff.js";
 import { WaypointHandoff } from "./waypoint-handoff.js";
 
 export interface PolicyReconcilerDeps {

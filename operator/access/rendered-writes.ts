@@ -45,7 +45,5 @@ export async function applyRendered(client: KubeClient, caches: Caches, desired:
   const cached = () => renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
   recordApplied(desired, response, cached());
   const full = await replaceSpecOthersAdded(client, desired, response, (live) => contentHashOf(live) === recordedContentHash(desired));
-  if (!full) return;
-  rememberOtherFieldManagers(full, FIELD_MANAGER);
-  recordRead(full, cached());
+  if (full) recordRead(full, cached());
 }

@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { AccessPolicySpec } from "../api/types.js";
 import { staticLookup } from "../dataplane/testing/static-lookup.js";
 import { CONTENT_HASH_ANNOTATION } from "../render/metadata.js";
-import { waypointGateName, waypointJwtName, waypointShardName, ztunnelShardName } from "../render/names.js";
+import { isZtunnelShardName, waypointGateName, waypointJwtName, waypointShardName, ztunnelShardName } from "../render/names.js";
 import { identityLookupOf } from "./identity-lookup.js";
 import type { RenderedObject } from "./istio-types.js";
 import { renderAccessPolicy } from "./render-access-policy.js";
 import { istioObject } from "./rendered-object.js";
 import { accessPolicy, config, identity, NAMESPACE, POLICY_NAME, principalOf } from "./test-fixtures.js";
-import { boundServicesOf, guardsAtWaypoint, isWaypointGuardName, isZtunnelShardName, withoutWaypointAdmission } from "./waypoint-handoff.js";
+import { boundServicesOf, guardsAtWaypoint, isWaypointGuardName, withoutWaypointAdmission } from "./waypoint-handoff.js";
 
 const WAYPOINT = { namespace: NAMESPACE, name: "waypoint", principal: principalOf(NAMESPACE, "waypoint") };
 const ambient = staticLookup({ forms: ["ambient"], services: [{ namespace: NAMESPACE, name: "ledger", selector: { app: "ledger" } }], waypoints: { [NAMESPACE]: WAYPOINT } });

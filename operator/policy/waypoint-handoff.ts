@@ -7,7 +7,7 @@
 // migration test). These pure pieces name what guards a waypoint and give an Allow's ztunnel
 // shard without the waypoint, which is what is written until the guards are in place.
 import { CONTENT_HASH_ANNOTATION } from "../render/metadata.js";
-import { waypointGateName, waypointJwtName, waypointShardName, ztunnelShardName } from "../render/names.js";
+import { isWaypointShardName, waypointGateName, waypointJwtName } from "../render/names.js";
 import type { AuthorizationPolicySpec, IstioRule, RenderedMetadata, RenderedObject } from "./istio-types.js";
 import type { PolicyAction } from "./policy-action.js";
 import { istioObject } from "./rendered-object.js";
@@ -31,16 +31,7 @@ export function boundServicesOf(object: RenderedObject): string[] {
  */
 export function isWaypointGuardName(policyName: string, action: PolicyAction, name: string): boolean {
   if (name === waypointGateName(policyName) || name === waypointJwtName(policyName)) return true;
-  return action === "Deny" && isNumberedShard(waypointShardName(policyName, 0), name);
-}
-
-/** Whether `name` is one of the policy's shards at ztunnel. */
-export function isZtunnelShardName(policyName: string, name: string): boolean {
-  return isNumberedShard(ztunnelShardName(policyName, 0), name);
-}
-
-function isNumberedShard(base: string, name: string): boolean {
-  return name === base || (name.startsWith(`${base}.`) && /^[1-9][0-9]*$/.test(name.slice(base.length + 1)));
+  return action === "Deny" && isWaypointShardName(policyName, name);
 }
 
 /**

@@ -61,6 +61,20 @@ export function ztunnelJwtName(policyName: string): string {
   return `${jwtName(policyName)}.ztunnel`;
 }
 
+/** Whether `name` is one of the policy's shards at the waypoint: `nexus-<p>.waypoint[.<n>]`. */
+export function isWaypointShardName(policyName: string, name: string): boolean {
+  return isSuffixedShard(waypointShardName(policyName, 0), name);
+}
+
+/** Whether `name` is one of the policy's shards at ztunnel: `nexus-<p>.ztunnel[.<n>]`. */
+export function isZtunnelShardName(policyName: string, name: string): boolean {
+  return isSuffixedShard(ztunnelShardName(policyName, 0), name);
+}
+
+function isSuffixedShard(base: string, name: string): boolean {
+  return name === base || (name.startsWith(`${base}.`) && /^[1-9][0-9]*$/.test(name.slice(base.length + 1)));
+}
+
 function suffixedShard(base: string, n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`shard number must be a non-negative integer, got ${n}`);
   return n === 0 ? base : `${base}.${n}`;

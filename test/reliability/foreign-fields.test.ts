@@ -10,6 +10,8 @@ import { DEFAULT_DENY_NAME, STRICT_MTLS_NAME } from "../../operator/policy/index
 import { FIELD_MANAGER } from "../../operator/render/metadata.js";
 import type { KubeClient, KubeObject } from "../../operator/runtime/kube-client.js";
 import { resources, type ResourceType } from "../../operator/runtime/resources.js";
+import { credentialsFor } from "../controlplane/credentials.js";
+import { AuditTail } from "../support/audit-tail.js";
 import { adminClient, createNamespace, deleteNamespace, hasCondition, uniqueName, waitForObject } from "../support/kube.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 
@@ -27,16 +29,21 @@ describe("drift in a field the operator does not render", () => {
   let admin: KubeClient;
   let running: TestOperator;
   const ns = uniqueName("foreign");
+  const operatorUser = uniqueName("operator-foreign");
+  const audit = new AuditTail(inject("auditLogPath"));
 
   beforeAll(async () => {
     admin = adminClient(inject("kubeconfig"));
     await createNamespace(admin, ns);
     await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "ledger", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "ledger" } } } });
-    running = await startTestOperator(inject("kubeconfig"));
+    running = await startTestOperator(await credentialsFor(inject("controlPlane")).mintUserKubeconfig(operatorUser, ["system:masters"]));
     // Its only source does not exist: the policy renders an ALLOW without rules (admits nobody).
     await admin.create({ apiVersion: API, kind: "AccessPolicy", metadata: { name: "nobody", namespace: ns }, spec: { targetIdentity: "ledger", rules: [{ from: [{ identity: { name: "ghost" } }] }] } });
     await waitForObject(admin, resources.accessPolicy, "nobody", ns, (o) => hasCondition(o, "Rendered", "True"), "nobody rendered");
     await waitForObject(admin, resources.authorizationPolicy, DEFAULT_DENY_NAME, ns, () => true, "the baseline");
+    // An identity with a certificate, from an Issuer of its namespace.
+    await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "svid", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "svid" } }, certificate: { issuerRef: { name: "local-ca", kind: "Issuer" } } } });
+    await waitForObject(admin, resources.certificate, "svid-svid", ns, () => true, "the identity's Certificate");
   });
 
   afterAll(async () => {
@@ -64,9 +71,20 @@ describe("drift in a field the operator does not render", () => {
   });
 
   it("removes isCA added to an identity's Certificate (its status would still say the limits hold)", async () => {
-    await admin.create({ apiVersion: API, kind: "EngineIdentity", metadata: { name: "svid", namespace: ns }, spec: { workloadSelector: { matchLabels: { app: "svid" } }, certificate: { issuerRef: { name: "local-ca", kind: "Issuer" } } } });
-    await waitForObject(admin, resources.certificate, "svid-svid", ns, () => true, "the identity's Certificate");
     await undone(resources.certificate, "svid-svid", { isCA: true }, "isCA");
+  });
+
+  it("leaves a Certificate alone when another writer changed only its metadata (no write, no fight)", async () => {
+    await running.operator.idle();
+    const start = await audit.mark();
+    await admin.mergePatch<WithSpec>(resources.certificate, "svid-svid", ns, { metadata: { labels: { "team.example/owner": "payments" } } }, "kubectl-label");
+    // The identity is looked at again (an annotation moves no generation but is an event), then the operator settles.
+    await admin.mergePatch(resources.engineIdentity, "svid", ns, { metadata: { annotations: { touched: "yes" } } }, "nexus-test");
+    await running.operator.idle();
+    const writes = (await audit.since(start, operatorUser)).filter((e) => e.objectRef?.resource === "certificates");
+    expect(writes).toEqual([]);
+    const after = await admin.get<WithSpec>(resources.certificate, "svid-svid", ns);
+    expect(after.metadata.labels?.["team.example/owner"]).toBe("payments");
   });
 
   it("removes a selector added to the namespace's STRICT mTLS (the other workloads would fall back to the mesh default)", async () => {
