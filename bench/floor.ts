@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { AccessPolicy, EngineIdentity } from "../operator/api/types.js";
 import { repoRoot } from "../test/controlplane/binaries.js";
-import { apiserverProfileWanted, captureApiserverProfile } from "./apiserver-profile.js";
+import { apiserverCounters, apiserverProfileWanted, ApiserverProfileSeries, countersMoved } from "./apiserver-profile.js";
 import { KubeClient, type KubeObject } from "../operator/runtime/kube-client.js";
 import { resources } from "../operator/runtime/resources.js";
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from "./cpu-accounting.js";
@@ -58,7 +58,8 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     // costs the apiserver the same in both phases.
     const tracker = new CompletionTracker(cluster.kubeConfig, cluster.client, workload);
     await tracker.start();
-    const apiserverProfile = apiserverProfileWanted() ? captureApiserverProfile(cluster.kubeConfig, path.join(repoRoot, ".bench", "profiles", `apiserver-floor-${workload.size}-${Date.now()}.pprof`)) : undefined;
+    const apiserverProfile = apiserverProfileWanted() ? new ApiserverProfileSeries(cluster.kubeConfig, path.join(repoRoot, ".bench", "profiles", `apiserver-floor-${workload.size}-${Date.now()}`)) : undefined;
+    const countersBefore = apiserverProfile ? await apiserverCounters(cluster.kubeConfig) : undefined;
     const cpu0 = await cpuSnapshot(tempDir);
     const objectsStarted = performance.now();
     await runPool(desired.objects, concurrency, (object) => withRetry(() => client.apply(object)));
@@ -70,9 +71,10 @@ export async function runFloor(cluster: BenchCluster, workload: Workload, concur
     const statusMs = performance.now() - statusStarted;
     const cpu2 = await cpuSnapshot(tempDir);
     const complete = await tracker.waitComplete(60_000).catch((err: Error) => err);
+    if (countersBefore) log(`floor: apiserver counters moved\n${countersMoved(countersBefore, await apiserverCounters(cluster.kubeConfig))}`);
     tracker.stop();
     if (complete instanceof Error) throw new Error(`the floor's writes did not all arrive: ${complete.message}`);
-    if (apiserverProfile) log(`floor: apiserver profile ${await apiserverProfile}`);
+    if (apiserverProfile) log(`floor: apiserver profile ${await apiserverProfile.stop()}`);
     log(`floor: ${desired.statuses.length} statuses applied in ${(statusMs / 1000).toFixed(1)}s`);
     let burst: FloorResult["burst"];
     if (burstEdits.length > 0) {

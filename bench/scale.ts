@@ -11,9 +11,11 @@
 //   BENCH_CPU_PROF=1            node --cpu-prof on the operator (perturbs timings), summarised
 //   BENCH_HEAP_PROF=1           node --heap-prof on the operator: what it holds at exit
 //                               (npx tsx bench/heap-profile-summary.ts .bench/profiles/<file>)
-//   BENCH_APISERVER_PROF=1      a pprof CPU profile of the kube-apiserver over the first 60 s
-//                               (BENCH_APISERVER_PROF_SECONDS) of the operator's sync and of the
-//                               floor's writes, in .bench/profiles/ (go tool pprof -top)
+//   BENCH_APISERVER_PROF=1      pprof CPU profiles of the kube-apiserver over the whole of the
+//                               operator's sync and of the floor's writes, in windows of 20 s
+//                               (BENCH_APISERVER_PROF_SECONDS), in .bench/profiles/ (`go tool
+//                               pprof -top <one phase's files>` merges them; -diff_base compares),
+//                               and the apiserver's request and watch counters of both, logged
 //   BENCH_SKIP_BUILD=1          use dist/ as it is
 //   BENCH_BURST=1000            policies changed at once in the GitOps burst (at most N/10; 0: none)
 //   BENCH_LARGE_TENANT=5000     members of the large-tenant row's tenant (0: skip the row)
