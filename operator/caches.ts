@@ -6,12 +6,14 @@ import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/meta
 import { slimGatewayForCache, slimServiceForCache } from "./access/data-plane-cache.js";
 import { keepIstioObjections, WAYPOINT_ACCEPTED, ZTUNNEL_ACCEPTED } from "./access/istio-verdicts.js";
 import { carryVerifiedContent, compactRenderedForCache } from "./runtime/apply-if-changed.js";
+import { keepNameAndOwnersOnly } from "./runtime/cache-slimming.js";
 import { SupervisedInformer } from "./runtime/informer.js";
 import type { KubeClient, KubeObject } from "./runtime/kube-client.js";
 import type { OwnWrites } from "./runtime/own-writes.js";
 import { resources } from "./runtime/resources.js";
 
 const managedSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+const unmanagedSelector = `${MANAGED_BY_LABEL}!=${MANAGED_BY_VALUE}`;
 
 /** Rendered AuthorizationPolicies: metadata, the content hash of the body, and Istio's objections in status (istio-verdicts.ts). */
 function compactAuthorizationPolicy(object: KubeObject): void {
@@ -40,6 +42,16 @@ export function createCaches(client: KubeClient, log: Logger, ownWrites?: OwnWri
   // Read only, never written: slimmed to what detection reads.
   const readOnly = <T extends KubeObject>(type: (typeof resources)[keyof typeof resources], transform: (o: KubeObject) => void) =>
     new SupervisedInformer<T>(client, type, log, { transform });
+  // Namesakes: objects of a kind we write that lack our label (someone's own, or another
+  // tool's). The caches above never see them, and our forced apply would take one over, so
+  // their names and owners are kept to report the name as taken instead.
+  const namesakes = (type: (typeof resources)[keyof typeof resources]) =>
+    new SupervisedInformer<KubeObject>(client, type, log, {
+      labelSelector: unmanagedSelector,
+      transform: keepNameAndOwnersOnly,
+      metadataOnlyWatch: { carry: keepNothing },
+      absenceLoggedElsewhere: true,
+    });
   return {
     identities: informer<EngineIdentity & KubeObject>(resources.engineIdentity),
     policies: informer<AccessPolicy & KubeObject>(resources.accessPolicy),
@@ -59,8 +71,14 @@ export function createCaches(client: KubeClient, log: Logger, ownWrites?: OwnWri
     authorizationPolicies: informer<KubeObject>(resources.authorizationPolicy, managedSelector, compactAuthorizationPolicy, false),
     peerAuthentications: informer<KubeObject>(resources.peerAuthentication, managedSelector, compactRenderedForCache),
     requestAuthentications: informer<KubeObject>(resources.requestAuthentication, managedSelector, compactRenderedForCache),
+    unmanagedCertificates: namesakes(resources.certificate),
+    unmanagedAuthorizationPolicies: namesakes(resources.authorizationPolicy),
+    unmanagedPeerAuthentications: namesakes(resources.peerAuthentication),
+    unmanagedRequestAuthentications: namesakes(resources.requestAuthentication),
   };
 }
+
+function keepNothing(): void {}
 
 export function allInformers(caches: Caches): SupervisedInformer<KubeObject>[] {
   return Object.values(caches) as SupervisedInformer<KubeObject>[];

@@ -6,6 +6,7 @@ import { allInformers, createCaches, type Caches } from "./caches.js";
 import type { RenderConfig } from "./config.js";
 import { IdentityReconciler } from "./identity/reconciler.js";
 import { serviceAccountOf } from "./identity/identity-facts.js";
+import { identityNameOfCertificateName } from "./identity/render-certificate.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./render/metadata.js";
 import { Controller, objectKey } from "./runtime/controller.js";
 import { EventRecorder, type EventRateLimit } from "./runtime/events.js";
@@ -133,6 +134,13 @@ export class Operator {
         }
       }),
     );
+    // A Certificate without our label under an identity's Certificate name holds that
+    // identity's certificate back (CertificateNameTaken) until it goes.
+    caches.unmanagedCertificates.on((certificate) => {
+      const identityName = identityNameOfCertificateName(certificate.metadata.name);
+      if (identityName !== undefined) enqueue(certificate.metadata.namespace, identityName);
+    });
+    caches.unmanagedCertificates.onRelist(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
     caches.certificates.onAvailability(() => enqueueAll((identity) => identity.spec.certificate !== undefined));
     // After a watch gap a Certificate or ServiceAccount we wrote may have been deleted unseen.
     caches.certificates.onRelist(() => enqueueAll((identity) => identity.spec.certificate !== undefined));

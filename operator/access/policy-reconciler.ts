@@ -20,7 +20,7 @@ import { resourceOf, resources } from "../runtime/resources.js";
 import type { IdentityIndex } from "./identity-index.js";
 import { PolicyReason } from "./reasons.js";
 import { istioVerdict } from "./istio-read-back.js";
-import { renderedCacheFor, renderedCaches } from "./rendered-caches.js";
+import { renderedCacheFor, renderedCaches, unmanagedCacheFor } from "./rendered-caches.js";
 import { DriftRepairs } from "./drift-repairs.js";
 import { applyRendered, renderedLive } from "./rendered-writes.js";
 import { classifyWriteFailure, WriteFailureReason } from "../runtime/write-failure.js";
@@ -361,17 +361,20 @@ export class PolicyReconciler implements Reconciler {
    */
   private nameTaken(policy: Policy, result: PolicyRenderResult): string | undefined {
     for (const object of result.objects) {
-      const live = renderedCacheFor(this.deps.caches, object.kind).get(object.metadata.name, object.metadata.namespace);
+      // An object without our label is looked for too: our apply would take it over. One
+      // this policy owns is ours whatever its labels say (the apply puts them back).
+      const live =
+        renderedCacheFor(this.deps.caches, object.kind).get(object.metadata.name, object.metadata.namespace) ??
+        unmanagedCacheFor(this.deps.caches, object.kind).get(object.metadata.name, object.metadata.namespace);
       if (!live) continue;
       const owner = live.metadata.ownerReferences?.find((ref) => ref.controller);
       if (owner && owner.uid === policy.metadata.uid) continue;
       if (!owner && live.metadata.labels?.[POLICY_LABEL] === policy.metadata.name) continue;
-      const holder = owner
-        ? `${owner.kind} ${owner.name}`
-        : live.metadata.labels?.[BASELINE_LABEL] === "true"
-          ? "the namespace baseline"
-          : "an object this operator does not manage";
-      return `${object.kind} ${object.metadata.name}, which this policy renders, already exists and belongs to ${holder}; rename one of the two policies`;
+      const taken = `${object.kind} ${object.metadata.name}, which this policy renders, already exists and belongs to`;
+      if (owner?.kind === "AccessPolicy") return `${taken} AccessPolicy ${owner.name}; rename one of the two policies`;
+      if (live.metadata.labels?.[BASELINE_LABEL] === "true") return `${taken} the namespace baseline; rename the policy`;
+      const holder = owner ? `${owner.kind} ${owner.name}, not to this operator` : "no AccessPolicy (it is not managed by this operator)";
+      return `${taken} ${holder}; rename the policy, or remove that object and the policy is written`;
     }
     return undefined;
   }

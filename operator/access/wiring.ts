@@ -5,6 +5,7 @@ import type { Caches } from "../caches.js";
 import { tenantLabelOf, type RenderConfig } from "../config.js";
 import { tenantOfNamespace } from "../policy/tenancy.js";
 import { canonicalJson } from "../render/hash.js";
+import { policyNameOfObjectName } from "../render/names.js";
 import { BASELINE_LABEL, WORKLOAD_MTLS_LABEL } from "../render/metadata.js";
 import { Controller, objectKey } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -18,7 +19,7 @@ import { dataPlaneLookupFrom } from "./data-plane-facts.js";
 import { DataPlaneRouting } from "./data-plane-routing.js";
 import { factsOf, IdentityIndex, PolicyDependents } from "./identity-index.js";
 import { PolicyReconciler } from "./policy-reconciler.js";
-import { renderedCaches } from "./rendered-caches.js";
+import { renderedCaches, unmanagedRenderedCaches } from "./rendered-caches.js";
 
 /**
  * While a namespace's policies are still being rendered, its baseline runs at most this
@@ -133,6 +134,15 @@ export class AccessWiring {
         for (const ns of caches.namespaces.list()) this.baselineController.enqueue(ns.metadata.name);
       });
     };
+    // An object without our label under a name a policy renders holds that policy back
+    // (NameTaken) until it goes: its coming and going is the policy's to look at again.
+    for (const informer of unmanagedRenderedCaches(caches)) {
+      informer.on((object) => {
+        const policyName = policyNameOfObjectName(object.metadata.name);
+        if (policyName !== undefined) enqueuePolicy(objectKey(object.metadata.namespace, policyName));
+      });
+      informer.onRelist(everythingDue);
+    }
     for (const informer of renderedCaches(caches)) {
       informer.on(routeRendered);
       // When Istio's CRDs appear (or vanish), every policy and baseline is due again; so too

@@ -131,7 +131,8 @@ export class IdentityReconciler implements Reconciler {
     const { caches, client, config, events } = this.deps;
     const namespace = identity.metadata.namespace;
     const name = certificateName(identity);
-    const live = caches.certificates.get(name, namespace);
+    // A namesake without our label is looked for too (caches.ts): our apply would take it over.
+    const live = caches.certificates.get(name, namespace) ?? caches.unmanagedCertificates.get(name, namespace);
     const rendered = renderCertificate(identity, config);
     if (!rendered) {
       if (live && isOwnedBy(live, identity)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EngineIdentity } from "../api/types.js";
 import { defaultRenderConfig } from "../config.js";
-import { renderCertificate } from "./render-certificate.js";
+import { certificateName, identityNameOfCertificateName, renderCertificate } from "./render-certificate.js";
 import { formatGoDuration, parseGoDuration } from "./duration.js";
 
 function identity(spec: EngineIdentity["spec"], name = "ledger"): EngineIdentity {
@@ -132,5 +132,15 @@ describe("Go durations", () => {
     expect(formatGoDuration(8 * 3_600_000)).toBe("8h0m0s");
     expect(formatGoDuration(30 * 60_000)).toBe("30m0s");
     expect(formatGoDuration(45_000)).toBe("45s");
+  });
+});
+
+describe("identityNameOfCertificateName", () => {
+  it("gives back the identity whose Certificate has the name", () => {
+    expect(identityNameOfCertificateName(certificateName(identity({}, "ledger")))).toBe("ledger");
+  });
+
+  it("names no identity for a Certificate outside the scheme", () => {
+    for (const name of ["ledger", "-svid", "ledger-svid-old"]) expect(identityNameOfCertificateName(name)).toBeUndefined();
   });
 });

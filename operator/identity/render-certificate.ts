@@ -18,8 +18,15 @@ import { spiffeIdOf } from "./identity-facts.js";
 const DEFAULT_DURATION = "24h";
 const DEFAULT_KEY_SIZE: Record<string, number | undefined> = { ECDSA: 256, RSA: 2048, Ed25519: undefined };
 
+const CERTIFICATE_SUFFIX = "-svid";
+
 export function certificateName(identity: EngineIdentity): string {
-  return `${identity.metadata.name}-svid`;
+  return `${identity.metadata.name}${CERTIFICATE_SUFFIX}`;
+}
+
+/** The EngineIdentity whose Certificate would carry this name, if any would. */
+export function identityNameOfCertificateName(name: string): string | undefined {
+  return name.endsWith(CERTIFICATE_SUFFIX) && name.length > CERTIFICATE_SUFFIX.length ? name.slice(0, -CERTIFICATE_SUFFIX.length) : undefined;
 }
 
 export function secretNameOf(identity: EngineIdentity): string {

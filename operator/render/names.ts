@@ -11,6 +11,18 @@ export function policyObjectName(policyName: string): string {
   return `${PREFIX}-${policyName}`;
 }
 
+/**
+ * The AccessPolicy whose rendered objects may carry this name: `nexus-<policy>` and every
+ * `nexus-<policy>.<suffix>` (a policy's name has no dot). Undefined for any other name.
+ */
+export function policyNameOfObjectName(name: string): string | undefined {
+  const prefix = `${PREFIX}-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const dot = name.indexOf(".", prefix.length);
+  const policyName = dot < 0 ? name.slice(prefix.length) : name.slice(prefix.length, dot);
+  return policyName === "" ? undefined : policyName;
+}
+
 /** Shard `n` of an AccessPolicy's AuthorizationPolicy: n = 0 is the first object, `nexus-<policy>.<n>` the others. */
 export function shardName(policyName: string, n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`shard number must be a non-negative integer, got ${n}`);

@@ -66,3 +66,14 @@ function shareRepeatedStrings(object: KubeObject): void {
     shareEach(status.rendered, ["apiVersion", "kind", "namespace"]);
   }
 }
+
+/**
+ * For caches that only answer "does an object of this name exist, and whose is it": the
+ * body and every field of metadata but the name, namespace, uid, version and owners go
+ * (set to undefined rather than deleted, for the reason given above).
+ */
+export function keepNameAndOwnersOnly(object: KubeObject): void {
+  const { name, namespace, uid, resourceVersion, ownerReferences } = object.metadata;
+  object.metadata = { name, namespace, uid, resourceVersion, ...(ownerReferences ? { ownerReferences } : {}) };
+  for (const key of Object.keys(object)) if (key !== "metadata" && key !== "apiVersion" && key !== "kind") (object as Record<string, unknown>)[key] = undefined;
+}

@@ -38,6 +38,8 @@ export interface InformerOptions {
   metadataOnlyWatch?: { carry: (next: KubeObject, previous: KubeObject | undefined) => void };
   /** The operator's writes, to tell their watch events from other changes (own-writes.ts). */
   ownWrites?: OwnWrites;
+  /** Another informer of the same kind logs that the kind is not served: this one need not say it again. */
+  absenceLoggedElsewhere?: boolean;
 }
 
 export class SupervisedInformer<T extends KubeObject> {
@@ -196,7 +198,7 @@ export class SupervisedInformer<T extends KubeObject> {
     // One log line per distinct failure, not one per retry.
     if (message !== this.lastError) {
       this.lastError = message;
-      this.log.warn({ kind: this.type.kind, retryInMs: delay, err: message }, "watch failed; restarting with backoff");
+      if (status !== 404 || !this.options.absenceLoggedElsewhere) this.log.warn({ kind: this.type.kind, retryInMs: delay, err: message }, "watch failed; restarting with backoff");
     }
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
