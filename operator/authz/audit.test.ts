@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { auditRecordOf, auditSinkOn, isoTime, type AuditRecord } from "./audit.js";
 import type { Decision } from "./decision.js";
 import { gateRequestOf } from "./request.js";
@@ -25,6 +25,23 @@ describe("audit records", () => {
     expect(record(1, "/v1/items?secret=1")).toMatchObject({ path: "/v1/items", status: 403, target: { host: "ledger.shop.svc.cluster.local" } });
   });
 
+  it("stops its timer when closed: nothing it started outlives it", async () => {
+    const started = vi.spyOn(globalThis, "setInterval");
+    const stopped = vi.spyOn(globalThis, "clearInterval");
+    try {
+      const destination = pino.destination({ dest: "/dev/null", sync: false } as never) as pino.DestinationStream & { flushSync(): void };
+      const sink = auditSinkOn(destination);
+      expect(started).toHaveBeenCalledTimes(1);
+      const timer = started.mock.results[0]!.value as NodeJS.Timeout;
+      expect(stopped).not.toHaveBeenCalledWith(timer);
+      await sink.close();
+      expect(stopped).toHaveBeenCalledWith(timer);
+    } finally {
+      started.mockRestore();
+      stopped.mockRestore();
+    }
+  });
+
   for (const bytes of [true, false]) {
     it(`writes every record whole, one line each, through a file destination (${bytes ? "byte" : "string"} blocks)`, async () => {
       const dir = await mkdtemp(path.join(tmpdir(), "nexus-audit-"));
@@ -35,6 +52,9 @@ describe("audit records", () => {
         // Non-ASCII paths take more bytes than characters: blocks must still hold whole lines.
         const written = Array.from({ length: 5_000 }, (_, i) => record(i, `/v1/items/${"é€😀".repeat(i % 50)}/${i}`));
         for (const r of written) sink.write(r);
+        await sink.close();
+        // Closed means closed: a record after it is not written, even when flushed.
+        sink.write(record(5_000, "/after-close"));
         await sink.flush();
         const lines = (await readFile(file, "utf8")).split("\n");
         expect(lines.pop()).toBe("");

@@ -76,6 +76,8 @@ export interface AuditSink {
   /** Hands every record to the destination and resolves once it has written them. */
   flush(): Promise<void>;
   flushSync(): void;
+  /** Stops the quarter-second hand-on and flushes what is gathered; records written after are dropped. */
+  close(): Promise<void>;
 }
 
 type Destination = pino.DestinationStream & { flushSync(): void; flush?(cb?: (err?: Error) => void): void };
@@ -95,23 +97,32 @@ const FLUSH_EVERY_MS = 250;
 
 export function auditSinkOn(destination: Destination, options: { bytes?: boolean } = {}): AuditSink {
   const blocks = options.bytes ? byteBlocks(destination) : stringBlocks(destination);
-  setInterval(blocks.handOn, FLUSH_EVERY_MS).unref();
+  const handOnTimer = setInterval(blocks.handOn, FLUSH_EVERY_MS).unref();
+  let closed = false;
+  const flush = () =>
+    new Promise<void>((resolve) => {
+      blocks.handOn();
+      if (!destination.flush) return resolve();
+      // A destination that is not open yet or already closed has nothing in flight.
+      try {
+        destination.flush(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
   return {
-    write: (record) => blocks.add(JSON.stringify(record)),
-    flush: () =>
-      new Promise<void>((resolve) => {
-        blocks.handOn();
-        if (!destination.flush) return resolve();
-        // A destination that is not open yet or already closed has nothing in flight.
-        try {
-          destination.flush(() => resolve());
-        } catch {
-          resolve();
-        }
-      }),
+    write: (record) => {
+      if (!closed) blocks.add(JSON.stringify(record));
+    },
+    flush,
     flushSync: () => {
       blocks.handOn();
       destination.flushSync();
+    },
+    close: () => {
+      closed = true;
+      clearInterval(handOnTimer);
+      return flush();
     },
   };
 }

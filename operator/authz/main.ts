@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     metricsServer.server.close();
     client.close();
     // Records whose write is under way are waited for, then the rest is written at once.
-    await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    await Promise.race([audit.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     audit.flushSync();
     logOutput.flushSync();
     process.exit(0);
