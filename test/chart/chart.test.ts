@@ -407,7 +407,9 @@ describe("Helm chart charts/nexus-operator", () => {
     // No Secrets, and nothing the operator does not use.
     expect(grantedVerbs(clusterRole.rules ?? [], "", "secrets").size).toBe(0);
     for (const rule of clusterRole.rules ?? []) {
-      for (const verb of rule.verbs) expect(["list", "watch", "create", "patch", "delete", "update"], `verb ${verb}`).toContain(verb);
+      for (const verb of rule.verbs) expect(["get", "list", "watch", "create", "patch", "delete", "update"], `verb ${verb}`).toContain(verb);
+      // `get` only where list and watch already show the same objects whole.
+      if (rule.verbs.includes("get")) expect(rule.verbs, `get on ${(rule.resources ?? []).join(", ")}`).toEqual(expect.arrayContaining(["list", "watch"]));
     }
   });
 
