@@ -14,7 +14,7 @@ import { readyFrom, setConditions, type DesiredCondition } from "../runtime/cond
 import { splitKey, type ReconcileContext, type ReconcileResult, type Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import { reportReadiness } from "../runtime/readiness-report.js";
-import { isNotFound, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
+import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { resourceOf, resources } from "../runtime/resources.js";
 import type { IdentityIndex } from "./identity-index.js";
@@ -408,12 +408,7 @@ export class PolicyReconciler implements Reconciler {
       if (live.kind !== "AuthorizationPolicy") continue;
       // The cache keeps a digest of the body, not the spec: read the action from the API.
       // This path is rare (a rendering that cannot be written), so the reads cost nothing.
-      const current = await this.deps.client
-        .get<KubeObject & { spec?: { action?: string } }>(resources.authorizationPolicy, live.metadata.name, live.metadata.namespace)
-        .catch((err: unknown) => {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        });
+      const current = await this.deps.client.getIfExists<KubeObject & { spec?: { action?: string } }>(resources.authorizationPolicy, live.metadata.name, live.metadata.namespace);
       if (!current || (current.spec?.action ?? "ALLOW") !== "ALLOW") continue;
       await this.deps.client.delete(resources.authorizationPolicy, live.metadata.name, live.metadata.namespace, live.metadata.uid);
       log.warn({ object: live.metadata.name }, "removed an Allow object of a policy that cannot be written");

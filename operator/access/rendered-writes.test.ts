@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderNamespaceBaseline } from "../policy/index.js";
 import { FIELD_MANAGER } from "../render/metadata.js";
-import { KubeApiError, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
+import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import type { Caches } from "../caches.js";
 import { applyRendered, renderedLive } from "./rendered-writes.js";
 
@@ -19,11 +19,10 @@ function fakeClient() {
       stored.set(object.metadata.name, live);
       return { metadata: live.metadata };
     },
-    get: async (_type: unknown, name: string) => {
+    getIfExists: async (_type: unknown, name: string) => {
       calls.get++;
       const live = stored.get(name);
-      if (!live) throw new KubeApiError(404, "NotFound", `${name} not found`);
-      return structuredClone(live);
+      return live ? structuredClone(live) : undefined;
     },
   };
   return { client: client as unknown as KubeClient, stored, calls };

@@ -10,7 +10,7 @@ import { rememberOtherFieldManagers } from "../runtime/field-managers.js";
 import { contentHashOf, recordedContentHash } from "../render/content-hash.js";
 import { compactRenderedForCache, recordApplied, recordRead, renderedWriteNeed } from "../runtime/apply-if-changed.js";
 import { replaceSpecOthersAdded } from "../runtime/foreign-spec.js";
-import { isNotFound, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
+import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import { resourceOf } from "../runtime/resources.js";
 import { renderedCacheFor } from "./rendered-caches.js";
 
@@ -34,8 +34,11 @@ const objectKeyOf = (object: KubeObject) => `${object.kind}/${object.metadata.na
 
 export async function renderedLive(client: KubeClient, caches: Caches, desired: KubeObject): Promise<RenderedLive> {
   const live = renderedCacheFor(caches, desired.kind).get(desired.metadata.name, desired.metadata.namespace);
-  if (live) unseenCreations.delete(objectKeyOf(desired));
-  else if (unseenCreations.has(objectKeyOf(desired))) return confirmUnseenCreation(client, desired);
+  // Most reconciles find nothing pending: no key is built for them.
+  if (unseenCreations.size > 0) {
+    if (live) unseenCreations.delete(objectKeyOf(desired));
+    else if (unseenCreations.has(objectKeyOf(desired))) return confirmUnseenCreation(client, desired);
+  }
   const need = renderedWriteNeed(desired, live);
   if (need !== "read") return { live, needsWrite: need === "write" };
   const full = await readLive(client, desired);
@@ -49,10 +52,7 @@ export async function renderedLive(client: KubeClient, caches: Caches, desired: 
 
 /** The live object read whole, or undefined when there is none. */
 function readLive(client: KubeClient, desired: KubeObject): Promise<KubeObject | undefined> {
-  return client.get<KubeObject>(resourceOf(desired.apiVersion, desired.kind), desired.metadata.name, desired.metadata.namespace).catch((err: unknown) => {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  });
+  return client.getIfExists<KubeObject>(resourceOf(desired.apiVersion, desired.kind), desired.metadata.name, desired.metadata.namespace);
 }
 
 /**

@@ -148,6 +148,16 @@ export class KubeClient {
     return this.request<T>("GET", objectPath(type, name, namespace));
   }
 
+  /** The object, or undefined when there is none (404); any other failure throws. */
+  async getIfExists<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(type, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   /**
    * Every object of a collection, in pages of LIST_PAGE_SIZE. eachItem sees each object as its page
    * arrives, so a cache can slim it before the next page is read rather than holding the

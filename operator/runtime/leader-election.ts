@@ -3,7 +3,7 @@
 // lease duration (measured on its own clock, so clock skew between nodes does not matter);
 // every write is guarded by resourceVersion, so two candidates cannot both win.
 import type { Logger } from "pino";
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from "./kube-client.js";
+import { isConflict, type KubeClient, type KubeObject } from "./kube-client.js";
 import { resources } from "./resources.js";
 
 export interface LeaderElectionOptions {
@@ -146,13 +146,8 @@ export class LeaderElector {
     }
   }
 
-  private async read(): Promise<Lease | undefined> {
-    try {
-      return await this.options.client.get<Lease>(resources.lease, this.options.name, this.options.namespace);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private read(): Promise<Lease | undefined> {
+    return this.options.client.getIfExists<Lease>(resources.lease, this.options.name, this.options.namespace);
   }
 }
 
