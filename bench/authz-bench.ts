@@ -23,6 +23,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { apiKeySha256, generateApiKey } from "../operator/credentials/api-key.js";
+import { compactDeclaredKeysForCache } from "../operator/authz/declared-keys.js";
 import { GateIndex } from "../operator/authz/gate-index.js";
 import type { AccessPolicy } from "../operator/api/types.js";
 import { slimForCache } from "../operator/runtime/cache-slimming.js";
@@ -261,6 +262,7 @@ function indexMemory(policies: Array<Record<string, unknown>>): { bytes: number;
   const index = new GateIndex("cluster.local");
   for (const policy of cache) {
     slimForCache(policy as never);
+    compactDeclaredKeysForCache(policy as never);
     index.setPolicy(policy);
   }
   const bytes = heap() - before;

@@ -5,7 +5,7 @@ import type { Operation } from "../api/types.js";
 import { matchesIstioString } from "../evaluate/string-match.js";
 import { parseServiceAccountSpiffeId } from "../policy/managed-principal.js";
 import { principalOfSpiffeId } from "../identity/spiffe.js";
-import type { CompiledKey, CompiledPolicy, CompiledSource } from "./compiled-policy.js";
+import { keyMeets, type CompiledKey, type CompiledPolicy, type CompiledSource } from "./compiled-policy.js";
 import type { GateRequest } from "./request.js";
 
 export interface VerifiedToken {
@@ -45,7 +45,7 @@ export function admit(policies: readonly CompiledPolicy[], caller: Caller, reque
 function sourceAdmits(source: CompiledSource, policy: CompiledPolicy, caller: Caller, meshPrincipal: string | undefined): Extract<Admission, { admitted: true }>["by"] | undefined {
   switch (source.kind) {
     case "keys": {
-      const key = caller.keys.find((k) => k.policy === policy && source.ids.has(k.id));
+      const key = caller.keys.find((k) => k.policy === policy && keyMeets(source, k.id, k.tenant));
       return key ? { kind: "key", key } : undefined;
     }
     case "jwt": {

@@ -7,21 +7,18 @@ import type { IdentityFacts, IdentityLookup } from "../policy/identity-lookup.js
 import { resolveSource } from "../policy/resolve-source.js";
 import { resolveTarget } from "../policy/target.js";
 import { tenantIsolationFor } from "../policy/tenant-isolation.js";
+import { declaredKeysOf, type DeclaredKeys } from "./declared-keys.js";
 
 export const DEFAULT_KEY_HEADER = "x-api-key";
 
 /**
- * One declared key as the gate holds it: 100,000 of them must fit a sidecar-sized process,
- * so every key has the same six fields (one hidden class, no per-key Buffer: the digest is
- * decoded for the one or two candidates a Check confirms), and the strings are the cached
- * policy's own.
+ * A declared key a presented key was found to be: made for that Check from the policy's
+ * DeclaredKeys (the gate keeps no object per key).
  */
 export class CompiledKey {
   constructor(
     readonly id: string,
-    public policy: CompiledPolicy,
-    /** The declared SHA-256 (hex), the index's key. */
-    readonly sha256: string,
+    readonly policy: CompiledPolicy,
     readonly tenant: string | undefined,
     /** Milliseconds since the epoch; undefined means unbounded. */
     readonly notBefore: number | undefined,
@@ -30,7 +27,8 @@ export class CompiledKey {
 }
 
 export type CompiledSource =
-  | { kind: "keys"; ids: ReadonlySet<string> }
+  /** A key of this policy with this id, or of this tenant; never one of another tenant than isolatedTenant. */
+  | { kind: "keys"; id?: string; tenant?: string; isolatedTenant?: string }
   | { kind: "principals"; principals: ReadonlySet<string> }
   | { kind: "namespace"; namespace: string }
   | { kind: "jwt"; caller: JwtCaller };
@@ -49,7 +47,7 @@ export interface CompiledPolicy {
   /** The target's workload selector as the renderer reads it (detection of its data planes); absent for a namespace-wide policy. */
   selector?: Readonly<Record<string, string>>;
   keyHeader: string;
-  keys: CompiledKey[];
+  keys: DeclaredKeys;
   issuers: JwtIssuer[];
   /** Headers whose token an issuer asks to forward (forwardOriginalToken), lower-cased. */
   forwardedTokenHeaders: ReadonlySet<string>;
@@ -67,7 +65,7 @@ export function isGated(policy: AccessPolicy): boolean {
  * The gate's view of a gated policy, or undefined when the gate must not act on it (not
  * gated, or a named target that does not resolve: the operator renders nothing for it).
  */
-export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, trustDomain: string, reusedKeys?: CompiledKey[]): CompiledPolicy | undefined {
+export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, trustDomain: string): CompiledPolicy | undefined {
   if (!isGated(policy)) return undefined;
   const target = resolveTarget(policy, identities);
   if (!target.resolved) return undefined;
@@ -81,29 +79,19 @@ export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, 
     ...(target.identity ? { target: target.identity } : {}),
     ...(target.selector ? { selector: target.selector.matchLabels } : {}),
     keyHeader: (auth.apiKeys?.header ?? DEFAULT_KEY_HEADER).toLowerCase(),
-    keys: [],
+    // Keys depend on the policy object alone: compiling it again when identities change
+    // finds the same DeclaredKeys, so the index keeps them as they are (gate-index.ts).
+    keys: declaredKeysOf(policy),
     issuers,
     forwardedTokenHeaders: new Set(issuers.filter((i) => i.forwardOriginalToken).flatMap((i) => (i.fromHeaders ?? [{ name: "authorization" }]).map((h) => h.name.toLowerCase()))),
     rules: [],
   };
-  // Keys depend on the policy alone: when only identities changed, the compiled keys are
-  // kept (and re-pointed), so re-resolving every policy does not rebuild 100,000 keys.
-  if (reusedKeys) {
-    for (const key of reusedKeys) key.policy = compiled;
-    compiled.keys = reusedKeys;
-  }
-  for (const key of reusedKeys ? [] : (auth.apiKeys?.keys ?? [])) {
-    if (!/^[0-9a-f]{64}$/.test(key.sha256)) continue;
-    compiled.keys.push(new CompiledKey(key.id, compiled, key.sha256, key.tenant || undefined, timeOf("notBefore", key.notBefore), timeOf("notAfter", key.notAfter)));
-  }
   const isolation = tenantIsolationFor(policy, target.identity, identities, trustDomain);
   const context = { policyNamespace: namespace, identities, trustDomain, declaredIssuers: new Set(issuers.map((i) => i.issuer)), ...(isolation ? { isolation } : {}) };
-  // Keys of another tenant are left out of every rule unless the policy allows cross-tenant.
-  const admissibleKeys = compiled.keys.filter((k) => !isolation || k.tenant === undefined || k.tenant === isolation.tenant);
   (policy.spec.rules ?? []).forEach((rule, r) => {
     const sources: CompiledSource[] = [];
     (rule.from ?? []).forEach((source, s) => {
-      const compiledSource = compileSource(source, `rules[${r}].from[${s}]`, admissibleKeys, isolation?.tenant, context);
+      const compiledSource = compileSource(source, `rules[${r}].from[${s}]`, compiled.keys, isolation?.tenant, context);
       if (compiledSource) sources.push(compiledSource);
     });
     // A rule whose sources all fail to resolve admits nobody (never "anyone").
@@ -115,15 +103,20 @@ export function compilePolicy(policy: AccessPolicy, identities: IdentityLookup, 
 function compileSource(
   source: AccessSource,
   at: string,
-  keys: CompiledKey[],
+  keys: DeclaredKeys,
   isolatedTenant: string | undefined,
   context: Parameters<typeof resolveSource>[2],
 ): CompiledSource | undefined {
   const apiKey = source.apiKey;
   if (apiKey) {
     if (apiKey.tenant !== undefined && isolatedTenant !== undefined && apiKey.tenant !== isolatedTenant) return undefined;
-    const ids = new Set(keys.filter((k) => (apiKey.id !== undefined ? k.id === apiKey.id : apiKey.tenant !== undefined && k.tenant === apiKey.tenant)).map((k) => k.id));
-    return ids.size > 0 ? { kind: "keys", ids } : undefined;
+    let wanted: Extract<CompiledSource, { kind: "keys" }>;
+    if (apiKey.id !== undefined) wanted = { kind: "keys", id: apiKey.id };
+    else if (apiKey.tenant !== undefined) wanted = { kind: "keys", tenant: apiKey.tenant };
+    else return undefined;
+    if (isolatedTenant !== undefined) wanted.isolatedTenant = isolatedTenant;
+    // A source no declared key meets admits nobody, and is left out as before.
+    return keys.some((id, tenant) => keyMeets(wanted, id, tenant)) ? wanted : undefined;
   }
   const resolved = resolveSource(source, at, context);
   switch (resolved.kind) {
@@ -138,10 +131,12 @@ function compileSource(
   }
 }
 
-function timeOf(name: "notBefore" | "notAfter", value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  // An unreadable time on a key must not make it valid forever: notAfter fails closed.
-  if (Number.isNaN(ms)) return name === "notAfter" ? 0 : Number.MAX_SAFE_INTEGER;
-  return ms;
+/**
+ * Whether a key of the policy meets a rule's key source: its id, or its tenant; a key of
+ * another tenant never, where the policy's target is isolated to one (unless it allows
+ * cross-tenant callers, then isolatedTenant is absent).
+ */
+export function keyMeets(source: Extract<CompiledSource, { kind: "keys" }>, id: string, tenant: string | undefined): boolean {
+  if (source.isolatedTenant !== undefined && tenant !== undefined && tenant !== source.isolatedTenant) return false;
+  return source.id !== undefined ? id === source.id : tenant === source.tenant;
 }

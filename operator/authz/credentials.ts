@@ -45,7 +45,7 @@ function headerPlanOf(policies: readonly CompiledPolicy[]): HeaderPlan {
   let acceptsKeys = policies.length === 0;
   const tokenHeaders = new Map<string, Set<string>>();
   for (const policy of policies) {
-    if (policy.keys.length > 0) {
+    if (policy.keys.size > 0) {
       acceptsKeys = true;
       keyHeaders.add(policy.keyHeader);
     }

@@ -8,6 +8,7 @@ import { factsOf, IdentityIndex, PolicyDependents } from "../access/identity-ind
 import { parseServiceAccountSpiffeId } from "../policy/managed-principal.js";
 import { ByteBoundedCache } from "./byte-bounded-cache.js";
 import { compilePolicy, type CompiledKey, type CompiledPolicy } from "./compiled-policy.js";
+import { KeyDigestIndex } from "./key-digest-index.js";
 
 export interface GateTarget {
   policies: readonly CompiledPolicy[];
@@ -24,14 +25,12 @@ export class GateIndex {
   private readonly dependents = new PolicyDependents();
   private readonly sources = new Map<string, AccessPolicy>();
   private readonly compiled = new Map<string, CompiledPolicy>();
-  /** The policy object each entry was compiled from, to tell a policy change from an identity change. */
-  private readonly compiledFrom = new Map<string, AccessPolicy>();
   private readonly byNamespace = new Map<string, Set<CompiledPolicy>>();
-  /** One key per digest almost always: the key itself, a list only where digests repeat (saves a list per key). */
-  private readonly keysByDigest = new Map<string, CompiledKey | CompiledKey[]>();
+  private readonly keys = new KeyDigestIndex();
+  /** Each compiled policy's slot in the key index. */
+  private readonly keySlots = new Map<string, number>();
   /** Policies an identity change may have changed, compiled again by recompilePending(). */
   private readonly pending = new Set<string>();
-  private keyCount = 0;
 
   /** targetOf's answer per destination principal; emptied whenever a policy or identity changes. */
   private readonly principalTargets = new ByteBoundedCache<GateTarget>(TARGET_CACHE_BYTES);
@@ -45,7 +44,7 @@ export class GateIndex {
   }
 
   get size(): { policies: number; keys: number } {
-    return { policies: this.compiled.size, keys: this.keyCount };
+    return { policies: this.compiled.size, keys: this.keys.keys };
   }
 
   setPolicy(policy: AccessPolicy, deleted = false): void {
@@ -97,10 +96,9 @@ export class GateIndex {
     for (const key of this.sources.keys()) this.recompile(key);
   }
 
-  /** Every declared key with this SHA-256 (hex), in any policy. */
-  keysWithDigest(sha256: string): readonly CompiledKey[] {
-    const found = this.keysByDigest.get(sha256);
-    return found === undefined ? [] : Array.isArray(found) ? found : [found];
+  /** Every declared key with this SHA-256, in any policy. */
+  keysWithDigest(digest: Uint8Array): readonly CompiledKey[] {
+    return this.keys.find(digest);
   }
 
   /**
@@ -159,39 +157,31 @@ export class GateIndex {
     this.changed();
     const previous = this.compiled.get(key);
     const source = this.sources.get(key);
-    const sameSource = previous !== undefined && source !== undefined && this.compiledFrom.get(key) === source;
-    const next = source ? compilePolicy(source, this.identities, this.trustDomain, sameSource ? previous.keys : undefined) : undefined;
-    if (previous) this.remove(key, previous, sameSource && next !== undefined);
-    if (!next || !source) return;
+    const next = source ? compilePolicy(source, this.identities, this.trustDomain) : undefined;
+    if (previous) this.remove(key, previous);
+    const slot = this.keySlots.get(key);
+    if (!next) {
+      if (slot !== undefined) this.keys.remove(slot);
+      this.keySlots.delete(key);
+      return;
+    }
     this.compiled.set(key, next);
-    this.compiledFrom.set(key, source);
     let set = this.byNamespace.get(next.namespace);
     if (!set) this.byNamespace.set(next.namespace, (set = new Set()));
     set.add(next);
-    if (sameSource) return; // the same key objects are already indexed
-    for (const k of next.keys) {
-      const found = this.keysByDigest.get(k.sha256);
-      if (found === undefined) this.keysByDigest.set(k.sha256, k);
-      else if (Array.isArray(found)) found.push(k);
-      else this.keysByDigest.set(k.sha256, [found, k]);
+    // Compiled again from the same policy object (an identity changed): the same declared
+    // keys, which stay indexed where they are.
+    if (slot !== undefined && previous?.keys === next.keys) this.keys.replace(slot, next);
+    else {
+      if (slot !== undefined) this.keys.remove(slot);
+      this.keySlots.set(key, this.keys.add(next));
     }
-    this.keyCount += next.keys.length;
   }
 
-  private remove(key: string, policy: CompiledPolicy, keepKeys: boolean): void {
+  private remove(key: string, policy: CompiledPolicy): void {
     this.compiled.delete(key);
-    this.compiledFrom.delete(key);
     const set = this.byNamespace.get(policy.namespace);
     set?.delete(policy);
     if (set?.size === 0) this.byNamespace.delete(policy.namespace);
-    if (keepKeys) return;
-    for (const k of policy.keys) {
-      const found = this.keysByDigest.get(k.sha256);
-      if (found === undefined) continue;
-      const rest = (Array.isArray(found) ? found : [found]).filter((other) => other !== k);
-      if (rest.length === 0) this.keysByDigest.delete(k.sha256);
-      else this.keysByDigest.set(k.sha256, rest.length === 1 ? rest[0]! : rest);
-    }
-    this.keyCount -= policy.keys.length;
   }
 }

@@ -1,8 +1,7 @@
 // The gate's decision for one request: rate limit, authenticate, authorize. Everything it
 // needs arrives through its dependencies (index, token verifier, failure limiter, clock),
 // so the whole flow runs in unit tests without a cluster, a network or a clock.
-import { timingSafeEqual } from "node:crypto";
-import { API_KEY_MAX_LENGTH, API_KEY_PREFIX, apiKeySha256, parseApiKey } from "../credentials/api-key.js";
+import { API_KEY_MAX_LENGTH, API_KEY_PREFIX, apiKeyDigest, parseApiKey } from "../credentials/api-key.js";
 import { admit, type Caller, type VerifiedToken } from "./authorize.js";
 import type { CompiledKey, CompiledPolicy } from "./compiled-policy.js";
 import { presentedCredentials, type Presented } from "./credentials.js";
@@ -44,20 +43,17 @@ export interface GateOptions {
 type KeyCheck = { ok: true; keys: CompiledKey[] } | { ok: false; reason: ReasonValue };
 
 /**
- * A presented key against the index: one digest lookup, confirmed on the fixed-length
- * digest in constant time, then validity in time. Only a key that is not found is parsed
- * (format, checksum), to tell a malformed key from an unknown one in the audit record.
+ * A presented key against the index: one digest lookup, found by the whole digest, then
+ * validity in time. Only a key that is not found is parsed (format, checksum), to tell a
+ * malformed key from an unknown one in the audit record. The lookup's time may depend on
+ * how much of a stored digest a presented key's digest shares: that tells nothing towards
+ * a key text with a stored digest (SHA-256 has no known way back from a digest).
  */
 export function authenticateKey(text: string, index: GateIndex, now: number): KeyCheck {
   if (text.length > API_KEY_MAX_LENGTH || !text.startsWith(API_KEY_PREFIX)) return { ok: false, reason: Reason.MalformedKey };
-  const sha256 = apiKeySha256(text);
   // The key names its own id (nxk_<id>_...); a declared digest under another id is not it.
   const id = text.slice(API_KEY_PREFIX.length, text.indexOf("_", API_KEY_PREFIX.length));
-  let known = index.keysWithDigest(sha256).filter((k) => k.id === id);
-  if (known.length > 0) {
-    const digest = Buffer.from(sha256, "hex");
-    known = known.filter((k) => timingSafeEqual(Buffer.from(k.sha256, "hex"), digest));
-  }
+  const known = index.keysWithDigest(apiKeyDigest(text)).filter((k) => k.id === id);
   if (known.length === 0) return { ok: false, reason: parseApiKey(text).ok ? Reason.UnknownKey : Reason.MalformedKey };
   const valid = known.filter((k) => (k.notBefore === undefined || now >= k.notBefore) && (k.notAfter === undefined || now < k.notAfter));
   if (valid.length > 0) return { ok: true, keys: valid };

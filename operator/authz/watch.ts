@@ -12,6 +12,7 @@ import { SupervisedInformer } from "../runtime/informer.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import { resources } from "../runtime/resources.js";
 import { DEFAULT_TENANT_LABEL, tenantOfNamespace } from "../policy/tenancy.js";
+import { compactDeclaredKeysForCache } from "./declared-keys.js";
 import type { GateIndex } from "./gate-index.js";
 import { WaypointDestinations } from "./waypoint-lookup.js";
 
@@ -33,7 +34,7 @@ export class GateWatch {
     trustDomain: string,
     tenantLabel = DEFAULT_TENANT_LABEL,
   ) {
-    this.policies = new SupervisedInformer(client, resources.accessPolicy, log);
+    this.policies = new SupervisedInformer(client, resources.accessPolicy, log, { transform: compactDeclaredKeysForCache });
     this.identities = new SupervisedInformer(client, resources.engineIdentity, log);
     this.namespaces = new SupervisedInformer(client, resources.namespace, log);
     this.services = new SupervisedInformer(client, resources.service, log, { transform: slimServiceWithAddressesForCache });
