@@ -4,7 +4,7 @@
 // isCA added to an identity's Certificate). After an apply whose answer shows another
 // manager owning part of the spec, the object is read and, when it holds anything but what
 // we wrote, its spec is replaced whole, guarded by its resourceVersion (a conflict fails the
-// write, which the reconcile retries).
+// write, which the reconcile retries), by a patch: the verb the chart grants on these kinds.
 import { othersOwnSpec } from "./apply-if-changed.js";
 import type { KubeClient, KubeObject } from "./kube-client.js";
 import { resourceOf } from "./resources.js";
@@ -20,9 +20,8 @@ export async function replaceSpecOthersAdded(
   holdsOnlyDesired: (full: KubeObject) => boolean,
 ): Promise<KubeObject | undefined> {
   if (!othersOwnSpec(applied.metadata)) return undefined;
-  const full = await client.get<KubeObject>(resourceOf(desired.apiVersion, desired.kind), desired.metadata.name, desired.metadata.namespace);
+  const type = resourceOf(desired.apiVersion, desired.kind);
+  const full = await client.get<KubeObject>(type, desired.metadata.name, desired.metadata.namespace);
   if (holdsOnlyDesired(full)) return full;
-  // managedFields left out: the apiserver then keeps and updates them itself.
-  const { managedFields: _managedFields, ...metadata } = full.metadata;
-  return client.update<KubeObject>({ ...full, metadata, spec: desired.spec });
+  return client.replaceSpec<KubeObject>(type, desired.metadata.name, desired.metadata.namespace, full.metadata.resourceVersion!, desired.spec);
 }

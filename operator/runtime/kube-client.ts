@@ -228,6 +228,19 @@ export class KubeClient {
     return this.request<T>("PUT", objectPath(type, object.metadata.name, object.metadata.namespace), object);
   }
 
+  /**
+   * Replaces the object's spec whole, as the operator's field manager, guarded by the
+   * resourceVersion it was read at (409 if it changed since). A JSON patch rather than an
+   * update: the chart grants the operator patch on what it writes, not update.
+   */
+  async replaceSpec<T extends KubeObject>(type: ResourceType, name: string, namespace: string | undefined, resourceVersion: string, spec: unknown): Promise<T> {
+    const patch = [
+      { op: "replace", path: "/metadata/resourceVersion", value: resourceVersion },
+      { op: "add", path: "/spec", value: spec },
+    ];
+    return this.request<T>("PATCH", `${objectPath(type, name, namespace)}?fieldManager=${FIELD_MANAGER}`, patch, "application/json-patch+json");
+  }
+
   /** A JSON merge patch, as `kubectl patch --type merge` sends it. */
   async mergePatch<T extends KubeObject>(
     type: ResourceType,

@@ -226,6 +226,29 @@ describe("least privilege: the operator under the chart's RBAC only", () => {
     });
   });
 
+  // Drift repair reads the object it repairs (PeerAuthentications are cached as metadata
+  // only; a spec another writer added to is read whole): those reads must be granted too.
+  it("undoes another writer's changes to what it rendered: a PeerAuthentication's mode, a field added to an AuthorizationPolicy and to a Certificate", async () => {
+    const other = "someone-else";
+    const edits: Array<{ type: ResourceType; name: string; edit: Record<string, unknown>; undone: (spec: Record<string, unknown>) => boolean }> = [
+      { type: resources.peerAuthentication, name: STRICT_MTLS_NAME, edit: { mtls: { mode: "PERMISSIVE" } }, undone: (spec) => (spec.mtls as { mode: string }).mode === "STRICT" },
+      { type: resources.authorizationPolicy, name: DEFAULT_DENY_NAME, edit: { selector: { matchLabels: { app: "other" } } }, undone: (spec) => spec.selector === undefined },
+      { type: resources.certificate, name: "ledger-svid", edit: { isCA: true }, undone: (spec) => spec.isCA === undefined },
+    ];
+    for (const { type, name, edit, undone } of edits) {
+      const edited = await admin.mergePatch<KubeObject & { spec: Record<string, unknown> }>(type, name, ns, { spec: edit }, other);
+      expect(undone(edited.spec), `${type.kind}/${name} edited`).toBe(false);
+      await waitForObject<KubeObject & { spec: Record<string, unknown> }>(
+        admin,
+        type,
+        name,
+        ns,
+        (o) => o.metadata.generation! > edited.metadata.generation! && undone(o.spec),
+        `${type.kind}/${name} restored`,
+      );
+    }
+  });
+
   it("deletes what it no longer renders: replaced ServiceAccounts, Certificates, Istio objects", async () => {
     await admin.mergePatch(resources.engineIdentity, "billing", ns, { spec: { serviceAccountName: "billing-v2" } }, "nexus-test");
     await admin.mergePatch(resources.engineIdentity, "ledger", ns, { spec: { certificate: null } }, "nexus-test");
