@@ -11,6 +11,11 @@ const HEX_DIGEST = /^[0-9a-f]{64}$/;
 /** No tenant (index 0 of tenantNumbers), or an unbounded validity time. */
 const NONE = 0;
 
+/** The first 31 bits of the digest at offset: a small integer, the gate's index key. */
+export function digestPrefix(digests: Uint8Array, offset = 0): number {
+  return ((digests[offset]! << 24) | (digests[offset + 1]! << 16) | (digests[offset + 2]! << 8) | digests[offset + 3]!) >>> 1;
+}
+
 export class DeclaredKeys {
   static readonly EMPTY = DeclaredKeys.from([]);
 
@@ -75,9 +80,9 @@ export class DeclaredKeys {
     return [low, end];
   }
 
-  /** The first 31 bits of key i's digest: a small integer, the gate's index key. */
+  /** digestPrefix of key i's digest. */
   prefixAt(i: number): number {
-    return this.digests.readUInt32BE(i * DIGEST_BYTES) >>> 1;
+    return digestPrefix(this.digests, i * DIGEST_BYTES);
   }
 
   idAt(i: number): string {

@@ -4,6 +4,7 @@
 // collector to mark, however many keys there are. The policy's own DeclaredKeys then finds
 // the key by its whole digest.
 import { CompiledKey, type CompiledPolicy } from "./compiled-policy.js";
+import { digestPrefix } from "./declared-keys.js";
 
 export class KeyDigestIndex {
   /** Digest prefix to the slot, or slots, of the policies declaring a key with it. */
@@ -61,17 +62,17 @@ export class KeyDigestIndex {
   /** Every declared key with this SHA-256, in any policy. */
   find(digest: Uint8Array): CompiledKey[] {
     if (digest.length !== 32) return [];
-    const found = this.slotsByPrefix.get(((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 1);
-    if (found === undefined) return [];
+    const found = this.slotsByPrefix.get(digestPrefix(digest));
     const keys: CompiledKey[] = [];
-    for (const slot of typeof found === "number" ? [found] : found) {
-      const policy = this.policies[slot]!;
-      const declared = policy.keys;
-      const [first, end] = declared.rangeOf(digest);
-      for (let i = first; i < end; i++) {
-        keys.push(new CompiledKey(declared.idAt(i), policy, declared.tenantAt(i), declared.notBeforeAt(i), declared.notAfterAt(i)));
-      }
-    }
+    if (typeof found === "number") this.collect(found, digest, keys);
+    else if (found) for (const slot of found) this.collect(slot, digest, keys);
     return keys;
+  }
+
+  private collect(slot: number, digest: Uint8Array, into: CompiledKey[]): void {
+    const policy = this.policies[slot]!;
+    const declared = policy.keys;
+    const [first, end] = declared.rangeOf(digest);
+    for (let i = first; i < end; i++) into.push(new CompiledKey(declared.idAt(i), policy, declared.tenantAt(i), declared.notBeforeAt(i), declared.notAfterAt(i)));
   }
 }
