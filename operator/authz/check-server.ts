@@ -3,7 +3,7 @@
 // failure inside becomes a 503 answer, never a gRPC error.
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { checkResponseOf } from "./answers.js";
+import { AnswerEncoding } from "./answer-encoding.js";
 import { auditRecordOf, type AuditSink } from "./audit.js";
 import { Reason, type Decision } from "./decision.js";
 import type { CheckSender, Gate } from "./gate.js";
@@ -29,10 +29,9 @@ export interface CheckServerOptions {
 
 /** The sender of one Check, from the one source the configuration trusts. */
 export function senderOf(call: ServerUnaryCall<unknown, unknown>, options: Pick<CheckServerOptions, "callerIdentity" | "gateSpiffeId">): CheckSender {
-  const peer = call.getPeer();
   if (options.callerIdentity === "tls") {
     const certificate = call.getAuthContext?.()?.sslPeerCertificate;
-    return { identity: callerFromCertificate(certificate?.subjectaltname), peer };
+    return withPeerOf(call, callerFromCertificate(certificate?.subjectaltname));
   }
   const values = call.metadata.get("x-forwarded-client-cert");
   const header = values.length === 1 && typeof values[0] === "string" ? values[0] : values.length > 0 ? values.map((v) => (typeof v === "string" ? v : v.toString("latin1"))).join(",") : undefined;
@@ -40,7 +39,18 @@ export function senderOf(call: ServerUnaryCall<unknown, unknown>, options: Pick<
   if (header !== lastXfcc.header || options.gateSpiffeId !== lastXfcc.ownSpiffeId) {
     lastXfcc = { header, ownSpiffeId: options.gateSpiffeId, identity: callerFromXfcc(header, options.gateSpiffeId !== undefined ? { ownSpiffeId: options.gateSpiffeId } : {}) };
   }
-  return { identity: lastXfcc.identity, peer };
+  return withPeerOf(call, lastXfcc.identity);
+}
+
+// The peer address is read only if the sender is refused unidentified: grpc-js finds it
+// through the HTTP/2 session's socket proxy on every read.
+function withPeerOf(call: ServerUnaryCall<unknown, unknown>, identity: CallerIdentity): CheckSender {
+  return {
+    identity,
+    get peer() {
+      return call.getPeer();
+    },
+  };
 }
 
 let lastXfcc: { header: string | undefined; ownSpiffeId: string | undefined; identity: CallerIdentity } = { header: undefined, ownSpiffeId: undefined, identity: { ok: false, problem: "no x-forwarded-client-cert" } };
@@ -51,6 +61,11 @@ export const CHECK_SERVER_OPTIONS = { "grpc.max_receive_message_length": 4 * 102
 export async function startCheckServer(options: CheckServerOptions): Promise<{ server: Server; port: number }> {
   const { gate, audit, metrics, log } = options;
   const server = new Server(CHECK_SERVER_OPTIONS);
+  const answers = new AnswerEncoding();
+  const answerFailure = (answer: (decision: Decision) => void, err: unknown, what: string) => {
+    log.error({ err: (err as Error)?.message }, `${what}; answering 503`);
+    answer({ kind: "unavailable", reason: Reason.InternalError, caller: {}, retryAfterSeconds: 1 });
+  };
   server.addService(authorizationServiceDefinition(), {
     Check: (call: ServerUnaryCall<CheckRequestMessage, unknown>, callback: sendUnaryData<unknown>) => {
       const started = performance.now();
@@ -60,18 +75,22 @@ export async function startCheckServer(options: CheckServerOptions): Promise<{ s
         const seconds = (performance.now() - started) / 1000;
         metrics.recordDecision(decision.kind, decision.reason, seconds);
         audit.write(auditRecordOf(decision, request ?? gateRequestOf({}), at, seconds * 1000));
-        callback(null, checkResponseOf(decision));
+        callback(null, answers.bytesOf(decision));
       };
       try {
         request = gateRequestOf(call.request ?? {});
-        gate.decide(request, senderOf(call, options)).then(answer, (err: unknown) => {
-          log.error({ err: (err as Error)?.message }, "decision failed; answering 503");
-          answer({ kind: "unavailable", reason: Reason.InternalError, caller: {}, retryAfterSeconds: 1 });
-        });
       } catch (err) {
-        log.error({ err: (err as Error)?.message }, "request unreadable; answering 503");
-        answer({ kind: "unavailable", reason: Reason.InternalError, caller: {}, retryAfterSeconds: 1 });
+        return answerFailure(answer, err, "request unreadable");
       }
+      let decided: Decision | Promise<Decision>;
+      try {
+        decided = gate.decide(request, senderOf(call, options));
+      } catch (err) {
+        return answerFailure(answer, err, "decision failed");
+      }
+      // Most decisions are known at once: answered in this turn, with no promise between.
+      if (decided instanceof Promise) decided.then(answer, (err: unknown) => answerFailure(answer, err, "decision failed"));
+      else answer(decided);
     },
   });
   const port = await new Promise<number>((resolve, reject) =>

@@ -104,6 +104,20 @@ describe("credential gate decisions", () => {
     expect(response.ok_response.headers_to_remove).toEqual(["x-api-key"]);
   });
 
+  it("decides a key at once and a token through a promise, to the same answers", async () => {
+    const { gate, current, token } = await setup();
+    // check-server.ts answers a decision that is not a promise in the same turn.
+    const byKey = gate.decide(request({ "x-api-key": current }));
+    expect(byKey).not.toBeInstanceOf(Promise);
+    expect(byKey).toMatchObject({ kind: "allow", reason: "api-key", callerHeader: "current" });
+    expect(gate.decide(request({ "x-api-key": current }, { path: "/admin" }))).toMatchObject({ kind: "forbidden", reason: "not-admitted" });
+    const byToken = gate.decide(request({ authorization: `Bearer ${await token({ sub: "alice" })}` }));
+    expect(byToken).toBeInstanceOf(Promise);
+    expect(await byToken).toMatchObject({ kind: "allow", reason: "jwt" });
+    // A failed key is counted by the limiter, which may wait for its store.
+    expect(await gate.decide(request({ "x-api-key": generateApiKey("current") }))).toMatchObject({ kind: "unauthenticated" });
+  });
+
   it("accepts the key as Authorization: ApiKey and removes that header", async () => {
     const { gate, current } = await setup();
     expect(await gate.decide(request({ authorization: `ApiKey ${current}` }))).toMatchObject({ kind: "allow", removeHeaders: ["authorization"] });

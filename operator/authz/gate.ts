@@ -76,12 +76,17 @@ export class Gate {
     this.waypoints = options.waypoints ?? NO_WAYPOINTS;
   }
 
-  // Not async itself: a sidecar's Check goes straight on to decideFor, with no promise more.
-  decide(request: GateRequest, sender: CheckSender): Promise<Decision> {
+  /**
+   * The decision, at once where nothing needs waiting for (a key, a mesh identity, a refusal
+   * on the request's face); a promise where a token is verified or a failure is counted. The
+   * common answers so make no promise and wait for no microtask (check-server.ts answers a
+   * decision as soon as it has one).
+   */
+  decide(request: GateRequest, sender: CheckSender): Decision | Promise<Decision> {
     const base: CallerFacts = {};
     if (request.sourcePrincipal) base.principal = request.sourcePrincipal;
     if (request.sourceAddress) base.address = request.sourceAddress;
-    if (!this.options.ready()) return Promise.resolve({ kind: "unavailable", reason: Reason.NotSynced, caller: base, retryAfterSeconds: 1 });
+    if (!this.options.ready()) return { kind: "unavailable", reason: Reason.NotSynced, caller: base, retryAfterSeconds: 1 };
 
     // Who asks, and about what. A waypoint's Check is about the Service its Envoy routes to
     // (the destination address), and only a waypoint that serves it may ask; any other
@@ -107,18 +112,19 @@ export class Gate {
       target = this.options.index.targetOf(destination);
     }
     // Matched whole or not at all: a cut path could match a rule the whole path does not.
-    if (request.path.length > this.options.maxPathLength) return Promise.resolve(withService({ kind: "forbidden", reason: Reason.PathTooLong, caller: base }, service));
+    if (request.path.length > this.options.maxPathLength) return withService({ kind: "forbidden", reason: Reason.PathTooLong, caller: base }, service);
     const decision = this.decideFor(request, target, destination, base);
-    return service === undefined ? decision : decision.then((answer) => withService(answer, service));
+    if (service === undefined) return decision;
+    return decision instanceof Promise ? decision.then((answer) => withService(answer, service)) : withService(decision, service);
   }
 
   /** The decision on the request's merits, once the sender may ask about this target. */
-  private async decideFor(request: GateRequest, target: GateTarget, destination: string, base: CallerFacts): Promise<Decision> {
+  private decideFor(request: GateRequest, target: GateTarget, destination: string, base: CallerFacts): Decision | Promise<Decision> {
     const presented = presentedCredentials(request.headers, target.policies);
-    const caller: Caller = request.sourcePrincipal ? { principal: request.sourcePrincipal, keys: [], tokens: [] } : { keys: [], tokens: [] };
     const facts: CallerFacts = base;
 
     if (presented.keys.length === 0 && presented.tokens.length === 0) {
+      const caller: Caller = request.sourcePrincipal ? { principal: request.sourcePrincipal, keys: [], tokens: [] } : { keys: [], tokens: [] };
       const admission = target.ambiguous ? undefined : admit(target.policies, caller, request);
       if (admission?.admitted) return this.allow(facts, admission.policy, Reason.MeshIdentity, request.sourcePrincipal!, presented);
       return { kind: "unauthenticated", reason: Reason.NoCredential, caller: facts, challenge: this.challenge(presented) };
@@ -132,12 +138,22 @@ export class Gate {
       if (!checked.ok) return this.failed(request, destination, facts, checked.reason, presented);
       keys.push(...checked.keys);
     }
+    if (presented.tokens.length > 0) return this.verifyTokensThenDecide(request, target, destination, facts, presented, keys);
+    return this.decideOnCredentials(request, target, facts, presented, keys, []);
+  }
+
+  private async verifyTokensThenDecide(request: GateRequest, target: GateTarget, destination: string, facts: CallerFacts, presented: Presented, keys: CompiledKey[]): Promise<Decision> {
     const tokens: VerifiedToken[] = [];
     for (const { token } of presented.tokens) {
       const checked = await this.options.tokens.verify(token, target.policies);
       if (!checked.ok) return this.failed(request, destination, facts, checked.reason, presented);
       tokens.push(checked.token);
     }
+    return this.decideOnCredentials(request, target, facts, presented, keys, tokens);
+  }
+
+  /** The decision once every presented credential is known good. */
+  private decideOnCredentials(request: GateRequest, target: GateTarget, facts: CallerFacts, presented: Presented, keys: CompiledKey[], tokens: VerifiedToken[]): Decision {
     if (keys[0]) facts.keyId = keys[0].id;
     if (tokens[0]) {
       facts.issuer = tokens[0].issuer;

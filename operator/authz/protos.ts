@@ -31,6 +31,22 @@ export function authorizationService(): ServiceClientConstructor {
   return loaded;
 }
 
+let serverDefinition: ServiceDefinition | undefined;
+
+/**
+ * The service definition a server adds: as loaded, except that a Check's answer may be
+ * given already encoded (the gate's are: answer-encoding.ts), and is then sent as it is.
+ */
 export function authorizationServiceDefinition(): ServiceDefinition {
-  return authorizationService().service;
+  if (serverDefinition) return serverDefinition;
+  const service = authorizationService().service;
+  const check = service.Check!;
+  const encode = check.responseSerialize;
+  serverDefinition = { ...service, Check: { ...check, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) } };
+  return serverDefinition;
+}
+
+/** A CheckResponse (proto field names, as checkResponseOf builds it) as its bytes on the wire. */
+export function encodeCheckResponse(response: Record<string, unknown>): Buffer {
+  return authorizationService().service.Check!.responseSerialize(response);
 }
