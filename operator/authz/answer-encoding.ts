@@ -14,17 +14,15 @@ const MOST_KEPT = 1024;
 export class AnswerEncoding {
   private readonly allows = new Map<string, Buffer>();
 
-  constructor(private readonly encode: (response: Record<string, unknown>) => Buffer = encodeCheckResponse) {}
-
   bytesOf(decision: Decision): Buffer {
-    if (decision.kind !== "allow") return this.encode(checkResponseOf(decision));
+    if (decision.kind !== "allow") return encodeCheckResponse(checkResponseOf(decision));
     const caller = decision.callerHeader ?? "";
-    if (caller.length > LONGEST_KEPT_CALLER) return this.encode(checkResponseOf(decision));
+    if (caller.length > LONGEST_KEPT_CALLER) return encodeCheckResponse(checkResponseOf(decision));
     const key = keyOf(caller, decision.removeHeaders ?? []);
     let bytes = this.allows.get(key);
     if (bytes === undefined) {
       if (this.allows.size >= MOST_KEPT) this.allows.clear();
-      bytes = this.encode(checkResponseOf(decision));
+      bytes = encodeCheckResponse(checkResponseOf(decision));
       this.allows.set(key, bytes);
     }
     return bytes;
