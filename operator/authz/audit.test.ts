@@ -42,6 +42,26 @@ describe("audit records", () => {
     }
   });
 
+  it("hands on records fewer than a batch: by its quarter-second timer without a flush, and at flushSync", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "nexus-audit-"));
+    try {
+      const file = path.join(dir, "audit.log");
+      const destination = pino.destination({ dest: file, sync: true, contentMode: "buffer" } as never) as pino.DestinationStream & { flushSync(): void };
+      const sink = auditSinkOn(destination, { bytes: true });
+      const linesIn = async () => (await readFile(file, "utf8")).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as AuditRecord).requestId);
+      sink.write(record(1, "/a"));
+      sink.write(record(2, "/b"));
+      // Fewer than a batch, and no flush: only the timer can hand them on.
+      await vi.waitFor(async () => expect(await linesIn()).toEqual(["req-1", "req-2"]), { timeout: 5_000, interval: 50 });
+      sink.write(record(3, "/c"));
+      sink.flushSync();
+      expect(await linesIn()).toEqual(["req-1", "req-2", "req-3"]);
+      await sink.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const bytes of [true, false]) {
     it(`writes every record whole, one line each, through a file destination (${bytes ? "byte" : "string"} blocks)`, async () => {
       const dir = await mkdtemp(path.join(tmpdir(), "nexus-audit-"));

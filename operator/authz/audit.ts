@@ -88,20 +88,35 @@ type Destination = pino.DestinationStream & { flushSync(): void; flush?(cb?: (er
  * several microseconds, more than building the record. Nothing is dropped: a block is only
  * ever handed on whole, and flush/flushSync hand on the rest at shutdown.
  *
+ * Records are turned into text RECORDS_PER_BATCH at a time, not one per Check: at the gate's
+ * rates the serializer's code and data are cold by the next Check, and serializing one
+ * record then cost about three times what it costs in a run of them.
+ *
  * `bytes`: the destination takes Buffers (a sonic-boom in contentMode "buffer"), and each
  * record is encoded once, straight into the block. Otherwise blocks are strings, for a
  * destination shared with the log lines.
  */
 const BLOCK_BYTES = 64 * 1024;
 const FLUSH_EVERY_MS = 250;
+const RECORDS_PER_BATCH = 32;
 
 export function auditSinkOn(destination: Destination, options: { bytes?: boolean } = {}): AuditSink {
   const blocks = options.bytes ? byteBlocks(destination) : stringBlocks(destination);
-  const handOnTimer = setInterval(blocks.handOn, FLUSH_EVERY_MS).unref();
+  let pending: AuditRecord[] = [];
+  const serializePending = () => {
+    const records = pending;
+    pending = [];
+    for (const record of records) blocks.add(JSON.stringify(record));
+  };
+  const handOn = () => {
+    serializePending();
+    blocks.handOn();
+  };
+  const handOnTimer = setInterval(handOn, FLUSH_EVERY_MS).unref();
   let closed = false;
   const flush = () =>
     new Promise<void>((resolve) => {
-      blocks.handOn();
+      handOn();
       if (!destination.flush) return resolve();
       // A destination that is not open yet or already closed has nothing in flight.
       try {
@@ -112,11 +127,12 @@ export function auditSinkOn(destination: Destination, options: { bytes?: boolean
     });
   return {
     write: (record) => {
-      if (!closed) blocks.add(JSON.stringify(record));
+      if (closed) return;
+      if (pending.push(record) >= RECORDS_PER_BATCH) serializePending();
     },
     flush,
     flushSync: () => {
-      blocks.handOn();
+      handOn();
       destination.flushSync();
     },
     close: () => {

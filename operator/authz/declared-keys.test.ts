@@ -42,6 +42,17 @@ describe("DeclaredKeys", () => {
     expect(idsFound(keys, Buffer.from(sha256, "hex")).sort()).toEqual(["a", "b"]);
   });
 
+  it("tells apart digests that share their 31-bit prefix, and finds nothing for an undeclared one among them", () => {
+    // 0x...32 and 0x...33 differ only in the bit the prefix leaves out.
+    const sharing = ["0011223200", "0011223300", "00112233ff", "0011223380"].map((head, i) => ({ id: `k${i}`, sha256: head.padEnd(64, String(i)) }));
+    const elsewhere = [{ id: "low", sha256: "0".repeat(64) }, { id: "high", sha256: "f".repeat(64) }];
+    const keys = DeclaredKeys.from([...elsewhere, ...sharing].reverse());
+    for (const { id, sha256 } of [...sharing, ...elsewhere]) expect(idsFound(keys, Buffer.from(sha256, "hex"))).toEqual([id]);
+    for (const undeclared of ["0011223300".padEnd(64, "9"), "0011223200".padEnd(64, "1"), "00112233".padEnd(64, "0"), "0011223400".padEnd(64, "0")]) {
+      expect(idsFound(keys, Buffer.from(undeclared, "hex"))).toEqual([]);
+    }
+  });
+
   it("reads an unreadable notAfter as long past and an unreadable notBefore as never reached", () => {
     const keys = DeclaredKeys.from([{ id: "a", sha256: "a".repeat(64), notBefore: "soon", notAfter: "later" }]);
     expect(keys.notAfterAt(0)).toBe(0);

@@ -1,5 +1,6 @@
 // The gate's Prometheus metrics: decisions by kind and reason, and how long each took.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { DecisionLatencyHistogram } from "./decision-latency.js";
 
 export class AuthzMetrics {
   readonly registry = new Registry();
@@ -9,13 +10,12 @@ export class AuthzMetrics {
     labelNames: ["decision", "reason"] as const,
     registers: [this.registry],
   });
-  readonly latency = new Histogram({
-    name: "nexus_authz_decision_duration_seconds",
-    help: "Time from receiving a Check to answering it, by decision.",
-    labelNames: ["decision"] as const,
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
-    registers: [this.registry],
-  });
+  readonly latency = new DecisionLatencyHistogram(
+    "nexus_authz_decision_duration_seconds",
+    "Time from receiving a Check to answering it, by decision.",
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    this.registry,
+  );
   private counts: (() => { policies: number; keys: number }) | undefined;
   readonly indexed = new Gauge({
     name: "nexus_authz_indexed",
@@ -44,19 +44,20 @@ export class AuthzMetrics {
     },
   });
 
-  /** Labelled children, looked up once per decision and reason: label handling per Check costs more than counting. */
-  private readonly decisionCounters = new Map<string, { inc(): void }>();
-  private readonly latencyHistograms = new Map<string, { observe(value: number): void }>();
+  /**
+   * Labelled children by reason, then kind, looked up once each: label handling per Check
+   * costs more than counting (and a key joined from both would be a new string every Check).
+   */
+  private readonly decisionCounters = new Map<string, Map<string, { inc(): void }>>();
 
   /** Counts one decision and observes how long it took. Kinds and reasons are a closed set. */
   recordDecision(kind: string, reason: string, seconds: number): void {
-    const key = `${kind} ${reason}`;
-    let counter = this.decisionCounters.get(key);
-    if (!counter) this.decisionCounters.set(key, (counter = this.decisions.labels(kind, reason)));
+    let byKind = this.decisionCounters.get(reason);
+    if (!byKind) this.decisionCounters.set(reason, (byKind = new Map()));
+    let counter = byKind.get(kind);
+    if (!counter) byKind.set(kind, (counter = this.decisions.labels(kind, reason)));
     counter.inc();
-    let histogram = this.latencyHistograms.get(kind);
-    if (!histogram) this.latencyHistograms.set(kind, (histogram = this.latency.labels(kind)));
-    histogram.observe(seconds);
+    this.latency.observe(kind, seconds);
   }
 
   constructor(options: { processMetrics?: boolean } = {}) {
