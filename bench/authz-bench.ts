@@ -8,7 +8,8 @@
 // gate's RSS after a full GC (collected through its inspector,
 // test/authz/support/gate-inspector.ts) ≤ 150 MB with 100,100 keys. PASS/FAIL printed.
 // The gate and the floor both run with the gate container's Node.js flags and allocator
-// settings from the chart (bench/chart-runtime.ts).
+// settings from the chart (bench/chart-runtime.ts), and each full collection forced on the
+// gate is forced on the floor too.
 //   npx tsx bench/authz-bench.ts         (make bench-authz)
 // Settings: AUTHZ_BENCH_SECONDS (per scenario, default 5), AUTHZ_BENCH_CONCURRENCY (default 32),
 // AUTHZ_BENCH_ROUNDS (floor and gate measured alternately this many times, default 5),
@@ -205,15 +206,39 @@ function fixedRows(result: FixedRateRounds, keys: string): string[] {
  * server's CPU, with the Node.js flags and allocator of the gate's container: the ratio is
  * what the gate's own work adds, not what its runtime settings save.
  */
-async function startFloorServer(): Promise<{ address: string; pid: number; stop: () => void }> {
-  const node = [process.execPath, ...gateNodeFlags(), path.join(repoRoot, "bench", "authz-floor-server.mjs")];
+/**
+ * The bare floor, with an inspector of its own like the gate's: wherever the benchmark forces
+ * full collections on the gate (to read its memory), it forces the same on the floor, so
+ * that both are measured in the same state (a forced full collection left either process
+ * spending more CPU per Check for minutes after it).
+ */
+async function startFloorServer(): Promise<{ address: string; pid: number; inspector: GateInspector; stop: () => void }> {
+  const node = [process.execPath, "--inspect=127.0.0.1:0", ...gateNodeFlags(), path.join(repoRoot, "bench", "authz-floor-server.mjs")];
   const [command, ...args] = PIN ? ["taskset", "-c", String(SERVER_CPU), ...node] : node;
-  const child = spawn(command!, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], env: withChartAllocator(process.env) });
+  const child = spawn(command!, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: withChartAllocator(process.env) });
+  const errors: string[] = [];
+  createInterface({ input: child.stderr! }).on("line", (l) => {
+    errors.push(l);
+    process.stderr.write(`${l}\n`);
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
   });
-  return { address: `127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
+  // Node writes where its inspector listens before the program runs, so before the port line.
+  const inspectorUrl = inspectorUrlOf(errors);
+  if (!inspectorUrl) throw new Error("the floor's inspector did not say where it listens");
+  const inspector = await GateInspector.connect(inspectorUrl);
+  return {
+    address: `127.0.0.1:${(JSON.parse(line) as { port: number }).port}`,
+    pid: child.pid!,
+    inspector,
+    stop: () => {
+      // A process with an inspector session open waits for it to go before it exits.
+      inspector.close();
+      child.kill("SIGTERM");
+    },
+  };
 }
 
 async function metric(gate: GateProcess, name: string, labels = ""): Promise<number> {
@@ -283,7 +308,7 @@ async function main(): Promise<void> {
   const auditDir = await mkdtemp(path.join(tmpdir(), "nexus-authz-bench-"));
   let gate: GateProcess | undefined;
   let inspector: GateInspector | undefined;
-  let floor: { address: string; pid: number; stop: () => void } | undefined;
+  let floor: Awaited<ReturnType<typeof startFloorServer>> | undefined;
   try {
     const { client } = cluster;
     // The inputs: one target with 100 keys and an ES256 issuer given inline.
@@ -368,6 +393,7 @@ async function main(): Promise<void> {
     if (TRACE_GC) console.log(`gate collections during the 100-key fixed-rate rounds:\n${gcSummary(gate.lines.slice(gcFrom))}`);
     const [fixedJwt] = (await fixedRate([gateServer], scenarios[3]!.message)) as [LoadResult];
     const memory100 = await inspector.memoryAfterFullGc();
+    await floor.inspector.memoryAfterFullGc();
 
     console.log(`loading ${BULK_KEYS} more keys in ${Math.ceil(BULK_KEYS / KEYS_PER_POLICY)} policies...`);
     const loadStarted = performance.now();
@@ -382,7 +408,9 @@ async function main(): Promise<void> {
     // The full collections above (memoryAfterFullGc) shrink the gate's heap and throw its
     // compiled code away, which nothing does to a gate in service: the path is warmed again,
     // as it was before the first timed run, so that what follows measures the gate, not that.
+    // The floor went through the same collections and is warmed the same way.
     await closedLoop(gateClient, scenarios[0]!.message, gatePid, WARMUP_SECONDS);
+    await closedLoop(floorClient, scenarios[0]!.message, floor.pid, WARMUP_SECONDS);
     gcFrom = gate.lines.length;
     const fixed100k = await fixedRateRounds(floor, gateServer, scenarios[0]!.message);
     if (TRACE_GC) console.log(`gate collections during the 100,100-key fixed-rate rounds:\n${gcSummary(gate.lines.slice(gcFrom))}`);
