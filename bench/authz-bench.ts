@@ -204,13 +204,10 @@ function fixedRows(result: FixedRateRounds, keys: string): string[] {
 /**
  * The floor: a bare Authorization server answering OK (bench/authz-floor-server.mjs), on the
  * server's CPU, with the Node.js flags and allocator of the gate's container: the ratio is
- * what the gate's own work adds, not what its runtime settings save.
- */
-/**
- * The bare floor, with an inspector of its own like the gate's: wherever the benchmark forces
- * full collections on the gate (to read its memory), it forces the same on the floor, so
- * that both are measured in the same state (a forced full collection left either process
- * spending more CPU per Check for minutes after it).
+ * what the gate's own work adds, not what its runtime settings save. It has an inspector
+ * like the gate's: wherever the benchmark forces full collections on the gate (to read its
+ * memory) it forces the same on the floor, so that both are measured in the same state (a
+ * forced full collection left either process spending more CPU per Check for minutes).
  */
 async function startFloorServer(): Promise<{ address: string; pid: number; inspector: GateInspector; stop: () => void }> {
   const node = [process.execPath, "--inspect=127.0.0.1:0", ...gateNodeFlags(), path.join(repoRoot, "bench", "authz-floor-server.mjs")];
