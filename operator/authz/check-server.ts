@@ -31,7 +31,7 @@ export interface CheckServerOptions {
 export function senderOf(call: ServerUnaryCall<unknown, unknown>, options: Pick<CheckServerOptions, "callerIdentity" | "gateSpiffeId">): CheckSender {
   if (options.callerIdentity === "tls") {
     const certificate = call.getAuthContext?.()?.sslPeerCertificate;
-    return withPeerOf(call, callerFromCertificate(certificate?.subjectaltname));
+    return new SenderOfCall(call, callerFromCertificate(certificate?.subjectaltname));
   }
   const values = call.metadata.get("x-forwarded-client-cert");
   const header = values.length === 1 && typeof values[0] === "string" ? values[0] : values.length > 0 ? values.map((v) => (typeof v === "string" ? v : v.toString("latin1"))).join(",") : undefined;
@@ -39,11 +39,7 @@ export function senderOf(call: ServerUnaryCall<unknown, unknown>, options: Pick<
   if (header !== lastXfcc.header || options.gateSpiffeId !== lastXfcc.ownSpiffeId) {
     lastXfcc = { header, ownSpiffeId: options.gateSpiffeId, identity: callerFromXfcc(header, options.gateSpiffeId !== undefined ? { ownSpiffeId: options.gateSpiffeId } : {}) };
   }
-  return withPeerOf(call, lastXfcc.identity);
-}
-
-function withPeerOf(call: ServerUnaryCall<unknown, unknown>, identity: CallerIdentity): CheckSender {
-  return new SenderOfCall(call, identity);
+  return new SenderOfCall(call, lastXfcc.identity);
 }
 
 // The peer address is read only if the sender is refused unidentified: grpc-js finds it
