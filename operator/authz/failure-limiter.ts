@@ -4,9 +4,21 @@
 // cannot be reached, an in-memory limiter with the same budget stands in (each replica then
 // limits on its own) rather than letting every attempt through. ioredis is loaded only when
 // a Redis store is configured: its code costs a gate that limits in memory about 20 MB.
+import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type * as Flexible from "rate-limiter-flexible";
 import type { FailureLimiter } from "./gate.js";
+
+// The package's index loads every store it supports (MongoDB, MySQL, Postgres, DynamoDB,
+// etcd, cluster IPC and more) with the modules they need: 1.2 MB of the gate's heap that
+// every full collection marks again. Only the three classes used here are loaded, from the
+// files the index itself takes them from (the same classes, so instanceof holds).
+const load = createRequire(import.meta.url);
+const RateLimiterMemory = load("rate-limiter-flexible/lib/RateLimiterMemory.js") as typeof Flexible.RateLimiterMemory;
+const RateLimiterRedis = load("rate-limiter-flexible/lib/RateLimiterRedis.js") as typeof Flexible.RateLimiterRedis;
+const RateLimiterRes = load("rate-limiter-flexible/lib/RateLimiterRes.js") as typeof Flexible.RateLimiterRes;
+type RateLimiterAbstract = Flexible.RateLimiterAbstract;
+type RateLimiterMemory = Flexible.RateLimiterMemory;
 
 export interface FailureBudget {
   /** Failed authentications a source may have within the window. */

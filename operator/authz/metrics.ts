@@ -1,5 +1,5 @@
 // The gate's Prometheus metrics: decisions by kind and reason, and how long each took.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "../runtime/prometheus.js";
 import { DecisionLatencyHistogram } from "./decision-latency.js";
 
 export class AuthzMetrics {

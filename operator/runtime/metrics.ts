@@ -1,6 +1,6 @@
 // Prometheus metrics under the names controller-runtime users already chart and alert on,
 // plus the NEXUS gauges. One registry per operator instance so tests can run several.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "./prometheus.js";
 import type { WorkQueueObserver } from "./workqueue.js";
 
 export class OperatorMetrics {
