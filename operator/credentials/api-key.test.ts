@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   API_KEY_SCAN_PATTERN,
   apiKeyChecksum,
+  apiKeyDigest,
   apiKeySha256,
   base62Encode,
   generateApiKey,
@@ -109,6 +111,20 @@ describe("hash", () => {
   it("sha256 is the lowercase hex SHA-256 of the whole key text", () => {
     expect(apiKeySha256(ZERO_SECRET_KEY)).toBe(ZERO_SECRET_KEY_SHA256);
     expect(apiKeySha256(ZERO_SECRET_KEY)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("the digest the gate looks keys up by is the 32 bytes that sha256 spells, bytes above 127 included", () => {
+    const digest = apiKeyDigest(ZERO_SECRET_KEY);
+    expect(digest).toHaveLength(32);
+    expect(Buffer.from(digest).toString("hex")).toBe(ZERO_SECRET_KEY_SHA256);
+    expect(digest.some((byte) => byte > 127)).toBe(true);
+  });
+
+  it("a presented value that is not ASCII is digested as its UTF-8 bytes, as its sha256 is", () => {
+    for (const text of ["nxk_ci_é_ü", "nxk_\u{1F511}_x", "\u00ff\u0100"]) {
+      expect(Buffer.from(apiKeyDigest(text)).toString("hex")).toBe(createHash("sha256").update(Buffer.from(text, "utf8")).digest("hex"));
+      expect(Buffer.from(apiKeyDigest(text)).toString("hex")).toBe(apiKeySha256(text));
+    }
   });
 });
 

@@ -111,8 +111,15 @@ export function parseApiKey(text: string): ParsedApiKey {
 }
 
 /** The SHA-256 of the whole key text as bytes: what the gate looks a presented key up by. */
-export function apiKeyDigest(key: string): Buffer {
-  return hash("sha256", key, "buffer");
+export function apiKeyDigest(key: string): Uint8Array {
+  // Not hash()'s Buffer: that makes an ArrayBuffer for every key presented, which cost four
+  // to five times the digest itself (and the collector has to sweep it). The digest as a
+  // "binary" (latin1) string, one character per byte, copied into 32 bytes that V8 keeps
+  // inside its own heap costs a fifth of that.
+  const text = hash("sha256", key, "binary");
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 /** The lowercase hex SHA-256 of the whole key text: the value of keys[].sha256. */
