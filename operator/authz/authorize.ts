@@ -45,8 +45,8 @@ export function admit(policies: readonly CompiledPolicy[], caller: Caller, reque
 function sourceAdmits(source: CompiledSource, policy: CompiledPolicy, caller: Caller, meshPrincipal: string | undefined): Extract<Admission, { admitted: true }>["by"] | undefined {
   switch (source.kind) {
     case "keys": {
-      const key = caller.keys.find((k) => k.policy === policy && keyMeets(source, k.id, k.tenant));
-      return key ? { kind: "key", key } : undefined;
+      for (const key of caller.keys) if (key.policy === policy && keyMeets(source, key.id, key.tenant)) return { kind: "key", key };
+      return undefined;
     }
     case "jwt": {
       const token = caller.tokens.find((t) => t.verifiedBy.has(policy) && tokenMatches(source.caller, t));
@@ -82,12 +82,22 @@ function claimValues(value: unknown): string[] {
 }
 
 /** Istio's operation semantics: every list present must match; absent lists match anything. */
+// Loops rather than some() with arrow functions: this runs for every rule on every Check,
+// and the callbacks were closures allocated each time.
 export function operationMatches(operations: readonly Operation[] | undefined, request: GateRequest): boolean {
   if (!operations || operations.length === 0) return true;
-  return operations.some(
-    (op) =>
-      (!op.methods || op.methods.length === 0 || (op.methods as string[]).includes(request.method)) &&
-      (!op.paths || op.paths.length === 0 || op.paths.some((p) => matchesIstioString(p, request.path))) &&
-      (!op.ports || op.ports.length === 0 || (request.port !== undefined && op.ports.includes(request.port))),
-  );
+  for (const op of operations) if (operationMatchesOne(op, request)) return true;
+  return false;
+}
+
+function operationMatchesOne(op: Operation, request: GateRequest): boolean {
+  if (op.methods && op.methods.length > 0 && !(op.methods as string[]).includes(request.method)) return false;
+  if (op.paths && op.paths.length > 0 && !anyPathMatches(op.paths, request.path)) return false;
+  if (op.ports && op.ports.length > 0 && (request.port === undefined || !op.ports.includes(request.port))) return false;
+  return true;
+}
+
+function anyPathMatches(patterns: readonly string[], path: string): boolean {
+  for (const pattern of patterns) if (matchesIstioString(pattern, path)) return true;
+  return false;
 }

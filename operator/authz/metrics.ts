@@ -9,6 +9,7 @@ export class AuthzMetrics {
     help: "Credential gate decisions by decision (allow, unauthenticated, forbidden, rate-limited, unavailable) and reason.",
     labelNames: ["decision", "reason"] as const,
     registers: [this.registry],
+    collect: () => this.publishDecisionCounts(),
   });
   readonly latency = new DecisionLatencyHistogram(
     "nexus_authz_decision_duration_seconds",
@@ -45,19 +46,31 @@ export class AuthzMetrics {
   });
 
   /**
-   * Labelled children by reason, then kind, looked up once each: label handling per Check
-   * costs more than counting (and a key joined from both would be a new string every Check).
+   * Decisions counted by reason, then kind, as plain numbers, and handed to the counter when
+   * it is read (collect): prom-client builds and hashes a label key on every inc, which cost
+   * more than the rest of the counting (and a key joined from both would be a new string
+   * every Check).
    */
-  private readonly decisionCounters = new Map<string, Map<string, { inc(): void }>>();
+  private readonly decisionCounts = new Map<string, Map<string, { counted: number; published: number }>>();
 
   /** Counts one decision and observes how long it took. Kinds and reasons are a closed set. */
   recordDecision(kind: string, reason: string, seconds: number): void {
-    let byKind = this.decisionCounters.get(reason);
-    if (!byKind) this.decisionCounters.set(reason, (byKind = new Map()));
-    let counter = byKind.get(kind);
-    if (!counter) byKind.set(kind, (counter = this.decisions.labels(kind, reason)));
-    counter.inc();
+    let byKind = this.decisionCounts.get(reason);
+    if (!byKind) this.decisionCounts.set(reason, (byKind = new Map()));
+    const count = byKind.get(kind);
+    if (count) count.counted++;
+    else byKind.set(kind, { counted: 1, published: 0 });
     this.latency.observe(kind, seconds);
+  }
+
+  private publishDecisionCounts(): void {
+    for (const [reason, byKind] of this.decisionCounts) {
+      for (const [kind, count] of byKind) {
+        if (count.counted === count.published) continue;
+        this.decisions.inc({ decision: kind, reason }, count.counted - count.published);
+        count.published = count.counted;
+      }
+    }
   }
 
   constructor(options: { processMetrics?: boolean } = {}) {
