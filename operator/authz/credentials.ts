@@ -3,6 +3,7 @@
 // (default "Authorization: Bearer <token>"). Pure: it reads headers, it verifies nothing.
 import type { JwtIssuer } from "../api/types.js";
 import { DEFAULT_KEY_HEADER, type CompiledPolicy } from "./compiled-policy.js";
+import type { RequestHeaders } from "./request.js";
 
 export interface PresentedKey {
   header: string;
@@ -68,7 +69,7 @@ function headerPlanOf(policies: readonly CompiledPolicy[]): HeaderPlan {
   return plan;
 }
 
-export function presentedCredentials(headers: ReadonlyMap<string, string>, policies: readonly CompiledPolicy[]): Presented {
+export function presentedCredentials(headers: RequestHeaders, policies: readonly CompiledPolicy[]): Presented {
   const plan = headerPlanOf(policies);
   const keys: PresentedKey[] = [];
   for (const header of plan.keyHeaders) {

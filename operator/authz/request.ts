@@ -25,9 +25,14 @@ interface PeerMessage {
   principal?: string;
 }
 
+/** A request's headers by lower-cased name. */
+export interface RequestHeaders {
+  get(name: string): string | undefined;
+}
+
 export interface GateRequest {
   /** Lower-cased names; for a name sent more than once, the values joined with ",". */
-  headers: ReadonlyMap<string, string>;
+  headers: RequestHeaders;
   method: string;
   /** The path without query string or fragment, whole (audit records cut what they keep). */
   path: string;
@@ -55,22 +60,7 @@ export const MAX_RECORDED_LENGTH = 1024;
 export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   const attributes = message.attributes ?? {};
   const http = attributes.request?.http ?? {};
-  const headers = new Map<string, string>();
-  const add = (name: string, value: string) => {
-    const key = name.toLowerCase();
-    const known = headers.get(key);
-    headers.set(key, known === undefined ? value : `${known},${value}`);
-  };
-  const raw = http.header_map?.headers;
-  if (raw && raw.length > 0) {
-    // Raw bytes as latin1: every byte stays one character, so nothing invalid is invented
-    // and a non-ASCII key simply fails the key format.
-    for (const h of raw) if (h.key) add(h.key, h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString("latin1") : (h.value ?? ""));
-  } else {
-    const map = http.headers ?? {};
-    // Keys only: Object.entries would make a pair for every header of every Check.
-    for (const name of Object.keys(map)) add(name, map[name]!);
-  }
+  const headers = headersOf(http);
   const fullPath = http.path || headers.get(":path") || "/";
   const cut = fullPath.search(/[?#]/);
   const port = attributes.destination?.address?.socket_address?.port_value;
@@ -95,4 +85,50 @@ export function gateRequestOf(message: CheckRequestMessage): GateRequest {
   const forwardedFor = headers.get("x-forwarded-for");
   if (forwardedFor) request.forwardedFor = forwardedFor;
   return request;
+}
+
+type HttpAttributes = NonNullable<NonNullable<NonNullable<CheckRequestMessage["attributes"]>["request"]>["http"]>;
+
+// A name with an upper-case or non-ASCII letter: one that lower-casing could change.
+const NOT_LOWER_CASE = /[A-Z\u0080-\uffff]/;
+
+function headersOf(http: HttpAttributes): RequestHeaders {
+  const raw = http.header_map?.headers;
+  const map = http.headers ?? {};
+  if (!(raw && raw.length > 0)) {
+    // Envoy sends the headers map with lower-cased names (HTTP/2 allows no others): such a
+    // map is read where it is rather than copied into a Map for every Check.
+    let lowerCase = true;
+    for (const name in map) {
+      if (NOT_LOWER_CASE.test(name)) {
+        lowerCase = false;
+        break;
+      }
+    }
+    if (lowerCase) return new HeaderObject(map);
+  }
+  const headers = new Map<string, string>();
+  const add = (name: string, value: string) => {
+    const key = name.toLowerCase();
+    const known = headers.get(key);
+    headers.set(key, known === undefined ? value : `${known},${value}`);
+  };
+  if (raw && raw.length > 0) {
+    // Raw bytes as latin1: every byte stays one character, so nothing invalid is invented
+    // and a non-ASCII key simply fails the key format.
+    for (const h of raw) if (h.key) add(h.key, h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString("latin1") : (h.value ?? ""));
+  } else {
+    // Keys only: Object.entries would make a pair for every header of every Check.
+    for (const name of Object.keys(map)) add(name, map[name]!);
+  }
+  return headers;
+}
+
+/** The decoded headers map as it is. Own properties only: "constructor" or "__proto__" must not find what every object inherits. */
+class HeaderObject implements RequestHeaders {
+  constructor(private readonly map: Readonly<Record<string, string>>) {}
+
+  get(name: string): string | undefined {
+    return Object.hasOwn(this.map, name) ? this.map[name] : undefined;
+  }
 }
