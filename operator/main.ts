@@ -1,7 +1,8 @@
 // The operator binary: settings, logs, probes, metrics, the controllers, graceful stop.
 import { startHttpServer } from "./http-server.js";
 import { Operator } from "./manager.js";
-import { parseAddress, parseSettings } from "./options.js";
+import { parseAddress } from "./bind-address.js";
+import { parseSettings } from "./options.js";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { loadClusterAccess } from "./runtime/cluster-access.js";

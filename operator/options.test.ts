@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAddress, parseSettings } from "./options.js";
+import { parseSettings } from "./options.js";
 import { parseAuthzSettings } from "./authz/options.js";
 
 describe("parseSettings", () => {
@@ -74,15 +74,5 @@ describe("the reserved trust domain of the baseline's no-caller principal", () =
     for (const domain of ["cluster.local", "invalid.example", "not-invalid", "mesh.invalidated"]) {
       expect(parseSettings(["--trust-domain", domain], {}).render.trustDomain).toBe(domain);
     }
-  });
-});
-
-describe("parseAddress", () => {
-  it("reads :port and host:port", () => {
-    expect(parseAddress(":8080")).toEqual({ host: "0.0.0.0", port: 8080 });
-    expect(parseAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
-  });
-  it("rejects an address without a port", () => {
-    expect(() => parseAddress("localhost")).toThrow(/host:port/);
   });
 });

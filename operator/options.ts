@@ -174,13 +174,3 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): OperatorS
     eventRateLimit: { perSecond: eventQps, burst: eventBurst },
   };
 }
-
-/** Splits "host:port" or ":port"; port 0 lets the OS choose. */
-export function parseAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const port = Number(address.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`"${address}" is not an address of the form host:port or :port`);
-  }
-  return { host: address.slice(0, colon) || "0.0.0.0", port };
-}

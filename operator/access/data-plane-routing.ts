@@ -6,7 +6,7 @@
 // Gateways, since a sidecar target's rendering does not depend on them.
 import { canonicalJson } from "../render/hash.js";
 import { formsOfNamespace, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, WAYPOINT_FOR_LABEL, WAYPOINT_GATEWAY_CLASS } from "../dataplane/detect.js";
-import { objectKey } from "../runtime/controller.js";
+import { objectKey } from "../runtime/object-key.js";
 import type { InformerEvent } from "../runtime/informer.js";
 import type { KubeObject } from "../runtime/kube-client.js";
 import { GATEWAY_SERVICE_ACCOUNT_ANNOTATION, type CachedGateway, type CachedService } from "./data-plane-cache.js";

@@ -4,7 +4,7 @@
 // a bounded number of writes per minute instead of a hot loop. Each other writer is named
 // in one Warning Event per rendered object, not one per repair.
 import { recordedContentHash } from "../render/content-hash.js";
-import { objectKey } from "../runtime/controller.js";
+import { objectKey } from "../runtime/object-key.js";
 import type { EventRecorder } from "../runtime/events.js";
 import { otherFieldManagers } from "../runtime/field-managers.js";
 import type { KubeObject } from "../runtime/kube-client.js";

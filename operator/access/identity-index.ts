@@ -3,9 +3,10 @@
 // reconciler needs: which policies must be rendered again when this identity changes?
 import type { AccessPolicy, EngineIdentity } from "../api/types.js";
 import { serviceAccountOf } from "../identity/identity-facts.js";
-import { DerivedAnswers, policyReferences, type IdentityFacts, type IdentityLookup } from "../policy/index.js";
+import { DerivedAnswers, type IdentityFacts, type IdentityLookup } from "../policy/identity-lookup.js";
+import { policyReferences } from "../policy/policy-references.js";
 import { verifiedFacts, type IdentityClaim } from "../policy/tenancy.js";
-import { objectKey } from "../runtime/controller.js";
+import { objectKey } from "../runtime/object-key.js";
 
 /** What the identity says about itself; its tenant is verified against its namespace by the index (see tenancy.ts). */
 export function factsOf(identity: EngineIdentity): IdentityClaim {

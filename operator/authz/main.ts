@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import pino from "pino";
 import { startHttpServer } from "../http-server.js";
-import { parseAddress } from "../options.js";
+import { parseAddress } from "../bind-address.js";
 import { loadClusterAccess } from "../runtime/cluster-access.js";
 import { KubeClient } from "../runtime/kube-client.js";
 import { bufferedStdout, createLogger } from "../runtime/logger.js";

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { OperatorMetrics } from "./metrics.js";
 import { WorkQueue } from "./workqueue.js";
+import { splitKey } from "./object-key.js";
 
 export interface ReconcileResult {
   /** Reconcile this key again after the delay even if nothing changes (e.g. before expiry). */
@@ -95,13 +96,4 @@ export class Controller {
       log.debug({ seconds }, "reconciled");
     }
   }
-}
-
-export function objectKey(namespace: string | undefined, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-export function splitKey(key: string): [string | undefined, string] {
-  const slash = key.indexOf("/");
-  return slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
 }
