@@ -1,7 +1,8 @@
 // The parts of prom-client that the operator and the gate use, each loaded from its own file.
 // The package's index also loads the Summary (with its t-digest), the Pushgateway (an HTTP
-// client) and the cluster aggregator (Node.js's cluster module): about 1 MB of heap that
-// neither process uses and every full collection marks again (the gate's p99, README).
+// client) and the cluster aggregator (Node.js's cluster module): 1 MB of heap in a bare
+// process that neither the operator nor the gate uses and every full collection marks
+// again (the gate's p99, README; less in the gate, which loads part of it anyway).
 // These are the classes the index exports, from the files it takes them from.
 import { createRequire } from "node:module";
 import type * as PromClient from "prom-client";
