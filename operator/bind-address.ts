@@ -1,6 +1,7 @@
 // The listen addresses of the operator's and the gate's servers (flags such as
 // --metrics-bind-address). A module of its own: the gate reads its addresses with it and
 // loads nothing of the operator's settings.
+
 /** Splits "host:port" or ":port"; port 0 lets the OS choose. */
 export function parseAddress(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");

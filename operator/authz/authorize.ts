@@ -81,9 +81,11 @@ function claimValues(value: unknown): string[] {
   return [];
 }
 
-/** Istio's operation semantics: every list present must match; absent lists match anything. */
-// Loops rather than some() with arrow functions: this runs for every rule on every Check,
-// and the callbacks were closures allocated each time.
+/**
+ * Istio's operation semantics: every list present must match; absent lists match anything.
+ * Loops rather than some() with arrow functions: this runs for every rule on every Check,
+ * and the callbacks were closures allocated each time.
+ */
 export function operationMatches(operations: readonly Operation[] | undefined, request: GateRequest): boolean {
   if (!operations || operations.length === 0) return true;
   for (const op of operations) if (operationMatchesOne(op, request)) return true;

@@ -136,7 +136,7 @@ export class Gate {
     for (const key of presented.keys) {
       const checked = authenticateKey(key.text, this.options.index, this.now());
       if (!checked.ok) return this.failed(request, destination, facts, checked.reason, presented);
-      // A loop, not push(...keys): the spread walks an iterator, two objects a Check.
+      // A loop, not push(...keys): the spread goes through an iterator on every Check.
       for (const found of checked.keys) keys.push(found);
     }
     if (presented.tokens.length > 0) return this.verifyTokensThenDecide(request, target, destination, facts, presented, keys);
