@@ -118,6 +118,20 @@ describe("pieces chosen by content", () => {
     );
   });
 
+  it("gives a list's pieces that a member joining did not touch the arrays they had before", () => {
+    const before = principals(3_000);
+    const joined = [...before, principalOf(NAMESPACE, "engine-1499a")].sort();
+    const earlier = new Set(contentPieces(before, PIECE_MAX_BYTES).map((p) => p.values));
+    const pieces = contentPieces(joined, PIECE_MAX_BYTES);
+    const kept = pieces.filter((p) => earlier.has(p.values));
+    expect(pieces.flatMap((p) => p.values)).toEqual(joined);
+    expect(kept.length).toBeGreaterThan(10);
+    expect(pieces.length - kept.length).toBeGreaterThanOrEqual(1);
+    expect(pieces.length - kept.length).toBeLessThanOrEqual(2);
+    // A new piece is never one of the earlier arrays with other contents.
+    for (const piece of pieces) if (!earlier.has(piece.values)) expect(piece.values).toContain(principalOf(NAMESPACE, "engine-1499a"));
+  });
+
   it("puts the pieces of one list named by several rules into the same shards", () => {
     const list = principals(2_000);
     const one = shardRules(rulesNaming(list).slice(0, 1), { budgetBytes: BUDGET, envelopeBytes: 200 });

@@ -5,6 +5,7 @@
 // and a tenant of a few thousand engines named in a few rules renders more than that. Istio
 // ORs the rules of every policy of one action on a workload, so rules spread over several
 // policies mean what they meant in one.
+import { keepDigestsWith } from "../render/hash.js";
 import type { IstioRule, IstioSource } from "./istio-types.js";
 
 /** The budget of one rendered AuthorizationPolicy, in bytes of JSON: far below etcd's limit. */
@@ -202,8 +203,34 @@ export function contentPieces(values: readonly string[], max: number): Piece[] {
     }
   }
   if (from < values.length) pieces.push(...cut(from, values.length, target / 2, END));
-  cutLists.set(values, { length: values.length, max, pieces });
-  return pieces;
+  const kept = pieces.map(keptPiece);
+  cutLists.set(values, { length: values.length, max, pieces: kept });
+  return kept;
+}
+
+// The pieces of the lists cut last, by their ends and first values. When a member joins or
+// leaves a tenant, its list is a new one, but all its pieces but one or two hold what they
+// held before: those are given their earlier lists, so that what was derived from a list
+// (its JSON, the digests of the shards holding it: render/hash.ts) is not made again for
+// each of the hundreds of policies naming the tenant. Bounded: when full it starts over,
+// which only costs some of that reuse.
+const recentPieces = new Map<string, Piece>();
+const MAX_RECENT_PIECES = 50_000;
+
+function keptPiece(piece: Piece): Piece {
+  const key = `${piece.key}\n${piece.values[0] ?? ""}`;
+  const earlier = recentPieces.get(key);
+  if (earlier && sameValues(earlier.values, piece.values)) return earlier;
+  if (recentPieces.size >= MAX_RECENT_PIECES) recentPieces.clear();
+  recentPieces.set(key, piece);
+  keepDigestsWith(piece.values);
+  return piece;
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Spreads FNV's bits (murmur3's finaliser), so that the high bits the draw reads depend on every character. */

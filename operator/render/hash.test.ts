@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { canonicalDigest, canonicalJson } from "./hash.js";
+import { canonicalDigest, canonicalJson, keepDigestsWith } from "./hash.js";
 
 // What canonicalJson promised before it wrote JSON directly: JSON.stringify of a copy with
 // keys sorted at every depth. Hashes already recorded in status depend on it staying so.
@@ -69,5 +69,42 @@ describe("canonicalJson", () => {
     tenant.push("cluster.local/ns/late/sa/engine");
     expect(canonicalDigest(spec)).toBe(expected());
     expect(canonicalJson(spec)).toBe(JSON.stringify(sortedCopy(spec)));
+  });
+
+  it("keeps digests of values around a shared long list apart by everything around the list", () => {
+    const piece = Array.from({ length: 80 }, (_, i) => `cluster.local/ns/tenant-${i % 7}/sa/member-${i}`);
+    keepDigestsWith(piece);
+    const sha256 = (v: unknown) => createHash("sha256").update(canonicalJson(v)).digest("hex");
+    // A digest kept, then values that differ only around the list: in a neighbour's text,
+    // in where the list stands, in a NUL character's place.
+    for (let use = 0; use < 2; use++) expect(canonicalDigest({ spec: { principals: piece }, labels: { policy: "a" } })).toBe(sha256({ spec: { principals: piece }, labels: { policy: "a" } }));
+    const around = [
+      { spec: { principals: piece }, labels: { policy: "b" } },
+      { spec: { principals: piece, paths: ["/a"] }, labels: { policy: "a" } },
+      { spec: { notPrincipals: piece }, labels: { policy: "a" } },
+      { spec: [piece], labels: { policy: "a" } },
+      { spec: { principals: piece }, labels: { policy: "a\u0000" } },
+      { spec: { principals: piece }, labels: { "policy\u0000": "a" } },
+    ];
+    const digests = new Set<string>();
+    for (const value of around) {
+      for (let use = 0; use < 2; use++) expect(canonicalDigest(value)).toBe(sha256(value));
+      digests.add(canonicalDigest(value));
+    }
+    expect(digests.size).toBe(around.length);
+    // The same text around an equal list that is another array is digested alike.
+    expect(canonicalDigest({ spec: { principals: [...piece] }, labels: { policy: "b" } })).toBe(sha256(around[0]));
+  });
+
+  it("digests any value around a list that keeps its digests as its canonical text", () => {
+    const list = Array.from({ length: 64 }, (_, i) => `p-${i}`);
+    keepDigestsWith(list);
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), value, { maxKeys: 4 }), fc.string(), (v, key) => {
+        const holding = { ...v, [key]: list };
+        return canonicalDigest(holding) === createHash("sha256").update(canonicalJson(holding)).digest("hex");
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

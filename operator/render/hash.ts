@@ -19,17 +19,63 @@ const DIGEST_CHUNK = 16 * 1024;
  * sha256 (hex) of the canonical JSON, fed to the hash in chunks: a sharded policy's
  * objects are hundreds of KiB, and joining pieces that large into one string costs several
  * times what hashing them does.
+ *
+ * A value holding one list marked with keepDigestsWith (a piece of a tenant's principals,
+ * named by every policy naming the tenant) is looked up first among the digests kept with
+ * that list, by the text of everything around it: when one member joins a tenant of
+ * thousands, every policy naming it is rendered again, and all but one or two of each
+ * policy's shards hold the same list as before (shard.ts keeps a piece's list when its
+ * members stay) inside the same text.
  */
 export function canonicalDigest(value: unknown): string {
+  const segments: Array<string | LongListUse> = [];
+  let lists = 0;
+  write(value, (text) => void segments.push(text), (text, list) => {
+    segments.push({ text, list });
+    lists++;
+  });
+  if (lists !== 1) return digestOf(segments);
+  const use = segments.find((segment): segment is LongListUse => typeof segment !== "string")!;
+  const kept = use.list.digests;
+  if (kept === undefined) return digestOf(segments);
+  // The list stands for itself in the key: it is the one the digests are kept with.
+  const around = segments.map((segment) => (typeof segment === "string" ? segment : LIST_IN_KEY)).join("");
+  const known = kept.get(around);
+  if (known !== undefined) return known;
+  const digest = digestOf(segments);
+  if (kept.size >= MAX_DIGESTS_PER_LIST) kept.clear();
+  kept.set(around, digest);
+  return digest;
+}
+
+/** A long list where it stands in a value's canonical text, with its record. */
+interface LongListUse {
+  text: string;
+  list: ListText;
+}
+
+// How many digests a list keeps (a tenant's piece is named by one shard per policy naming
+// the tenant; beyond this the oldest go together), and what stands for the list in their
+// keys (no canonical text holds a NUL character outside a string, and inside one JSON
+// writes it escaped).
+const MAX_DIGESTS_PER_LIST = 4096;
+const LIST_IN_KEY = "\u0000";
+
+function digestOf(segments: ReadonlyArray<string | LongListUse>): string {
   const hash: Hash = createHash("sha256");
   const chunks = textChunks((chunk) => void hash.update(chunk), DIGEST_CHUNK);
-  // A long list used again and again (a tenant named by many policies) goes to the hash as
-  // the UTF-8 bytes kept with it: encoding the text for every policy costs more than hashing it.
-  write(value, chunks.add, (text, list) => {
+  // A long list used again and again goes to the hash as the UTF-8 bytes kept with it:
+  // encoding the text for every policy costs more than hashing it.
+  for (const segment of segments) {
+    if (typeof segment === "string") {
+      chunks.add(segment);
+      continue;
+    }
     chunks.flush();
+    const { text, list } = segment;
     if (list.text === undefined || list.uses < 3) hash.update(text);
     else hash.update((list.utf8 ??= Buffer.from(text, "utf8")));
-  });
+  }
   chunks.flush();
   return hash.digest("hex");
 }
@@ -151,17 +197,35 @@ interface ListText {
   text?: string;
   /** The text in UTF-8, made at its third use. */
   utf8?: Buffer;
+  /** Digests of values holding this list, by the canonical text around it (canonicalDigest). */
+  digests?: Map<string, string>;
 }
 
 const listTexts = new WeakMap<readonly string[], ListText>();
 
-/** The record of a long list, counting this use; its text is set from the second use on. */
-function longList(list: readonly string[]): ListText {
+/** The record of a long list (a new one when the list's length changed). */
+function recordOf(list: readonly string[]): ListText {
   let entry = listTexts.get(list);
   if (!entry || entry.length !== list.length) {
     entry = { length: list.length, uses: 0 };
     listTexts.set(list, entry);
   }
+  return entry;
+}
+
+/**
+ * Keeps the digests of values holding this list (see canonicalDigest), for a list that is
+ * shared by many values and outlives many renderings: a piece of a tenant's principals.
+ * Lists of fewer than 64 values are written in place and keep nothing.
+ */
+export function keepDigestsWith(list: readonly string[]): void {
+  if (list.length < LONG_LIST) return;
+  recordOf(list).digests ??= new Map();
+}
+
+/** The record of a long list, counting this use; its text is set from the second use on. */
+function longList(list: readonly string[]): ListText {
+  const entry = recordOf(list);
   entry.uses++;
   if (entry.uses === 2) entry.text = JSON.stringify(list);
   return entry;
