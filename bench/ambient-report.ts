@@ -58,7 +58,7 @@ export function ambientRows(r: SizeResult, sidecar: SizeResult | undefined, quie
     {
       size,
       metric: `  ambient: operator peak RSS, ${runtimeLabel()}${runs && runs.length > 1 ? ", the highest of the runs" : ""}`,
-      value: `${mb(peakRss)} (heap used ${mb(op.heapUsedBytes)} in the median run)`,
+      value: `${mb(peakRss)} (heap used ${mb(op.heapUsedBytes)}${runs && runs.length > 1 ? " in the median run" : ""})`,
       goal: full ? "<= 300 MB" : "",
       ...(full ? { pass: peakRss <= PEAK_RSS_GOAL_BYTES } : {}),
     },
