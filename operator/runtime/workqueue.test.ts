@@ -127,30 +127,6 @@ describe("WorkQueue", () => {
     expect(runs).toBe(2);
   });
 
-  it("takes a low-priority key only once every other key has been handled, not just taken", async () => {
-    const queue = new WorkQueue({ name: "t", concurrency: 4 });
-    const gates = new Map([["a", deferred()], ["b", deferred()]]);
-    const started: string[] = [];
-    const bothStarted = deferred();
-    queue.add("a");
-    queue.add("b");
-    queue.addLowPriority("report");
-    queue.start(async (key) => {
-      started.push(key);
-      if (started.length === 2) bothStarted.resolve();
-      await gates.get(key)?.promise;
-    });
-    await bothStarted.promise;
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(started).toEqual(["a", "b"]);
-    gates.get("a")!.resolve();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(started).toEqual(["a", "b"]);
-    gates.get("b")!.resolve();
-    await queue.idle();
-    expect(started).toEqual(["a", "b", "report"]);
-  });
-
   it("keeps first-in-first-out order over tens of thousands of keys", async () => {
     const queue = new WorkQueue({ name: "t", concurrency: 1 });
     const keys = Array.from({ length: 30_000 }, (_, i) => `k${i}`);

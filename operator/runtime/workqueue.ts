@@ -31,10 +31,8 @@ const TURN_SLICE_MS = 10;
 
 export class WorkQueue {
   private readonly order = new Fifo<string>();
-  /** Keys added with addLowPriority: taken only when no key of `order` waits or runs. */
+  /** Keys added with addLowPriority: taken only when `order` is empty. */
   private readonly lowOrder = new Fifo<string>();
-  /** Keys taken from `order` whose handler has not finished. */
-  private readonly activeFromOrder = new Set<string>();
   private readonly queued = new Map<string, number>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -60,9 +58,8 @@ export class WorkQueue {
 
   /**
    * Adds the key behind every key added with add(), now or later: it is taken only when no
-   * other key waits or is still being handled (a report taken while the last writes of a
-   * burst are in flight would compete with them at the apiserver). For work that reports
-   * rather than enforces. A key already queued keeps its place.
+   * other key waits. For work that reports rather than enforces. A key already queued keeps
+   * its place.
    */
   addLowPriority(key: string): void {
     this.enqueue(key, this.lowOrder);
@@ -151,9 +148,7 @@ export class WorkQueue {
     if (!handler) return;
     while (this.running < this.options.concurrency && this.depth > 0) {
       if (this.sliceSpent()) break;
-      let key = this.order.take();
-      if (key !== undefined) this.activeFromOrder.add(key);
-      else if (this.activeFromOrder.size === 0) key = this.lowOrder.take();
+      const key = this.order.take() ?? this.lowOrder.take();
       if (key === undefined) break;
       const enqueuedAt = this.queued.get(key) ?? Date.now();
       this.queued.delete(key);
@@ -191,7 +186,6 @@ export class WorkQueue {
       await handler(key);
     } finally {
       this.active.delete(key);
-      this.activeFromOrder.delete(key);
       this.running--;
       if (this.dirty.delete(key)) this.add(key);
       this.pump();
