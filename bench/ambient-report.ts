@@ -16,8 +16,8 @@ const PEAK_RSS_GOAL_BYTES = 300e6;
 
 /**
  * `sidecar`: the sidecar-only run of the same size whose sync ratio is the median (absent when
- * that size ran only ambient). With `runs`, `r` is the median of the ambient runs and each
- * run's ratio and peak RSS are listed beside it.
+ * that size ran only ambient). With `runs`, `r` is the median of the ambient runs, each run's
+ * ratio is listed beside it, and the peak RSS is the highest of them.
  */
 export function ambientRows(r: SizeResult, sidecar: SizeResult | undefined, quietSeconds: number, runs?: readonly SizeResult[]): Row[] {
   const size = r.size;

@@ -87,8 +87,8 @@ async function main(): Promise<void> {
     // Printed now too, so that a later phase that fails does not take these numbers with it.
     log(`N=${size} run ${run}: done in ${secs(performance.now() - sizeStarted)}\n${formatTable(rowsOf(result))}`);
   }
-  // The ambient row: one run per size with half the namespaces ambient, after the sidecar-only
-  // runs it is compared with. No burst and no live phase: their floors are sidecar-only.
+  // The ambient row: runs per size with half the namespaces ambient, after the sidecar-only
+  // runs they are compared with. No burst and no live phase: their floors are sidecar-only.
   const ambientRunsOf = new Map<number, SizeResult[]>();
   if (ambient) {
     for (const size of new Set(sizes)) {
