@@ -176,6 +176,27 @@ describe("the renderer shards a large tenant source", () => {
     expect(result.objects.length).toBeGreaterThan(10);
   });
 
+  it("records each shard's own content hash when another policy naming the tenant rendered the same pieces first", () => {
+    // The digests kept with a piece are shared by every policy naming the tenant: a policy
+    // another namespace's user writes for another target must not be given this one's.
+    const payments = identity(NAMESPACE, "payments", { tenant: "big" });
+    const everyone = [target, payments, ...members];
+    const tenantOnly = (targetIdentity: string) => ({ targetIdentity, rules: [{ from: [{ tenant: "big" }], to: [{ ports: [8443] }] }] });
+    const renderings = [
+      render(tenantOnly("ledger"), everyone),
+      render(tenantOnly("payments"), everyone),
+      render(tenantOnly("payments"), everyone.filter((_, i) => i !== 1_234)),
+      render(tenantOnly("ledger"), everyone.filter((_, i) => i !== 1_234)),
+    ];
+    for (const result of renderings) {
+      // A copy holds new lists, which keep no digests: its hash is made from its text.
+      for (const object of result.objects) expect(recordedContentHash(object)).toBe(contentHashOf(structuredClone(object)));
+    }
+    const hashesOf = (result: (typeof renderings)[number]) => new Set(result.objects.map((o) => recordedContentHash(o)));
+    const ledgerHashes = hashesOf(renderings[0]!);
+    for (const hash of hashesOf(renderings[1]!)) expect(ledgerHashes.has(hash)).toBe(false);
+  });
+
   it("renders a small policy as one object named after it, as before", () => {
     expect(authorizationSpec(render({ targetIdentity: "ledger", rules: [{ from: [{ tenant: "big" }] }] }, [target, ...members.slice(0, 3)])).rules).toHaveLength(1);
   });
