@@ -30,14 +30,13 @@ const DIGEST_CHUNK = 16 * 1024;
 export function canonicalDigest(value: unknown): string {
   const segments: Array<string | LongListUse> = [];
   let lists = 0;
+  let kept: Map<string, string> | undefined;
   write(value, (text) => void segments.push(text), (text, list) => {
     segments.push({ text, list });
     lists++;
+    kept = list.digests;
   });
-  if (lists !== 1) return digestOf(segments);
-  const use = segments.find((segment): segment is LongListUse => typeof segment !== "string")!;
-  const kept = use.list.digests;
-  if (kept === undefined) return digestOf(segments);
+  if (lists !== 1 || kept === undefined) return digestOf(segments);
   // The list stands for itself in the key: it is the one the digests are kept with.
   const around = segments.map((segment) => (typeof segment === "string" ? segment : LIST_IN_KEY)).join("");
   const known = kept.get(around);
